@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the system tools the tests (and the compressed-archive paths) need, from Debian's
+# packages. Called by .ci/run and by scripts/run-tests.mjs, so a fresh machine or a fresh CI
+# clone gets them without anyone installing by hand. Idempotent; does nothing when all exist.
+# Unprivileged runs cannot install: they print what is missing and the tests that need a
+# missing tool report "skipped: needs <tool>".
+set -u
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have bsdtar     || need+=(libarchive-tools)
+have zstd       || need+=(zstd)
+have xz         || need+=(xz-utils)
+have bzip2      || need+=(bzip2)
+have gzip       || need+=(gzip)
+have tar        || need+=(tar)
+have mkfs.ext4  || need+=(e2fsprogs)
+have mkfs.xfs   || need+=(xfsprogs)
+have mkfs.btrfs || need+=(btrfs-progs)
+have losetup    || need+=(mount)
+have python3    || need+=(python3)
+have tmux       || need+=(tmux)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2
+  exit 0
+fi
+echo "install-test-tools: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Debian's lists are often stale or absent on a fresh machine: update once, then install.
+apt-get update -qq >/dev/null 2>&1 || true
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
+  || { echo "install-test-tools: apt-get install ${need[*]} failed" >&2; exit 1; }

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Runs the uvu suites under test/ (TypeScript through tsx) and ends with the plain closing
+// line CI reads: "tests: N passed, N failed, N skipped". uvu's own summary stays above it.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+spawnSync('bash', [path.join(root, 'scripts/install-test-tools.sh')], { stdio: 'inherit' });
+
+const pattern = process.argv[2] ?? '\\.test\\.ts$';
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } },
+);
+let out = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  out += chunk.toString('utf8');
+  if (out.length > 1 << 20) out = out.slice(-65536);
+});
+child.on('close', (code) => {
+  const field = (label) => {
+    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out);
+    return m ? Number(m[1]) : 0;
+  };
+  const total = field('Total');
+  const passed = field('Passed');
+  const skipped = field('Skipped');
+  // uvu counts a suite that throws outside a test as no test at all: a non-zero exit with
+  // nothing failed still reports one failure, so the closing line never reads as green.
+  let failed = Math.max(0, total - passed - skipped);
+  if (code !== 0 && failed === 0) failed = 1;
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(code ?? 1);
+});

@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { RestoreplanError } from '../errors.js';
+import { EXIT, type ExitCode } from './exitCodes.js';
+import { processIo, reportError, type Io } from './output.js';
+import type { CliContext } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('restoreplan')
+    .description(
+      'Plan and carry out a restore from backup that fits the target filesystems (inodes and blocks); Mailman 2.1 aware.',
+    )
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.io.stdout.write(text),
+      writeErr: (text) => ctx.io.stderr.write(text),
+      // Commander's own messages become our one-line USAGE error.
+      outputError: () => {},
+    });
+  for (const register of COMMANDS) register(program, ctx);
+  return program;
+}
+
+export async function runCli(argv: string[], io: Io = processIo): Promise<ExitCode> {
+  const ctx: CliContext = { io, exitCode: EXIT.OK };
+  const program = buildProgram(ctx);
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+        return EXIT.OK;
+      }
+      const message = error.message.replace(/^error:\s*/i, '');
+      return reportError(io, { json: wantsJson, debug: false }, new RestoreplanError('USAGE', message, { hint: 'see restoreplan --help' }));
+    }
+    return reportError(io, { json: wantsJson, debug: argv.includes('--debug') }, error);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Errors with stable codes. The CLI prints `restoreplan: <CODE>: <message>` and exits 3 (or the
+ * exit code the code maps to); the API throws the same object. Context goes into `details`,
+ * never only into the message, so scripts can act on it.
+ */
+export const ERROR_CODES = {
+  USAGE: 'the command line is not valid',
+  ARCHIVE_NOT_FOUND: 'the archive file does not exist or cannot be opened',
+  ARCHIVE_READ: 'reading the archive failed (I/O error)',
+  ARCHIVE_TRUNCATED: 'the archive ends in the middle of a header or a member',
+  ARCHIVE_CHECKSUM: 'a tar header checksum does not match',
+  ARCHIVE_HEADER: 'a tar header field is malformed or absurd (size, sparse map, pax record)',
+  NOT_A_TAR: 'the input is not a tar archive (after decompression)',
+  COMPRESSION_CORRUPT: 'the compressed stream is corrupt or truncated',
+  DECOMPRESSOR_MISSING: 'the system decompressor for this compression is not installed',
+  UNSAFE_PATH: 'a path would escape the target root',
+  TARGET_MISSING: 'the target directory does not exist',
+  TARGET_INVALID: 'the target is not a directory or cannot be read',
+  MAILMAN_NOT_FOUND: 'no Mailman 2.1 var dir (a lists/ dir of list configs) was found',
+  PLAN_INVALID: 'the plan file is not a valid restoreplan plan',
+  PLAN_STALE: 'the archive changed since the plan was made',
+  PLAN_INFEASIBLE: 'the plan does not fit and cannot be applied',
+  CONFIRMATION_REQUIRED: 'apply needs --yes when it cannot ask (stdin is not a TTY)',
+  NOT_INTERACTIVE: 'the wizard needs a terminal',
+  LOCK_HELD: 'a Mailman list lock is held by a live process',
+  WRITE_FAILED: 'writing a restored file failed',
+  VERIFY_FAILED: 'a restored file does not match the archive member',
+  ABORTED: 'the operation was cancelled',
+  INTERNAL: 'an internal error (a bug): please report it with --debug output',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class RestoreplanError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RestoreplanError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } & Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export function isRestoreplanError(value: unknown): value is RestoreplanError {
+  return value instanceof RestoreplanError;
+}
+
+/** Throws ABORTED when the caller's signal fired; call at batch boundaries, not per entry. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new RestoreplanError('ABORTED', 'cancelled');
+}

@@ -1,0 +1,47 @@
+/**
+ * Progress is owned by the core and reported through a callback with a no-op default; front
+ * ends decide how (and whether) to show it. Events are throttled by the producer (at most a
+ * few per second), so a callback may do real work.
+ */
+export type ProgressPhase = 'scan' | 'probe' | 'diagnose' | 'plan' | 'apply' | 'verify';
+
+export interface ProgressEvent {
+  phase: ProgressPhase;
+  /** Bytes of the (uncompressed) archive stream processed so far, when walking an archive. */
+  bytes?: number;
+  /** Size of the archive file on disk, when known (for a percentage of compressed input). */
+  totalBytes?: number;
+  /** Compressed bytes consumed so far, when that is what `totalBytes` measures. */
+  inputBytes?: number;
+  /** Members, lists or steps done so far and, when known, in all. */
+  done?: number;
+  total?: number;
+  /** A short label for the current item (a memberPath, a list name). */
+  item?: string;
+  /** Milliseconds since the phase started. */
+  elapsedMs?: number;
+}
+
+export type ProgressCallback = (event: ProgressEvent) => void;
+
+export const ignoreProgress: ProgressCallback = () => {};
+
+/** Options every API function takes. */
+export interface CommonOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+}
+
+/** Returns a function that calls `report` at most every `intervalMs`, plus on `force`. */
+export function throttleProgress(
+  report: ProgressCallback,
+  intervalMs = 200,
+): (event: ProgressEvent, force?: boolean) => void {
+  let last = 0;
+  return (event, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < intervalMs) return;
+    last = now;
+    report(event);
+  };
+}
