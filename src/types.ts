@@ -136,6 +136,28 @@ export interface PlanStep {
   type: StepType;
   size: number;
   write: WriteMode;
+  /** Where the member sits in the uncompressed tar stream, so apply can read it directly. */
+  source: MemberSource;
+  /** Mode bits to give the restored path (for configs: those of the file it replaces). */
+  mode: number;
+  /** Owner to give the restored path; null keeps the writer's (an unprivileged apply). */
+  owner: { uid: number; gid: number } | null;
+  /** Seconds since the epoch; for Mailman configs while Mailman runs, the apply time instead (see `freshMtime`). */
+  mtime: number;
+  /** Give the file the apply time as mtime (a running Mailman reloads configs by mtime). */
+  freshMtime: boolean;
+  /** Symlink text, or the targetPath a hard link points at. */
+  linkTarget?: string;
+  /** sha256 of the member's data when the planner read it (configs are always read and validated). */
+  sha256?: string;
+}
+
+export interface MemberSource {
+  headerOffset: number;
+  dataOffset: number;
+  dataLength: number;
+  /** Sparse map of the real file as [offset, length] pairs, or null. */
+  sparse: Array<[number, number]> | null;
 }
 
 export interface StageBudget {
@@ -169,8 +191,18 @@ export interface PlanDocument {
   feasible: boolean;
   strategy: Strategy | null;
   reason: string;
-  archive: { path: string; sizeBytes: number | null; mtime: string | null; fingerprint: string };
+  archive: {
+    path: string;
+    sizeBytes: number | null;
+    mtime: string | null;
+    fingerprint: string;
+    compression: Compression;
+    /** An uncompressed file on disk: apply reads members at their offsets. */
+    seekable: boolean;
+  };
   target: { path: string; device: string };
+  /** What the plan means for a running Mailman (null without the Mailman profile). */
+  mailman: { root: string; running: boolean; freshMtime: boolean; restartAdvised: boolean; note: string } | null;
   lists: PlanList[];
   stages: PlanStage[];
   problems: Problem[];
