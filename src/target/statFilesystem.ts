@@ -1,0 +1,134 @@
+/**
+ * What a filesystem can supply: statfs(2) numbers plus the mount (mount point, type, device) of
+ * the path, found in /proc/self/mountinfo. Read-only.
+ */
+import { lstat, realpath, statfs } from 'node:fs/promises';
+import path from 'node:path';
+
+import { RestoreplanError } from '../errors.js';
+import { readMountInfo, type MountInfoEntry } from './readMountInfo.js';
+
+export interface FilesystemInfo {
+  mountPoint: string;
+  fsType: string;
+  /** st_dev as "major:minor" (as mountinfo prints it). */
+  device: string;
+  /** What is mounted (mountinfo's source: /dev/loop3, tmpfs...). */
+  source: string;
+  /** statfs f_bsize: the allocation unit the block counts are in. */
+  blockSize: number;
+  inodes: { total: number; free: number };
+  /** `available` is bavail: what an unprivileged user (Mailman) may use; root's reserve is not ours. */
+  blocks: { total: number; free: number; available: number };
+  /**
+   * Inodes are allocated on demand from free space (XFS, btrfs, ZFS): the inode counts are an
+   * upper bound, not a supply; the verdict must follow the blocks.
+   */
+  dynamicInodes: boolean;
+  /** The existing path that was actually probed (the nearest existing ancestor of the input). */
+  probedPath: string;
+}
+
+/**
+ * Filesystems that create inodes from free space instead of a table fixed at mkfs time. btrfs
+ * reports files == 0; XFS reports a ceiling derived from imaxpct and free space; ZFS and
+ * bcachefs report an estimate that moves with free space.
+ */
+const DYNAMIC_INODE_FS = new Set(['xfs', 'btrfs', 'zfs', 'bcachefs']);
+
+export function hasDynamicInodes(fsType: string, totalInodes: number): boolean {
+  return DYNAMIC_INODE_FS.has(fsType) || totalInodes === 0;
+}
+
+/** Linux dev_t encoding (glibc gnu_dev_major/minor): 12-bit major and 20-bit minor, split. */
+export function formatDevice(dev: bigint): string {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+function isUnder(child: string, parent: string): boolean {
+  if (parent === '/') return true;
+  return child === parent || child.startsWith(parent + '/');
+}
+
+/**
+ * The mount a path lives on. Prefer the mount whose device equals the path's st_dev and whose
+ * mount point is the longest prefix of the real path (bind mounts share a device; a later mount
+ * over the same point hides earlier ones, hence the last match wins on ties). When no entry has
+ * the device (a btrfs subvolume that was not mounted itself gets its own anonymous device),
+ * fall back to the longest prefix alone.
+ */
+export function findMount(
+  entries: readonly MountInfoEntry[],
+  realPath: string,
+  device: string,
+): MountInfoEntry | undefined {
+  let best: MountInfoEntry | undefined;
+  let bestByPrefix: MountInfoEntry | undefined;
+  for (const entry of entries) {
+    if (!isUnder(realPath, entry.mountPoint)) continue;
+    if (!bestByPrefix || entry.mountPoint.length >= bestByPrefix.mountPoint.length)
+      bestByPrefix = entry;
+    if (entry.device !== device) continue;
+    if (!best || entry.mountPoint.length >= best.mountPoint.length) best = entry;
+  }
+  return best ?? bestByPrefix;
+}
+
+/** The nearest existing ancestor of `target` (itself when it exists), as a real path. */
+export async function findExistingAncestor(target: string): Promise<string> {
+  let current = path.resolve(target);
+  for (;;) {
+    try {
+      return await realpath(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      const parent = path.dirname(current);
+      if (parent === current) throw error;
+      current = parent;
+    }
+  }
+}
+
+/**
+ * statfs + mount of the filesystem holding `target` (or, when it does not exist yet, its nearest
+ * existing ancestor — that is where it would be created).
+ */
+export async function statFilesystem(
+  target: string,
+  mounts?: readonly MountInfoEntry[],
+): Promise<FilesystemInfo> {
+  let probedPath: string;
+  try {
+    probedPath = await findExistingAncestor(target);
+  } catch (error) {
+    throw new RestoreplanError(
+      'TARGET_INVALID',
+      `cannot resolve ${target}: ${(error as Error).message}`,
+      {
+        targetPath: target,
+      },
+    );
+  }
+  const [stats, fsStats, table] = await Promise.all([
+    lstat(probedPath, { bigint: true }),
+    statfs(probedPath),
+    mounts ? Promise.resolve(mounts) : readMountInfo(),
+  ]);
+  const device = formatDevice(stats.dev);
+  const mount = findMount(table, probedPath, device);
+  const fsType = mount?.fsType ?? 'unknown';
+  return {
+    mountPoint: mount?.mountPoint ?? '/',
+    fsType,
+    device,
+    source: mount?.source ?? '',
+    blockSize: fsStats.bsize,
+    inodes: { total: fsStats.files, free: fsStats.ffree },
+    blocks: { total: fsStats.blocks, free: fsStats.bfree, available: fsStats.bavail },
+    dynamicInodes: hasDynamicInodes(fsType, fsStats.files),
+    probedPath,
+  };
+}
