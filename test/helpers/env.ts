@@ -28,10 +28,20 @@ export function missingNeeds(needs: { root?: boolean; tools?: string[] }): strin
 }
 
 /** Runs a command, throwing with its stderr when it fails. Returns stdout. */
-export function run(cmd: string, args: string[], options: { cwd?: string; input?: Buffer | string } = {}): string {
-  const result = spawnSync(cmd, args, { cwd: options.cwd, input: options.input, maxBuffer: 1 << 30 });
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; input?: Buffer | string } = {},
+): string {
+  const result = spawnSync(cmd, args, {
+    cwd: options.cwd,
+    input: options.input,
+    maxBuffer: 1 << 30,
+  });
   if (result.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${result.status}): ${result.stderr?.toString().trim()}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${result.status}): ${result.stderr?.toString().trim()}`,
+    );
   }
   return result.stdout.toString();
 }
