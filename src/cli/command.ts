@@ -27,7 +27,11 @@ export function addCommonFlags(command: Command, options: { json?: boolean } = {
 }
 
 export function readFlags(opts: Record<string, unknown>): GlobalFlags {
-  return { json: opts.json === true, progress: opts.progress !== false, debug: opts.debug === true };
+  return {
+    json: opts.json === true,
+    progress: opts.progress !== false,
+    debug: opts.debug === true,
+  };
 }
 
 /** Runs a command body with progress, Ctrl-C cancellation and error mapping. */

@@ -34,11 +34,19 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<ExitCo
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.exitCode === 0
+      ) {
         return EXIT.OK;
       }
       const message = error.message.replace(/^error:\s*/i, '');
-      return reportError(io, { json: wantsJson, debug: false }, new RestoreplanError('USAGE', message, { hint: 'see restoreplan --help' }));
+      return reportError(
+        io,
+        { json: wantsJson, debug: false },
+        new RestoreplanError('USAGE', message, { hint: 'see restoreplan --help' }),
+      );
     }
     return reportError(io, { json: wantsJson, debug: argv.includes('--debug') }, error);
   }

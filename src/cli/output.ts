@@ -19,7 +19,11 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
-export const processIo: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+export const processIo: Io = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+};
 
 export function writeJson(io: Io, document: unknown): void {
   io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -30,10 +34,19 @@ export function writeLine(io: Io, text = ''): void {
 }
 
 /** Maps any thrown value to the error line (and JSON error document) and exit code 3. */
-export function reportError(io: Io, flags: Pick<GlobalFlags, 'json' | 'debug'>, error: unknown): ExitCode {
+export function reportError(
+  io: Io,
+  flags: Pick<GlobalFlags, 'json' | 'debug'>,
+  error: unknown,
+): ExitCode {
   const coded: RestoreplanError = isRestoreplanError(error)
     ? error
-    : new RestoreplanError('INTERNAL', error instanceof Error ? error.message : String(error), {}, { cause: error });
+    : new RestoreplanError(
+        'INTERNAL',
+        error instanceof Error ? error.message : String(error),
+        {},
+        { cause: error },
+      );
   const oneLine = coded.message.replace(/\s*\n\s*/g, ' ');
   io.stderr.write(`restoreplan: ${coded.code}: ${oneLine}\n`);
   const hint = typeof coded.details.hint === 'string' ? coded.details.hint : null;

@@ -39,8 +39,13 @@ function describe(event: ProgressEvent): string {
     if (seconds > 0) parts.push(`${formatBytes(event.bytes / seconds)}/s`);
   }
   if (event.done !== undefined) {
-    parts.push(event.total !== undefined ? `${formatCount(event.done)}/${formatCount(event.total)}` : `${formatCount(event.done)} members`);
-    if (seconds > 0 && event.total === undefined) parts.push(`${formatCount(Math.round(event.done / seconds))}/s`);
+    parts.push(
+      event.total !== undefined
+        ? `${formatCount(event.done)}/${formatCount(event.total)}`
+        : `${formatCount(event.done)} members`,
+    );
+    if (seconds > 0 && event.total === undefined)
+      parts.push(`${formatCount(Math.round(event.done / seconds))}/s`);
   }
   if (event.item) parts.push(event.item);
   return parts.join('  ');

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../command.js';
+import { registerScanCommand } from './scan.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerScanCommand];

@@ -1,0 +1,103 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { RestoreplanError } from '../../errors.js';
+import { scanArchive } from '../../scanArchive.js';
+import type { ScanResult } from '../../types.js';
+import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { EXIT } from '../exitCodes.js';
+import { writeJson, writeLine, type Io } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
+import { archiveArgument } from './archiveArgument.js';
+
+export function registerScanCommand(program: Command, ctx: CliContext): void {
+  addCommonFlags(
+    program
+      .command('scan')
+      .summary('count what restoring an archive would create')
+      .description(
+        'Walk ARCHIVE once (a file or - for stdin; compression detected from its bytes) and report how many files, directories, links and bytes restoring all of it would create.',
+      )
+      .argument('<archive>', 'archive file, or - for stdin')
+      .option('--depth <n>', 'depth of the directory tree rollup', '3'),
+  ).action(async (archive: string, opts: Record<string, unknown>) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+      const depth = Number(opts.depth);
+      if (!Number.isInteger(depth) || depth < 0) {
+        throw new RestoreplanError(
+          'USAGE',
+          `--depth must be a whole number, not ${JSON.stringify(opts.depth)}`,
+        );
+      }
+      const result = await scanArchive(archiveArgument(archive, ctx.io), {
+        depth,
+        signal,
+        onProgress: progress.onProgress,
+      });
+      progress.done();
+      if (flags.json) writeJson(ctx.io, result);
+      else renderScan(ctx.io, result);
+      return EXIT.OK;
+    });
+  });
+}
+
+export function renderScan(io: Io, result: ScanResult): void {
+  const { archive, totals } = result;
+  const size = archive.sizeBytes === null ? 'stream' : formatBytes(archive.sizeBytes);
+  writeLine(
+    io,
+    `Archive ${archive.path} (${size}, ${archive.compression}, ${archive.formats.join('+') || 'empty'})`,
+  );
+  const table = new Table({
+    head: [
+      'entries',
+      'files',
+      'dirs',
+      'symlinks',
+      'hardlinks',
+      'other',
+      'bytes',
+      'implied dirs',
+      'duplicates',
+    ],
+  });
+  table.push([
+    formatCount(totals.entries),
+    formatCount(totals.files),
+    formatCount(totals.dirs),
+    formatCount(totals.symlinks),
+    formatCount(totals.hardlinks),
+    formatCount(totals.other),
+    formatBytes(totals.bytes),
+    formatCount(totals.impliedDirs),
+    formatCount(totals.duplicates),
+  ]);
+  writeLine(io, table.toString());
+  writeLine(
+    io,
+    `Restoring all of it creates up to ${formatCount(totals.entries + totals.impliedDirs - totals.hardlinks)} inodes (files, dirs, symlinks, implied dirs; hard links share one).`,
+  );
+  if (result.tree.length > 0) {
+    const tree = new Table({ head: ['directory', 'entries', 'files', 'dirs', 'links', 'bytes'] });
+    for (const row of result.tree) {
+      tree.push([
+        row.path,
+        formatCount(row.entries),
+        formatCount(row.files),
+        formatCount(row.dirs),
+        formatCount(row.symlinks + row.hardlinks),
+        formatBytes(row.bytes),
+      ]);
+    }
+    writeLine(io, tree.toString());
+  }
+  if (result.mailman) {
+    writeLine(
+      io,
+      `Mailman 2.1 var dir in the archive: ${result.mailman.root || '(archive root)'} with ${formatCount(result.mailman.lists)} lists`,
+    );
+  }
+  for (const warning of result.warnings) {
+    writeLine(io, `warning ${warning.code}: ${warning.message}`);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `scanArchive`: one walk of the archive, counted the way extraction would leave it
+ * (CONTRACT.md `scan`). Composes the archive walk, the inventory and Mailman detection; never
+ * writes anything.
+ */
+import { walkArchive } from './archive/walkArchive.js';
+import { buildInventory } from './inventory/buildInventory.js';
+import { createWarningList } from './inventory/createWarningList.js';
+import type { CommonOptions } from './progress.js';
+import { SCHEMA_VERSION, type ScanResult } from './types.js';
+
+export interface ScanOptions extends CommonOptions {
+  /** Tree rollup depth (default 3). */
+  depth?: number;
+}
+
+export async function scanArchive(
+  archive: string | NodeJS.ReadableStream,
+  options: ScanOptions = {},
+): Promise<ScanResult> {
+  const inventory = buildInventory(options.depth === undefined ? {} : { depth: options.depth });
+  const warnings = createWarningList();
+  const walk = await walkArchive(archive, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onEntry(entry) {
+      inventory.add(entry);
+      if (entry.unsafe !== null) {
+        warnings.add({
+          code: 'UNSAFE_PATH',
+          message:
+            entry.unsafe === 'absolute'
+              ? `absolute member name ${JSON.stringify(entry.rawPath)} (restored only relative to the target)`
+              : `member name ${JSON.stringify(entry.rawPath)} contains '..' and is never restored`,
+          memberPath: entry.memberPath,
+        });
+      }
+    },
+  });
+  for (const warning of walk.warnings) warnings.add(warning);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    archive: {
+      path: walk.path,
+      sizeBytes: walk.sizeBytes,
+      compression: walk.compression,
+      formats: walk.formats,
+      fingerprint: walk.fingerprint,
+    },
+    totals: inventory.totals(),
+    tree: inventory.tree(),
+    mailman: null,
+    warnings: warnings.list(),
+  };
+}
