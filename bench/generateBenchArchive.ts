@@ -1,0 +1,138 @@
+/**
+ * The benchmark archive: a Mailman 2.1 var dir as a nightly backup holds it, with at least
+ * 700,000 members and about 900 MB — list configs and state, pipermail archives (one HTML
+ * file per post in per-month dirs, indexes, attachments), mbox files, public-archive
+ * symlinks, queue files, lock hard links. Deterministic from the seed.
+ */
+import { TarWriter } from './writeTar.js';
+
+export interface BenchArchiveOptions {
+  lists: number;
+  postsPerList: number;
+  seed: number;
+  /** Bytes of a valid list config pickle for a list name (the bench plans and applies them). */
+  configFor: (name: string) => Buffer;
+}
+
+export interface BenchArchiveInfo {
+  members: number;
+  bytes: number;
+  lists: string[];
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const WORDS =
+  'the list mailman message thread subject reply digest archive member owner moderator bounce post patch review release build error config server queue restore backup inode disk space filesystem please thanks regards question answer'.split(
+    ' ',
+  );
+
+function makeRandom(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x100000000;
+  };
+}
+
+export function generateBenchArchive(path: string, options: BenchArchiveOptions): BenchArchiveInfo {
+  const random = makeRandom(options.seed);
+  // One long text to slice posts from: realistic compressibility without per-post generation.
+  const textParts: string[] = [];
+  for (let i = 0; i < 400_000; i += 1)
+    textParts.push(WORDS[Math.floor(random() * WORDS.length)] ?? 'x');
+  const text = Buffer.from(textParts.join(' '));
+  const slice = (length: number): Buffer => {
+    const start = Math.floor(random() * (text.length - length - 1));
+    return text.subarray(start, start + length);
+  };
+  const tar = new TarWriter(path);
+  const root = 'var/lib/mailman';
+  const lists: string[] = [];
+  for (const dir of [
+    '',
+    '/lists',
+    '/archives',
+    '/archives/private',
+    '/archives/public',
+    '/qfiles',
+    '/data',
+    '/locks',
+    '/logs',
+  ]) {
+    tar.add(`${root}${dir}`, 'dir', null);
+  }
+  for (let l = 0; l < options.lists; l += 1) {
+    const name = `list-${String(l).padStart(3, '0')}`;
+    lists.push(name);
+    const config = options.configFor(name);
+    tar.add(`${root}/lists/${name}`, 'dir', null);
+    tar.add(`${root}/lists/${name}/config.pck`, 'file', config);
+    tar.add(`${root}/lists/${name}/config.pck.last`, 'file', config);
+    tar.add(`${root}/lists/${name}/request.pck`, 'file', Buffer.from('}q\x01.', 'latin1'));
+    tar.add(`${root}/lists/${name}/pending.pck`, 'file', Buffer.from('(dp1\n.', 'latin1'));
+    tar.add(`${root}/lists/${name}/digest.mbox`, 'file', slice(2000));
+    const archive = `${root}/archives/private/${name}`;
+    tar.add(archive, 'dir', null);
+    tar.add(`${archive}/index.html`, 'file', slice(1500));
+    tar.add(`${root}/archives/public/${name}`, 'symlink', null, { link: `../private/${name}` });
+    let post = 0;
+    const mboxParts: Buffer[] = [];
+    while (post < options.postsPerList) {
+      const month = `${2005 + Math.floor(post / 6000)}-${MONTHS[Math.floor(post / 500) % 12]}`;
+      tar.add(`${archive}/${month}`, 'dir', null);
+      for (const index of [
+        'index.html',
+        'date.html',
+        'thread.html',
+        'subject.html',
+        'author.html',
+      ]) {
+        tar.add(`${archive}/${month}/${index}`, 'file', slice(2000 + Math.floor(random() * 4000)));
+      }
+      for (let i = 0; i < 500 && post < options.postsPerList; i += 1, post += 1) {
+        const body = slice(150 + Math.floor(random() * 700));
+        tar.add(`${archive}/${month}/${String(post).padStart(6, '0')}.html`, 'file', body);
+        if (mboxParts.length < 200) mboxParts.push(body);
+      }
+      if (random() < 0.5) {
+        tar.add(`${archive}/attachments`, 'dir', null);
+        tar.add(`${archive}/attachments/${month}`, 'dir', null);
+        tar.add(`${archive}/attachments/${month}/attachment-${post}.bin`, 'file', slice(20_000));
+      }
+    }
+    tar.add(`${root}/archives/private/${name}.mbox`, 'dir', null);
+    tar.add(`${root}/archives/private/${name}.mbox/${name}.mbox`, 'file', Buffer.concat(mboxParts));
+  }
+  for (const queue of ['in', 'out', 'bounces', 'virgin', 'shunt', 'archive']) {
+    tar.add(`${root}/qfiles/${queue}`, 'dir', null);
+    for (let i = 0; i < 200; i += 1) {
+      tar.add(
+        `${root}/qfiles/${queue}/${1700000000 + i}.${i}+${(i * 2654435761) >>> 0}.pck`,
+        'file',
+        slice(1800),
+      );
+    }
+  }
+  tar.add(`${root}/data/master-qrunner.pid`, 'file', Buffer.from('4242\n'));
+  tar.add(`${root}/locks/master-qrunner`, 'file', Buffer.from('mail.example.org.4242 1\n'));
+  tar.add(`${root}/locks/master-qrunner.mail.example.org.4242`, 'hardlink', null, {
+    link: `${root}/locks/master-qrunner`,
+  });
+  tar.close();
+  return { members: tar.members, bytes: tar.bytes, lists };
+}

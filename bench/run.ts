@@ -1,0 +1,196 @@
+/**
+ * `npm run bench`: restoreplan against GNU tar (and gzip) on the same archive in the same run,
+ * reporting ratios against the goals of the issues. Wall time is the best of `--runs` runs after
+ * one warm-up (the archive is in the page cache for both sides); peak RSS is GNU time's %M.
+ * The archive is generated once into .bench-work/ (see bench/README.md).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateBenchArchive } from './generateBenchArchive.js';
+import { benchConfigPickle } from './benchConfigPickle.js';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const work = path.join(root, '.bench-work');
+const bin = path.join(root, 'dist/cli/bin.js');
+const GENERATOR_VERSION = 3;
+
+interface Args {
+  runs: number;
+  lists: number;
+  postsPerList: number;
+  only: string[] | null;
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { runs: 3, lists: 60, postsPerList: 11_700, only: null, write: false };
+  for (let i = 0; i < argv.length; i += 1) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--runs' && value) ((args.runs = Number(value)), (i += 1));
+    else if (flag === '--lists' && value) ((args.lists = Number(value)), (i += 1));
+    else if (flag === '--posts' && value) ((args.postsPerList = Number(value)), (i += 1));
+    else if (flag === '--only' && value) ((args.only = value.split(',')), (i += 1));
+    else if (flag === '--write') args.write = true;
+    else throw new Error(`unknown argument ${flag}`);
+  }
+  return args;
+}
+
+interface Timing {
+  seconds: number;
+  maxRssKiB: number;
+}
+
+/** Runs a shell command under GNU time; stdout goes to /dev/null unless captured. */
+function timeOnce(command: string): Timing {
+  const result = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', 'bash', '-c', `${command} > /dev/null`],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}`);
+  const last = result.stderr.trim().split('\n').pop() ?? '';
+  const [seconds, rss] = last.split(' ').map(Number);
+  return { seconds: seconds ?? NaN, maxRssKiB: rss ?? NaN };
+}
+
+function timeBest(command: string, runs: number): Timing {
+  timeOnce(command);
+  let best: Timing = { seconds: Infinity, maxRssKiB: 0 };
+  for (let i = 0; i < runs; i += 1) {
+    const t = timeOnce(command);
+    if (t.seconds < best.seconds)
+      best = { seconds: t.seconds, maxRssKiB: Math.max(best.maxRssKiB, t.maxRssKiB) };
+    else best.maxRssKiB = Math.max(best.maxRssKiB, t.maxRssKiB);
+  }
+  return best;
+}
+
+function ensureArchives(args: Args): {
+  tar: string;
+  gz: string;
+  zst: string;
+  members: number;
+  lists: string[];
+} {
+  mkdirSync(work, { recursive: true });
+  const tag = `mailman-${args.lists}x${args.postsPerList}-v${GENERATOR_VERSION}`;
+  const tar = path.join(work, `${tag}.tar`);
+  const meta = path.join(work, `${tag}.json`);
+  if (!existsSync(tar) || !existsSync(meta)) {
+    process.stderr.write(`bench: generating ${tar}\n`);
+    const info = generateBenchArchive(tar, {
+      lists: args.lists,
+      postsPerList: args.postsPerList,
+      seed: 42,
+      configFor: benchConfigPickle,
+    });
+    const listed = spawnSync('bash', ['-c', `tar -tf '${tar}' | wc -l`], { encoding: 'utf8' });
+    const counted = Number(listed.stdout.trim());
+    if (counted !== info.members)
+      throw new Error(`GNU tar lists ${counted} members, the generator wrote ${info.members}`);
+    writeFileSync(meta, JSON.stringify(info));
+  }
+  const info = JSON.parse(readFileSync(meta, 'utf8')) as { members: number; lists: string[] };
+  const gz = `${tar}.gz`;
+  const zst = `${tar}.zst`;
+  if (!existsSync(gz))
+    spawnSync('bash', ['-c', `gzip -c '${tar}' > '${gz}'`], { stdio: 'inherit' });
+  if (!existsSync(zst))
+    spawnSync('zstd', ['-q', '-3', '-T0', '-f', tar, '-o', zst], { stdio: 'inherit' });
+  return { tar, gz, zst, members: info.members, lists: info.lists };
+}
+
+interface Row {
+  name: string;
+  ours: Timing;
+  theirs: Timing;
+  baseline: string;
+  goal: number;
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const archives = ensureArchives(args);
+  const sizeMB = statSync(archives.tar).size / 1e6;
+  const scan = (file: string): string => `node '${bin}' scan --json --no-progress '${file}'`;
+  const cases: Array<{
+    key: string;
+    name: string;
+    ours: string;
+    theirs: string;
+    baseline: string;
+    goal: number;
+  }> = [
+    {
+      key: 'tar',
+      name: 'scan, uncompressed',
+      ours: scan(archives.tar),
+      theirs: `tar -tvf '${archives.tar}'`,
+      baseline: 'tar -tvf',
+      goal: 0.5,
+    },
+    {
+      key: 'gzip',
+      name: 'scan, gzip',
+      ours: scan(archives.gz),
+      theirs: `gzip -dc '${archives.gz}'`,
+      baseline: 'gzip -dc',
+      goal: 1.1,
+    },
+    {
+      key: 'zstd',
+      name: 'scan, zstd',
+      ours: scan(archives.zst),
+      theirs: `tar --zstd -tvf '${archives.zst}'`,
+      baseline: 'tar --zstd -tvf',
+      goal: 0.5,
+    },
+    {
+      key: 'stdin',
+      name: 'scan, uncompressed on stdin',
+      ours: `node '${bin}' scan --json --no-progress - < '${archives.tar}'`,
+      theirs: `tar -tvf - < '${archives.tar}'`,
+      baseline: 'tar -tvf -',
+      goal: 1.0,
+    },
+  ];
+  const rows: Row[] = [];
+  for (const c of cases) {
+    if (args.only && !args.only.includes(c.key)) continue;
+    process.stderr.write(`bench: ${c.name}\n`);
+    rows.push({
+      name: c.name,
+      ours: timeBest(c.ours, args.runs),
+      theirs: timeBest(c.theirs, args.runs),
+      baseline: c.baseline,
+      goal: c.goal,
+    });
+  }
+  const lines = [
+    `Archive: ${archives.members.toLocaleString('en-US')} members, ${sizeMB.toFixed(0)} MB uncompressed; best of ${args.runs} runs after a warm-up; ${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores.`,
+    '',
+    '| case | restoreplan | baseline | ratio | goal | peak RSS |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  let failed = 0;
+  for (const row of rows) {
+    const ratio = row.ours.seconds / row.theirs.seconds;
+    const rss = row.ours.maxRssKiB / 1024;
+    const ok = ratio <= row.goal && rss <= 200;
+    if (!ok) failed += 1;
+    lines.push(
+      `| ${row.name} | ${row.ours.seconds.toFixed(2)} s | ${row.baseline}: ${row.theirs.seconds.toFixed(2)} s | ${ratio.toFixed(2)}× | ≤ ${row.goal}× | ${rss.toFixed(0)} MiB ${ok ? '' : '(goal missed)'} |`,
+    );
+  }
+  const report = lines.join('\n');
+  process.stdout.write(`${report}\n`);
+  if (args.write)
+    writeFileSync(path.join(root, 'bench/RESULTS.md'), `# Benchmark results\n\n${report}\n`);
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main();
