@@ -28,12 +28,16 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { runs: 3, lists: 60, postsPerList: 11_700, only: null, write: false };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
-    const value = argv[i + 1];
-    if (flag === '--runs' && value) ((args.runs = Number(value)), (i += 1));
-    else if (flag === '--lists' && value) ((args.lists = Number(value)), (i += 1));
-    else if (flag === '--posts' && value) ((args.postsPerList = Number(value)), (i += 1));
-    else if (flag === '--only' && value) ((args.only = value.split(',')), (i += 1));
-    else if (flag === '--write') args.write = true;
+    if (flag === '--write') {
+      args.write = true;
+      continue;
+    }
+    const value = argv[(i += 1)];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--runs') args.runs = Number(value);
+    else if (flag === '--lists') args.lists = Number(value);
+    else if (flag === '--posts') args.postsPerList = Number(value);
+    else if (flag === '--only') args.only = value.split(',');
     else throw new Error(`unknown argument ${flag}`);
   }
   return args;
