@@ -1,0 +1,651 @@
+/**
+ * A bounded, non-executing reader for Python pickles of protocols 0–2, the ones Mailman 2.1
+ * (Python 2's cPickle) writes. It is an opcode machine over a byte buffer: GLOBAL/INST/OBJ/
+ * REDUCE/NEWOBJ only build inert placeholders, so nothing is ever imported or called, and
+ * limits on size, mark depth and memo keep a hostile file from costing more than its bytes.
+ *
+ * The verdict is what matters: a complete pickle whose top level is a dict (what Mailman's
+ * loader accepts), a complete pickle of something else (Mailman rejects it: "Load() expected
+ * to return a dictionary"), truncated (the data ends before STOP: Python raises EOFError),
+ * invalid (an unknown opcode or a bad argument: UnpicklingError/ValueError/TypeError), or
+ * unsupported (protocol 3+ opcodes, or a limit was hit). Data after STOP is ignored, as
+ * Python's load() ignores it; queue files rely on that (two pickles back to back).
+ */
+
+export type PickleKind = 'dict' | 'other' | 'truncated' | 'invalid' | 'unsupported';
+
+export interface PickleVerdict {
+  kind: PickleKind;
+  /** Complete pickles: the offset just past STOP (where a following pickle starts). Otherwise the offset of the opcode at fault. */
+  offset: number;
+  detail: string;
+  /** The highest PROTO seen (0 when none: protocols 0 and 1 have no header). */
+  protocol: number;
+  /** The decoded value, only with `decode: true` and a complete pickle. */
+  value?: PyValue;
+}
+
+export interface ReadPickleOptions {
+  /** Where the pickle starts in the buffer (queue files hold two back to back). */
+  start?: number;
+  /** Refuse (as `unsupported`) a pickle longer than this. */
+  maxBytes?: number;
+  /** Refuse a pickle nesting more MARKs than this (Python's own recursion limit keeps real pickles far below). */
+  maxDepth?: number;
+  /** Refuse a pickle storing more memo entries than this. */
+  maxMemo?: number;
+  /** Return the decoded value (placeholders for globals and instances). */
+  decode?: boolean;
+}
+
+export const PICKLE_LIMITS = {
+  maxBytes: 256 * 1024 * 1024,
+  maxDepth: 10_000,
+  maxMemo: 4_000_000,
+} as const;
+
+/** A Python tuple (a JS array is a Python list). */
+export class PyTuple {
+  constructor(readonly items: PyValue[]) {}
+}
+
+/** A `module name` reference; never resolved. */
+export class PyGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+}
+
+/** An object built by INST/OBJ/REDUCE/NEWOBJ: the callable and arguments are kept, nothing runs. */
+export class PyInstance {
+  state: PyValue = null;
+  /** Items set or appended on an object whose class we cannot know (a dict or list subclass). */
+  readonly items: PyValue[] = [];
+  constructor(
+    readonly cls: PyValue,
+    readonly args: PyValue[],
+  ) {}
+}
+
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PyValue[]
+  | Map<PyValue, PyValue>
+  | PyTuple
+  | PyGlobal
+  | PyInstance;
+
+/** A mark on the stack: where a `(` was pushed. */
+const MARK = Symbol('mark');
+type Slot = PyValue | typeof MARK;
+
+class Stop extends Error {
+  constructor(
+    readonly kind: PickleKind,
+    readonly at: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What Python's float() accepts from a FLOAT line. */
+const FLOAT_TEXT = /^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf(inity)?|nan)$/i;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Opcodes of protocols 3–5: Python 2 does not know them, so Mailman 2.1 cannot load them. */
+const NEWER_OPCODES = new Set([
+  0x42, 0x43, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98,
+]);
+
+/** Reads one pickle from `data` (at `options.start`) and says what it is. Never throws on bad data. */
+export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): PickleVerdict {
+  const start = options.start ?? 0;
+  const maxBytes = options.maxBytes ?? PICKLE_LIMITS.maxBytes;
+  const maxDepth = options.maxDepth ?? PICKLE_LIMITS.maxDepth;
+  const maxMemo = options.maxMemo ?? PICKLE_LIMITS.maxMemo;
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const end = Math.min(buf.length, start + maxBytes);
+  const stack: Slot[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number | string, PyValue>();
+  let pos = start;
+  let op = start;
+  let protocol = 0;
+
+  const need = (n: number): number => {
+    if (pos + n > end) {
+      if (end < buf.length)
+        throw new Stop('unsupported', op, `pickle longer than the ${maxBytes}-byte limit`);
+      throw new Stop('truncated', op, `data ends inside the opcode at ${op}`);
+    }
+    const at = pos;
+    pos += n;
+    return at;
+  };
+  const readLine = (): string => {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0 || nl >= end) {
+      if (end < buf.length && nl >= 0)
+        throw new Stop('unsupported', op, `pickle longer than the ${maxBytes}-byte limit`);
+      throw new Stop('truncated', op, `data ends inside the text argument of the opcode at ${op}`);
+    }
+    const line = buf.toString('latin1', pos, nl);
+    pos = nl + 1;
+    return line;
+  };
+  const bad = (message: string): never => {
+    throw new Stop('invalid', op, message);
+  };
+  const push = (value: PyValue): void => {
+    stack.push(value);
+  };
+  const pop = (): PyValue => {
+    const floor = marks.length > 0 ? (marks[marks.length - 1] ?? 0) : 0;
+    if (stack.length <= floor) bad('stack underflow');
+    return stack.pop() as PyValue;
+  };
+  const top = (): PyValue => {
+    const floor = marks.length > 0 ? (marks[marks.length - 1] ?? 0) : 0;
+    if (stack.length <= floor) bad('stack underflow');
+    return stack[stack.length - 1] as PyValue;
+  };
+  const popMark = (): PyValue[] => {
+    const at = marks.pop();
+    if (at === undefined) bad('could not find MARK');
+    const items = stack.splice(at as number) as PyValue[];
+    stack.pop(); // the MARK itself
+    return items;
+  };
+  // cPickle keys the memo by the raw text of PUT/GET lines (a string) and by the integer of
+  // BINPUT/BINGET: the two never meet, and "p1" is a different key from "p01".
+  const memoPut = (key: number | string): void => {
+    if (key === '') bad('PUT without an argument');
+    if (!memo.has(key) && memo.size >= maxMemo)
+      throw new Stop('unsupported', op, `more than ${maxMemo} memo entries`);
+    memo.set(key, top());
+  };
+  const memoGet = (key: number | string): void => {
+    if (!memo.has(key)) bad(`memo key ${JSON.stringify(key)} not found`);
+    push(memo.get(key) as PyValue);
+  };
+  const setItems = (target: PyValue, items: PyValue[]): void => {
+    if (items.length % 2 !== 0) bad('odd number of items for SETITEMS');
+    if (target instanceof Map) {
+      for (let i = 0; i < items.length; i += 2) {
+        const key = items[i] as PyValue;
+        checkHashable(key);
+        target.set(key, items[i + 1] as PyValue);
+      }
+    } else if (target instanceof PyInstance) {
+      target.items.push(...items);
+    } else {
+      bad('SETITEM on an object that is not a dict');
+    }
+  };
+  const appendItems = (target: PyValue, items: PyValue[]): void => {
+    if (Array.isArray(target)) {
+      for (const item of items) target.push(item);
+    } else if (target instanceof PyInstance) {
+      target.items.push(...items);
+    } else {
+      bad('APPEND on an object that is not a list');
+    }
+  };
+  const checkHashable = (key: PyValue): void => {
+    // Python raises TypeError for a list or dict used as a dict key (Mailman catches it).
+    if (Array.isArray(key) || key instanceof Map) bad('unhashable dict key');
+    if (key instanceof PyTuple) for (const item of key.items) checkHashable(item);
+  };
+  const instantiate = (cls: PyValue, args: PyValue[]): PyInstance => {
+    if (!(cls instanceof PyGlobal || cls instanceof PyInstance))
+      bad('the class of an instance is not a global');
+    return new PyInstance(cls, args);
+  };
+
+  try {
+    while (true) {
+      op = pos;
+      const code = buf[need(1)] as number;
+      switch (code) {
+        case 0x28: // ( MARK
+          if (marks.length >= maxDepth)
+            throw new Stop('unsupported', op, `more than ${maxDepth} nested MARKs`);
+          marks.push(stack.length + 1);
+          stack.push(MARK);
+          break;
+        case 0x2e: {
+          // . STOP
+          const value = pop();
+          const kind: PickleKind = value instanceof Map ? 'dict' : 'other';
+          const verdict: PickleVerdict = { kind, offset: pos, detail: describe(value), protocol };
+          if (options.decode) verdict.value = value;
+          return verdict;
+        }
+        case 0x30: // 0 POP: pops an item, or the topmost mark when none is above it (as Python does)
+          if (marks.length > 0 && stack.length === (marks[marks.length - 1] ?? 0)) popMark();
+          else pop();
+          break;
+        case 0x31: // 1 POP_MARK
+          popMark();
+          break;
+        case 0x32: // 2 DUP
+          push(top());
+          break;
+        case 0x46: {
+          // F FLOAT (text)
+          // cPickle wants the whole line to be the float: no whitespace, and a NUL is an error.
+          const text = readLine();
+          if (!FLOAT_TEXT.test(text))
+            bad(`bad FLOAT argument ${JSON.stringify(text.slice(0, 40))}`);
+          const lower = text.toLowerCase();
+          push(
+            lower.includes('inf')
+              ? lower.startsWith('-')
+                ? -Infinity
+                : Infinity
+              : lower.includes('nan')
+                ? NaN
+                : Number(text),
+          );
+          break;
+        }
+        case 0x49: {
+          // I INT (text); Python 2 writes booleans as I01 / I00
+          const text = readLine();
+          if (text === '01') push(true);
+          else if (text === '00') push(false);
+          else
+            push(
+              parseIntText(text) ?? bad(`bad INT argument ${JSON.stringify(text.slice(0, 40))}`),
+            );
+          break;
+        }
+        case 0x4c: {
+          // L LONG (text, Python 2 appends an L)
+          const text = readLine();
+          const value = parseIntText(text);
+          if (value === null) bad(`bad LONG argument ${JSON.stringify(text.slice(0, 40))}`);
+          push(typeof value === 'bigint' ? value : BigInt(value as number));
+          break;
+        }
+        case 0x4e: // N NONE
+          push(null);
+          break;
+        case 0x50: // P PERSID: Python raises without a persistent_load, and Mailman has none
+        case 0x51: // Q BINPERSID
+          bad('persistent id without a persistent_load');
+          break;
+        case 0x52: {
+          // R REDUCE
+          const args = pop();
+          const callable = pop();
+          if (!(args instanceof PyTuple)) bad('REDUCE arguments are not a tuple');
+          push(instantiate(callable, (args as PyTuple).items));
+          break;
+        }
+        case 0x53: {
+          // S STRING (a quoted Python 2 repr)
+          const text = readLine();
+          push(decodeStringRepr(text) ?? bad('the STRING argument must be a quoted string'));
+          break;
+        }
+        case 0x54: {
+          // T BINSTRING: 4-byte signed length
+          const at = need(4);
+          const length = buf.readInt32LE(at);
+          if (length < 0) bad('BINSTRING has a negative length');
+          const from = need(length);
+          push(buf.toString('latin1', from, from + length));
+          break;
+        }
+        case 0x55: {
+          // U SHORT_BINSTRING
+          const length = buf[need(1)] as number;
+          const from = need(length);
+          push(buf.toString('latin1', from, from + length));
+          break;
+        }
+        case 0x56: // V UNICODE (raw-unicode-escape text)
+          push(decodeRawUnicodeEscape(readLine()) ?? bad('bad UNICODE argument'));
+          break;
+        case 0x58: {
+          // X BINUNICODE: 4-byte length, UTF-8
+          const length = buf.readUInt32LE(need(4));
+          const from = need(length);
+          try {
+            push(utf8.decode(buf.subarray(from, from + length)));
+          } catch {
+            bad('BINUNICODE is not valid UTF-8');
+          }
+          break;
+        }
+        case 0x61: {
+          // a APPEND
+          const value = pop();
+          appendItems(top(), [value]);
+          break;
+        }
+        case 0x62: {
+          // b BUILD: state goes onto the placeholder; nothing like __setstate__ runs
+          const state = pop();
+          const target = top();
+          if (!(target instanceof PyInstance)) bad('BUILD on an object that is not an instance');
+          (target as PyInstance).state = state;
+          break;
+        }
+        case 0x63: {
+          // c GLOBAL module\nname\n
+          const module = readLine();
+          const name = readLine();
+          push(new PyGlobal(module, name));
+          break;
+        }
+        case 0x64: {
+          // d DICT
+          const items = popMark();
+          const dict = new Map<PyValue, PyValue>();
+          setItems(dict, items);
+          push(dict);
+          break;
+        }
+        case 0x7d: // } EMPTY_DICT
+          push(new Map());
+          break;
+        case 0x65: {
+          // e APPENDS
+          const items = popMark();
+          appendItems(top(), items);
+          break;
+        }
+        case 0x67: // g GET
+          memoGet(readLine());
+          break;
+        case 0x68: // h BINGET
+          memoGet(buf[need(1)] as number);
+          break;
+        case 0x6a: // j LONG_BINGET
+          memoGet(buf.readUInt32LE(need(4)));
+          break;
+        case 0x69: {
+          // i INST module\nname\n
+          const module = readLine();
+          const name = readLine();
+          const args = popMark();
+          push(new PyInstance(new PyGlobal(module, name), args));
+          break;
+        }
+        case 0x6c: // l LIST
+          push(popMark());
+          break;
+        case 0x5d: // ] EMPTY_LIST
+          push([]);
+          break;
+        case 0x6f: {
+          // o OBJ: class and arguments after the mark
+          const items = popMark();
+          if (items.length === 0) bad('OBJ without a class');
+          push(instantiate(items[0] as PyValue, items.slice(1)));
+          break;
+        }
+        case 0x70: // p PUT
+          memoPut(readLine());
+          break;
+        case 0x71: // q BINPUT
+          memoPut(buf[need(1)] as number);
+          break;
+        case 0x72: // r LONG_BINPUT
+          memoPut(buf.readUInt32LE(need(4)));
+          break;
+        case 0x73: {
+          // s SETITEM
+          const value = pop();
+          const key = pop();
+          setItems(top(), [key, value]);
+          break;
+        }
+        case 0x75: {
+          // u SETITEMS
+          const items = popMark();
+          setItems(top(), items);
+          break;
+        }
+        case 0x74: // t TUPLE
+          push(new PyTuple(popMark()));
+          break;
+        case 0x29: // ) EMPTY_TUPLE
+          push(new PyTuple([]));
+          break;
+        case 0x4a: // J BININT
+          push(buf.readInt32LE(need(4)));
+          break;
+        case 0x4b: // K BININT1
+          push(buf[need(1)] as number);
+          break;
+        case 0x4d: // M BININT2
+          push(buf.readUInt16LE(need(2)));
+          break;
+        case 0x47: // G BINFLOAT (big-endian)
+          push(buf.readDoubleBE(need(8)));
+          break;
+        case 0x80: {
+          // PROTO
+          const version = buf[need(1)] as number;
+          if (version > 2)
+            throw new Stop('unsupported', op, `pickle protocol ${version} (Python 2 reads 0–2)`);
+          protocol = Math.max(protocol, version);
+          break;
+        }
+        case 0x81: {
+          // NEWOBJ
+          const args = pop();
+          const cls = pop();
+          if (!(args instanceof PyTuple)) bad('NEWOBJ arguments are not a tuple');
+          push(instantiate(cls, (args as PyTuple).items));
+          break;
+        }
+        case 0x82: // EXT1/2/4: Mailman registers no extension codes, so Python raises ValueError
+        case 0x83:
+        case 0x84:
+          need(code === 0x82 ? 1 : code === 0x83 ? 2 : 4);
+          bad('extension code not registered');
+          break;
+        case 0x85: // TUPLE1
+          push(new PyTuple([pop()]));
+          break;
+        case 0x86: {
+          // TUPLE2
+          const b = pop();
+          const a = pop();
+          push(new PyTuple([a, b]));
+          break;
+        }
+        case 0x87: {
+          // TUPLE3
+          const c = pop();
+          const b = pop();
+          const a = pop();
+          push(new PyTuple([a, b, c]));
+          break;
+        }
+        case 0x88: // NEWTRUE
+          push(true);
+          break;
+        case 0x89: // NEWFALSE
+          push(false);
+          break;
+        case 0x8a: {
+          // LONG1: little-endian two's complement
+          const length = buf[need(1)] as number;
+          const from = need(length);
+          push(decodeLong(buf.subarray(from, from + length)));
+          break;
+        }
+        case 0x8b: {
+          // LONG4
+          const length = buf.readInt32LE(need(4));
+          if (length < 0) bad('LONG4 has a negative length');
+          const from = need(length);
+          push(decodeLong(buf.subarray(from, from + length)));
+          break;
+        }
+        case 0x00:
+          // cPickle reads a NUL opcode as the end of the data (EOFError): a file whose tail was
+          // never written (delayed allocation after a crash) reads as truncated, not as garbage.
+          throw new Stop(
+            'truncated',
+            op,
+            `NUL byte where an opcode should be at ${op} (read as end of data)`,
+          );
+        default:
+          if (NEWER_OPCODES.has(code)) {
+            throw new Stop(
+              'unsupported',
+              op,
+              `opcode 0x${code.toString(16)} belongs to pickle protocol 3 or later`,
+            );
+          }
+          bad(`invalid load key 0x${code.toString(16).padStart(2, '0')}`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof Stop)
+      return { kind: error.kind, offset: error.at, detail: error.message, protocol };
+    if (error instanceof RangeError)
+      return { kind: 'invalid', offset: op, detail: error.message, protocol };
+    throw error;
+  }
+}
+
+/**
+ * Integers in text opcodes as Python 2's cPickle reads them: C strings, so a NUL ends the text;
+ * surrounding whitespace is allowed; base 0 (0x.., 0o.., 0b.., and a leading 0 means octal); an
+ * optional L suffix (PyLong_FromString accepts it, and LONG lines carry it).
+ */
+export function parseIntText(text: string): number | bigint | null {
+  const nul = text.indexOf('\0');
+  const trimmed = (nul >= 0 ? text.slice(0, nul) : text)
+    .replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+    .replace(/[lL]$/, '');
+  const match = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9]\d*)$/.exec(
+    trimmed,
+  );
+  if (!match) return null;
+  const digits = match[2] as string;
+  const magnitude = /^0[0-7]+$/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const value = match[1] === '-' ? -magnitude : magnitude;
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : value;
+}
+
+function decodeLong(bytes: Buffer): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] as number);
+  if (bytes.length > 0 && ((bytes[bytes.length - 1] as number) & 0x80) !== 0)
+    value -= 1n << BigInt(bytes.length * 8);
+  return value;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\n': '',
+};
+
+/** Python 2's string-escape codec over a quoted repr, as cPickle's STRING opcode requires. */
+export function decodeStringRepr(text: string): string | null {
+  const trimmed = text.replace(/[ \t\r]+$/, '');
+  const quote = trimmed[0];
+  if (
+    trimmed.length < 2 ||
+    (quote !== "'" && quote !== '"') ||
+    trimmed[trimmed.length - 1] !== quote
+  )
+    return null;
+  const body = trimmed.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const next = body[i + 1];
+    if (next === undefined) return null; // a trailing lone backslash: "Trailing \ in string"
+    if (next in SIMPLE_ESCAPES) {
+      out += SIMPLE_ESCAPES[next];
+      i += 1;
+    } else if (next === 'x') {
+      const hex = body.slice(i + 2, i + 4);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return null;
+      out += String.fromCharCode(parseInt(hex, 16));
+      i += 3;
+    } else if (/[0-7]/.test(next)) {
+      const oct = /^[0-7]{1,3}/.exec(body.slice(i + 1))?.[0] ?? '';
+      out += String.fromCharCode(parseInt(oct, 8) & 0xff);
+      i += oct.length;
+    } else {
+      out += '\\';
+    }
+  }
+  return out;
+}
+
+/** The raw-unicode-escape codec: only \uXXXX and \UXXXXXXXX are escapes; other bytes are Latin-1. */
+export function decodeRawUnicodeEscape(text: string): string | null {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '\\') {
+      // An odd run of backslashes before u/U starts an escape.
+      let run = 1;
+      while (text[i + run] === '\\') run++;
+      const after = text[i + run];
+      if (run % 2 === 1 && (after === 'u' || after === 'U')) {
+        out += '\\'.repeat(run - 1);
+        const width = after === 'u' ? 4 : 8;
+        const hex = text.slice(i + run + 1, i + run + 1 + width);
+        if (hex.length !== width || !/^[0-9a-fA-F]+$/.test(hex)) return null;
+        const codePoint = parseInt(hex, 16);
+        if (codePoint > 0x10ffff) return null;
+        out += String.fromCodePoint(codePoint);
+        i += run + width;
+      } else {
+        out += '\\'.repeat(run);
+        i += run - 1;
+      }
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function describe(value: PyValue): string {
+  if (value instanceof Map) return `dict of ${value.size} keys`;
+  if (value === null) return 'None';
+  if (Array.isArray(value)) return `list of ${value.length} items`;
+  if (value instanceof PyTuple) return `tuple of ${value.items.length} items`;
+  if (value instanceof PyGlobal) return `global ${value.module}.${value.name}`;
+  if (value instanceof PyInstance) {
+    const cls = value.cls instanceof PyGlobal ? `${value.cls.module}.${value.cls.name}` : 'object';
+    return `instance of ${cls}`;
+  }
+  if (typeof value === 'string') return `string of ${value.length} characters`;
+  return typeof value === 'bigint' ? 'long' : typeof value;
+}
