@@ -67,6 +67,8 @@ export interface BlockBudget {
   free: number;
   available: number;
   needed: number;
+  /** Blocks at the worst moment: net plus the old copy of the largest file being replaced. */
+  peak: number;
   reserve: number;
   availableAfter: number;
 }

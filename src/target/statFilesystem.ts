@@ -2,6 +2,7 @@
  * What a filesystem can supply: statfs(2) numbers plus the mount (mount point, type, device) of
  * the path, found in /proc/self/mountinfo. Read-only.
  */
+import { lstatSync, realpathSync, statfsSync, type BigIntStats, type StatsFs } from 'node:fs';
 import { lstat, realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -117,6 +118,41 @@ export async function statFilesystem(
     statfs(probedPath),
     mounts ? Promise.resolve(mounts) : readMountInfo(),
   ]);
+  return describeFilesystem(probedPath, stats, fsStats, table);
+}
+
+/**
+ * The same, synchronously, for an existing directory: the accounting meets new filesystems
+ * inside the archive walk's synchronous callback. `mounts` must be read beforehand.
+ */
+export function statFilesystemSync(
+  existingPath: string,
+  mounts: readonly MountInfoEntry[],
+): FilesystemInfo {
+  let probedPath: string;
+  try {
+    probedPath = realpathSync(existingPath);
+  } catch (error) {
+    throw new RestoreplanError(
+      'TARGET_INVALID',
+      `cannot resolve ${existingPath}: ${(error as Error).message}`,
+      { targetPath: existingPath },
+    );
+  }
+  return describeFilesystem(
+    probedPath,
+    lstatSync(probedPath, { bigint: true }),
+    statfsSync(probedPath),
+    mounts,
+  );
+}
+
+function describeFilesystem(
+  probedPath: string,
+  stats: BigIntStats,
+  fsStats: StatsFs,
+  table: readonly MountInfoEntry[],
+): FilesystemInfo {
   const device = formatDevice(stats.dev);
   const mount = findMount(table, probedPath, device);
   const fsType = mount?.fsType ?? 'unknown';

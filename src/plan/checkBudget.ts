@@ -1,0 +1,324 @@
+/**
+ * `restoreplan check`: would restoring the selection into the target fit on every filesystem
+ * it touches, while keeping the reserve? One pass over the archive; never writes anything.
+ */
+import { lstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { ArchiveEntry, EntryType } from '../archive/ArchiveEntry.js';
+import { walkArchive } from '../archive/walkArchive.js';
+import { RestoreplanError, throwIfAborted } from '../errors.js';
+import { countMember, emptyCounts } from '../inventory/buildInventory.js';
+import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
+import { makeProblem, worstSeverity, type Problem } from '../problems.js';
+import type { CommonOptions } from '../progress.js';
+import { createExistingProbe } from '../target/probeExisting.js';
+import { readMountInfo } from '../target/readMountInfo.js';
+import { statFilesystemSync, type FilesystemInfo } from '../target/statFilesystem.js';
+import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget } from '../types.js';
+import { selectBlockModel, type BlockModel } from './blockModel.js';
+import { createDemandLedger, type DemandMember } from './computeDemand.js';
+import { evaluateBudget } from './evaluateBudget.js';
+import { createSelector } from './matchGlob.js';
+import {
+  DEFAULT_BLOCK_RESERVE,
+  DEFAULT_INODE_RESERVE,
+  DEFAULT_WARN_INODES_PERCENT,
+  parseCountOrPercent,
+  parsePercentOnly,
+  parseSizeOrPercent,
+} from './reservePolicy.js';
+
+export interface CheckOptions extends CommonOptions {
+  /** The directory the member root is restored into. */
+  target: string;
+  /** The archive directory that corresponds to `target` (default: the archive root). */
+  memberRoot?: string;
+  include?: string[];
+  exclude?: string[];
+  profile?: 'mailman' | 'none';
+  /** `N` or `P%` (default 5%), plus the growth allowance. */
+  reserveInodes?: string | number;
+  /** `SIZE` or `P%` (default 1%). */
+  reserveBlocks?: string | number;
+  /** `P%` (default 10%). */
+  warnInodes?: string | number;
+  /** Restore fifos and device nodes (+1 inode each); by default they are skipped. */
+  allowSpecial?: boolean;
+  /**
+   * Extra selection, applied after memberRoot/include/exclude: the hook through which the
+   * Mailman profile selects what `plan` would restore. Gets the memberPath relative to the
+   * member root and the (reused) entry.
+   */
+  selectMember?: (relPath: string, entry: ArchiveEntry) => boolean;
+  /**
+   * Inodes the live system will consume meanwhile, added to the inode reserve of the target's
+   * filesystem: a number, or a function of the target (the Mailman profile measures queue
+   * inflow: `estimateQueueGrowth(census, windowHours)`).
+   */
+  growthInodes?: number | ((target: string) => Promise<number>);
+}
+
+/** At most this many unsafe members are listed one by one; the rest are summed up. */
+const MAX_LISTED_PROBLEMS = 20;
+
+/** Normalizes a --member-root like a memberPath: no leading ./ or /, no trailing /. */
+export function normalizeMemberRoot(memberRoot: string | undefined): string {
+  if (!memberRoot) return '';
+  const parts = memberRoot.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) {
+    throw new RestoreplanError('USAGE', `--member-root ${memberRoot}: must not contain ..`);
+  }
+  return parts.join('/');
+}
+
+/** The path of `memberPath` relative to `root`, or null when it is not under it. */
+export function relativeToRoot(memberPath: string, root: string): string | null {
+  if (root === '') return memberPath;
+  if (memberPath === root) return '';
+  return memberPath.startsWith(root + '/') ? memberPath.slice(root.length + 1) : null;
+}
+
+function isSpecial(type: EntryType): boolean {
+  return type === 'fifo' || type === 'chardev' || type === 'blockdev';
+}
+
+export async function checkBudget(
+  archive: string | NodeJS.ReadableStream,
+  options: CheckOptions,
+): Promise<CheckResult> {
+  const target = path.resolve(options.target);
+  const targetStat = await stat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      throw new RestoreplanError('TARGET_MISSING', `${target} does not exist`, {
+        targetPath: target,
+      });
+    }
+    throw new RestoreplanError('TARGET_INVALID', `cannot read ${target}: ${error.code}`, {
+      targetPath: target,
+    });
+  });
+  if (!targetStat.isDirectory()) {
+    throw new RestoreplanError('TARGET_INVALID', `${target} is not a directory`, {
+      targetPath: target,
+    });
+  }
+  const memberRoot = normalizeMemberRoot(options.memberRoot);
+  const inodeReserve =
+    options.reserveInodes !== undefined
+      ? parseCountOrPercent(options.reserveInodes)
+      : DEFAULT_INODE_RESERVE;
+  const blockReserve =
+    options.reserveBlocks !== undefined
+      ? parseSizeOrPercent(options.reserveBlocks)
+      : DEFAULT_BLOCK_RESERVE;
+  const warnInodesPercent =
+    options.warnInodes !== undefined
+      ? parsePercentOnly(options.warnInodes)
+      : DEFAULT_WARN_INODES_PERCENT;
+  const selectPath = createSelector(options.include, options.exclude);
+  const growth =
+    typeof options.growthInodes === 'function'
+      ? await options.growthInodes(target)
+      : (options.growthInodes ?? 0);
+
+  const mounts = await readMountInfo();
+  const filesystems: FilesystemInfo[] = [];
+  const models: BlockModel[] = [];
+  const fsByDevice = new Map<string, number>();
+  const resolveFilesystem = (device: string, dirPath: string): number => {
+    let index = fsByDevice.get(device);
+    if (index === undefined) {
+      const info = statFilesystemSync(dirPath, mounts);
+      index = filesystems.length;
+      filesystems.push(info);
+      models.push(selectBlockModel(info.fsType, info.blockSize));
+      fsByDevice.set(device, index);
+    }
+    return index;
+  };
+
+  const problems: Problem[] = [];
+  const conflicts: string[] = [];
+  let unsafe = 0;
+  let specials = 0;
+  let unresolvedLinks = 0;
+  const probe = createExistingProbe();
+  const ledger = createDemandLedger({
+    probe,
+    resolveFilesystem,
+    modelOf: (fsIndex) => {
+      const model = models[fsIndex];
+      if (!model) throw new RestoreplanError('INTERNAL', `no filesystem #${fsIndex}`);
+      return model;
+    },
+    onConflict: (targetPath) => conflicts.push(targetPath),
+  });
+  ledger.touch(target);
+
+  const members = createMemberTable();
+  const selection = emptyCounts();
+  const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
+  const previous: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
+
+  const isSelected = (relPath: string, entry: ArchiveEntry): boolean =>
+    selectPath(relPath) && (options.selectMember?.(relPath, entry) ?? true);
+
+  /** A hard link's target is restored in this run (the archive has it earlier) or is on disk. */
+  const isLinkResolved = (entry: ArchiveEntry): boolean => {
+    const rel = relativeToRoot(entry.linkPath, memberRoot);
+    if (rel === null || rel === '') return false;
+    if (isSelected(rel, entry)) return true;
+    return lstatSync(path.join(target, rel), { throwIfNoEntry: false })?.isFile() ?? false;
+  };
+
+  const walkOptions = {
+    onEntry(entry: ArchiveEntry): void {
+      // The archive root is the target itself: nothing to restore.
+      if (entry.memberPath === '') return;
+      const rel = relativeToRoot(entry.memberPath, memberRoot);
+      if (rel === null || rel === '') return;
+      if (entry.unsafe) {
+        unsafe += 1;
+        if (unsafe <= MAX_LISTED_PROBLEMS) {
+          problems.push(
+            makeProblem('unsafe-member', `${entry.rawPath} is never restored (${entry.unsafe})`, {
+              memberPath: entry.rawPath,
+            }),
+          );
+        }
+        return;
+      }
+      if (!isSelected(rel, entry)) return;
+      if (isSpecial(entry.type) && !options.allowSpecial) {
+        specials += 1;
+        return;
+      }
+      member.type = entry.type;
+      member.dataBytes = entry.type === 'file' ? entry.storedSize : 0;
+      member.linkLength = entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0;
+      member.linkResolved = entry.type === 'hardlink' ? isLinkResolved(entry) : true;
+      if (!member.linkResolved) unresolvedLinks += 1;
+      // The member table keeps a type code and two numbers per path; what they mean depends
+      // on the type, so a superseded occurrence can be retracted exactly.
+      const size =
+        entry.type === 'file'
+          ? entry.size
+          : entry.type === 'symlink'
+            ? member.linkLength
+            : entry.type === 'hardlink'
+              ? Number(member.linkResolved)
+              : 0;
+      const prevCode = members.upsert(
+        entry.memberPath,
+        TYPE_CODES[entry.type],
+        size,
+        member.dataBytes,
+      );
+      let prev: DemandMember | null = null;
+      if (prevCode !== -1) {
+        const prevType = TYPE_BY_CODE[prevCode] ?? 'file';
+        previous.type = prevType;
+        previous.dataBytes = prevType === 'file' ? members.previousStored() : 0;
+        previous.linkLength = prevType === 'symlink' ? members.previousSize() : 0;
+        previous.linkResolved = prevType === 'hardlink' ? members.previousSize() === 1 : true;
+        countMember(selection, prevType, prevType === 'file' ? members.previousSize() : 0, -1);
+        prev = previous;
+      }
+      countMember(selection, entry.type, entry.size, 1);
+      ledger.add(path.join(target, rel), member, prev);
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+  await walkArchive(archive, walkOptions);
+  throwIfAborted(options.signal);
+
+  if (unsafe > MAX_LISTED_PROBLEMS) {
+    problems.push(
+      makeProblem(
+        'unsafe-member',
+        `${unsafe - MAX_LISTED_PROBLEMS} more unsafe members are never restored`,
+      ),
+    );
+  }
+  if (specials > 0) {
+    problems.push(
+      makeProblem(
+        'special-member',
+        `${specials} fifo/device members are skipped (not counted); allow them to restore them`,
+      ),
+    );
+  }
+  if (unresolvedLinks > 0) {
+    problems.push(
+      makeProblem(
+        'hardlink-unresolved',
+        `${unresolvedLinks} hard links point at members that are neither restored nor on disk: each is restored as a regular file (+1 inode; its data size is not known here)`,
+      ),
+    );
+  }
+  for (const conflict of conflicts.slice(0, MAX_LISTED_PROBLEMS)) {
+    problems.push(
+      makeProblem('type-conflict', `${conflict} exists with another type and would be replaced`, {
+        targetPath: conflict,
+      }),
+    );
+  }
+  if (selection.entries === 0) {
+    problems.push(makeProblem('empty-selection', 'no member of the archive is selected'));
+  }
+
+  const demands = ledger.finish();
+  // ledger.touch(target) came first: filesystem #0 is the target's.
+  const targetFs = 0;
+  const budgets: FilesystemBudget[] = [];
+  for (let index = 0; index < filesystems.length; index += 1) {
+    const info = filesystems[index];
+    if (!info) continue;
+    const demand = demands.get(index) ?? {
+      inodes: 0,
+      peakInodes: 0,
+      blocks: 0,
+      peakBlocks: 0,
+      creates: 0,
+      replaces: 0,
+      conflicts: 0,
+      newDirectories: 0,
+    };
+    if (
+      index !== targetFs &&
+      demand.creates === 0 &&
+      demand.replaces === 0 &&
+      demand.blocks === 0
+    ) {
+      continue; // a mount we only looked at
+    }
+    const evaluation = evaluateBudget(info, demand, {
+      inodeReserve,
+      blockReserve,
+      warnInodesPercent,
+      // The live system (Mailman) writes on the target's filesystem.
+      growthInodes: index === targetFs ? growth : 0,
+    });
+    budgets.push(evaluation.budget);
+    problems.push(...evaluation.problems);
+  }
+  if (growth > 0) {
+    problems.push(
+      makeProblem(
+        'queue-growing',
+        `the inode reserve of ${filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
+      ),
+    );
+  }
+  const severity = worstSeverity(problems);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    verdict: severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok',
+    selection,
+    filesystems: budgets,
+    problems,
+  };
+}
