@@ -84,10 +84,18 @@ function isSpecial(type: EntryType): boolean {
   return type === 'fifo' || type === 'chardev' || type === 'blockdev';
 }
 
-export async function checkBudget(
-  archive: string | NodeJS.ReadableStream,
-  options: CheckOptions,
-): Promise<CheckResult> {
+export interface BudgetCheck {
+  /** Feeds one member (the walk's reused entry; nothing of it is kept). */
+  onEntry(entry: ArchiveEntry): void;
+  /** The check document for everything fed so far. */
+  finish(): CheckResult;
+}
+
+/**
+ * The check without the walk: everything is prepared (target, reserve, mounts), then members
+ * are fed one by one. checkBudget drives it with walkArchive; tests feed synthetic entries.
+ */
+export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCheck> {
   const target = path.resolve(options.target);
   const targetStat = await stat(target).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') {
@@ -173,7 +181,7 @@ export async function checkBudget(
     return lstatSync(path.join(target, rel), { throwIfNoEntry: false })?.isFile() ?? false;
   };
 
-  const walkOptions = {
+  return {
     onEntry(entry: ArchiveEntry): void {
       // The archive root is the target itself: nothing to restore.
       if (entry.memberPath === '') return;
@@ -229,96 +237,109 @@ export async function checkBudget(
       countMember(selection, entry.type, entry.size, 1);
       ledger.add(path.join(target, rel), member, prev);
     },
+    finish: () => summarize(),
+  };
+
+  function summarize(): CheckResult {
+    if (unsafe > MAX_LISTED_PROBLEMS) {
+      problems.push(
+        makeProblem(
+          'unsafe-member',
+          `${unsafe - MAX_LISTED_PROBLEMS} more unsafe members are never restored`,
+        ),
+      );
+    }
+    if (specials > 0) {
+      problems.push(
+        makeProblem(
+          'special-member',
+          `${specials} fifo/device members are skipped (not counted); allow them to restore them`,
+        ),
+      );
+    }
+    if (unresolvedLinks > 0) {
+      problems.push(
+        makeProblem(
+          'hardlink-unresolved',
+          `${unresolvedLinks} hard links point at members that are neither restored nor on disk: each is restored as a regular file (+1 inode; its data size is not known here)`,
+        ),
+      );
+    }
+    for (const conflict of conflicts.slice(0, MAX_LISTED_PROBLEMS)) {
+      problems.push(
+        makeProblem('type-conflict', `${conflict} exists with another type and would be replaced`, {
+          targetPath: conflict,
+        }),
+      );
+    }
+    if (selection.entries === 0) {
+      problems.push(makeProblem('empty-selection', 'no member of the archive is selected'));
+    }
+
+    const demands = ledger.finish();
+    // ledger.touch(target) came first: filesystem #0 is the target's.
+    const targetFs = 0;
+    const budgets: FilesystemBudget[] = [];
+    for (let index = 0; index < filesystems.length; index += 1) {
+      const info = filesystems[index];
+      if (!info) continue;
+      const demand = demands.get(index) ?? {
+        inodes: 0,
+        peakInodes: 0,
+        blocks: 0,
+        peakBlocks: 0,
+        creates: 0,
+        replaces: 0,
+        conflicts: 0,
+        newDirectories: 0,
+      };
+      if (
+        index !== targetFs &&
+        demand.creates === 0 &&
+        demand.replaces === 0 &&
+        demand.blocks === 0
+      ) {
+        continue; // a mount we only looked at
+      }
+      const evaluation = evaluateBudget(info, demand, {
+        inodeReserve,
+        blockReserve,
+        warnInodesPercent,
+        // The live system (Mailman) writes on the target's filesystem.
+        growthInodes: index === targetFs ? growth : 0,
+      });
+      budgets.push(evaluation.budget);
+      problems.push(...evaluation.problems);
+    }
+    if (growth > 0) {
+      problems.push(
+        makeProblem(
+          'queue-growing',
+          `the inode reserve of ${filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
+        ),
+      );
+    }
+    const severity = worstSeverity(problems);
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      verdict: severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok',
+      selection,
+      filesystems: budgets,
+      problems,
+    };
+  }
+}
+
+export async function checkBudget(
+  archive: string | NodeJS.ReadableStream,
+  options: CheckOptions,
+): Promise<CheckResult> {
+  const check = await createBudgetCheck(options);
+  await walkArchive(archive, {
+    onEntry: (entry) => check.onEntry(entry),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  };
-  await walkArchive(archive, walkOptions);
+  });
   throwIfAborted(options.signal);
-
-  if (unsafe > MAX_LISTED_PROBLEMS) {
-    problems.push(
-      makeProblem(
-        'unsafe-member',
-        `${unsafe - MAX_LISTED_PROBLEMS} more unsafe members are never restored`,
-      ),
-    );
-  }
-  if (specials > 0) {
-    problems.push(
-      makeProblem(
-        'special-member',
-        `${specials} fifo/device members are skipped (not counted); allow them to restore them`,
-      ),
-    );
-  }
-  if (unresolvedLinks > 0) {
-    problems.push(
-      makeProblem(
-        'hardlink-unresolved',
-        `${unresolvedLinks} hard links point at members that are neither restored nor on disk: each is restored as a regular file (+1 inode; its data size is not known here)`,
-      ),
-    );
-  }
-  for (const conflict of conflicts.slice(0, MAX_LISTED_PROBLEMS)) {
-    problems.push(
-      makeProblem('type-conflict', `${conflict} exists with another type and would be replaced`, {
-        targetPath: conflict,
-      }),
-    );
-  }
-  if (selection.entries === 0) {
-    problems.push(makeProblem('empty-selection', 'no member of the archive is selected'));
-  }
-
-  const demands = ledger.finish();
-  // ledger.touch(target) came first: filesystem #0 is the target's.
-  const targetFs = 0;
-  const budgets: FilesystemBudget[] = [];
-  for (let index = 0; index < filesystems.length; index += 1) {
-    const info = filesystems[index];
-    if (!info) continue;
-    const demand = demands.get(index) ?? {
-      inodes: 0,
-      peakInodes: 0,
-      blocks: 0,
-      peakBlocks: 0,
-      creates: 0,
-      replaces: 0,
-      conflicts: 0,
-      newDirectories: 0,
-    };
-    if (
-      index !== targetFs &&
-      demand.creates === 0 &&
-      demand.replaces === 0 &&
-      demand.blocks === 0
-    ) {
-      continue; // a mount we only looked at
-    }
-    const evaluation = evaluateBudget(info, demand, {
-      inodeReserve,
-      blockReserve,
-      warnInodesPercent,
-      // The live system (Mailman) writes on the target's filesystem.
-      growthInodes: index === targetFs ? growth : 0,
-    });
-    budgets.push(evaluation.budget);
-    problems.push(...evaluation.problems);
-  }
-  if (growth > 0) {
-    problems.push(
-      makeProblem(
-        'queue-growing',
-        `the inode reserve of ${filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
-      ),
-    );
-  }
-  const severity = worstSeverity(problems);
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    verdict: severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok',
-    selection,
-    filesystems: budgets,
-    problems,
-  };
+  return check.finish();
 }

@@ -99,8 +99,12 @@ export function computeMemberCost(
   // Something is there: it is replaced (the old inode goes away as the new one arrives).
   cost.write = 'replace';
   cost.conflict = existing.kind === 'dir' || !sameKind(type, existing.kind);
-  cost.blocks = newBlocks - existingBlocks;
+  // A hard link over an existing name: what that name held is the old copy of a file this run
+  // also restores (its blocks are already netted there), so the link itself moves nothing.
+  // Not modelled: a multiply-linked file whose other names are not restored keeps its old
+  // inode and data alive (+1 inode, + the new data) — rare outside hard-link farms.
   if (type === 'hardlink') return cost;
+  cost.blocks = newBlocks - existingBlocks;
   cost.peakInodes = 1;
   cost.peakBlocks = existingBlocks;
   return cost;
