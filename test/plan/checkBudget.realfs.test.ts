@@ -17,7 +17,7 @@ import type { CheckResult } from '../../src/types.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { makeEntry } from '../helpers/makeEntry.js';
 import { listTarWithPython, makeMailmanShapedTree } from '../helpers/mailmanShapedTree.js';
-import { MOUNT_TOOLS, withMountedFs, type TestFsType } from '../helpers/mountFs.js';
+import { withMountedFs, type TestFsType } from '../helpers/mountFs.js';
 
 const normalize = (name: string): string =>
   name

@@ -104,9 +104,9 @@ async function snapshot(mount: string): Promise<{ inodes: number; blocks: number
 }
 
 async function measure(type: TestFsType): Promise<void> {
-  const sizeMiB = type === 'xfs' ? 400 : type === 'btrfs' ? 400 : 400;
+  const sizeMiB = 400;
   await withMountedFs(
-    { type, sizeMiB, inodes: type === 'tmpfs' ? 200000 : undefined },
+    { type, sizeMiB, ...(type === 'tmpfs' ? { inodes: 200000 } : {}) },
     async (mnt) => {
       console.log(`\n== ${type} (${mnt})`);
       let n = 0;
