@@ -220,6 +220,19 @@ export interface ApplyResult {
   verified: boolean;
   inodes: { mountPoint: string; predicted: number; actual: number }[];
   journal: string;
+  /** Why the run stopped or failed (absent when it completed). */
+  reason?: string;
+  /** True for `--dry-run`: nothing was written; `preview` lists what would be. */
+  dryRun?: boolean;
+  preview?: ApplyPreviewStep[];
+}
+
+export interface ApplyPreviewStep {
+  stage: string;
+  memberPath: string;
+  targetPath: string;
+  type: StepType;
+  write: WriteMode;
 }
 
 export type { Problem, Severity };

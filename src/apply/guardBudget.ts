@@ -1,0 +1,94 @@
+/**
+ * The live budget guard. The plan's numbers were true when it was made; a running Mailman keeps
+ * taking inodes (one queue file per message), so apply re-reads statfs before each stage and
+ * every few hundred files and stops cleanly — between files, everything so far complete and
+ * journaled — before the remaining steps would push a filesystem below its reserve. A step that
+ * needs no new inode (an in-place rewrite) is never blocked by the inode reserve: with zero free
+ * inodes the broken configs must still be repairable. ENOSPC mid-run means this guard was wrong.
+ */
+import type { StatsFs } from 'node:fs';
+
+import type { FsOps } from './fsOps.js';
+
+/** What the remaining steps on one filesystem still need. */
+export interface MountDemand {
+  /** Net new inodes (created files, dirs, links, missing parents). */
+  inodes: number;
+  /** Extra inodes needed only while a step runs (the temp file of an atomic replace). */
+  peakInodes: number;
+  /** Net new blocks, in the filesystem's block size. */
+  blocks: number;
+  /** Extra blocks only while a step runs (a replace holds old and new copies at once). */
+  peakBlocks: number;
+}
+
+export interface GuardedMount {
+  mountPoint: string;
+  /** Inodes are allocated on demand (XFS, btrfs, ZFS): only blocks are guarded. */
+  dynamicInodes: boolean;
+  inodesReserve: number;
+  blocksReserve: number;
+}
+
+export interface BudgetStop {
+  mountPoint: string;
+  resource: 'inodes' | 'blocks';
+  /** Free now (ffree or bavail). */
+  free: number;
+  needed: number;
+  reserve: number;
+  message: string;
+}
+
+export function emptyDemand(): MountDemand {
+  return { inodes: 0, peakInodes: 0, blocks: 0, peakBlocks: 0 };
+}
+
+/** Decides from one statfs reading whether `demand` still fits above the reserve. */
+export function judgeDemand(
+  mount: GuardedMount,
+  stats: Pick<StatsFs, 'ffree' | 'bavail' | 'files'>,
+  demand: MountDemand,
+): BudgetStop | null {
+  const inodesNeeded = demand.inodes + demand.peakInodes;
+  if (!mount.dynamicInodes && stats.files > 0 && inodesNeeded > 0) {
+    if (stats.ffree - inodesNeeded < mount.inodesReserve) {
+      return {
+        mountPoint: mount.mountPoint,
+        resource: 'inodes',
+        free: stats.ffree,
+        needed: inodesNeeded,
+        reserve: mount.inodesReserve,
+        message: `${mount.mountPoint}: ${inodesNeeded} more inodes needed, ${stats.ffree} free, reserve ${mount.inodesReserve}`,
+      };
+    }
+  }
+  const blocksNeeded = demand.blocks + demand.peakBlocks;
+  if (blocksNeeded > 0 && stats.bavail - blocksNeeded < mount.blocksReserve) {
+    return {
+      mountPoint: mount.mountPoint,
+      resource: 'blocks',
+      free: stats.bavail,
+      needed: blocksNeeded,
+      reserve: mount.blocksReserve,
+      message: `${mount.mountPoint}: ${blocksNeeded} more blocks needed, ${stats.bavail} available, reserve ${mount.blocksReserve}`,
+    };
+  }
+  return null;
+}
+
+/** Reads statfs for every mount with demand and returns the first that would cross its reserve. */
+export async function guardBudget(
+  mounts: readonly GuardedMount[],
+  demand: ReadonlyMap<string, MountDemand>,
+  fsOps: Pick<FsOps, 'statfs'>,
+): Promise<BudgetStop | null> {
+  for (const mount of mounts) {
+    const wanted = demand.get(mount.mountPoint);
+    if (!wanted) continue;
+    const stats = await fsOps.statfs(mount.mountPoint);
+    const stop = judgeDemand(mount, stats, wanted);
+    if (stop) return stop;
+  }
+  return null;
+}

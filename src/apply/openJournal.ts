@@ -1,0 +1,116 @@
+/**
+ * The journal: one JSON line per finished step, next to the plan (`<plan>.journal`). It is what
+ * makes apply resumable and idempotent after a stop, a crash or ENOSPC: a re-run skips a step
+ * whose targetPath still hashes to the journaled sha256. Lines are appended in batches and
+ * fsynced (after the directories of the batch's renames), so a crash loses at most one batch —
+ * those steps are simply redone. A torn last line from a crash mid-append is ignored.
+ */
+import { constants } from 'node:fs';
+import { readFile, type FileHandle } from 'node:fs/promises';
+
+import { defaultFsOps, type FsOps } from './fsOps.js';
+import { openNoFollow } from './openNoFollow.js';
+
+export interface JournalRecord {
+  stage: string;
+  memberPath: string;
+  targetPath: string;
+  /** sha256 of the file's content; of the link text for a symlink; '' for a directory. */
+  sha256: string;
+  bytes: number;
+  /** ISO-8601 time the step finished. */
+  at: string;
+}
+
+export interface Journal {
+  path: string;
+  /** Records read at open plus those appended since, by targetPath (the last one wins). */
+  records: Map<string, JournalRecord>;
+  /** Queues a record; it is durable only after the next flush. */
+  append(record: JournalRecord): void;
+  /** Records queued and not yet flushed. */
+  pending(): number;
+  /** Writes the queued records and fsyncs the journal. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function parseRecords(text: string): Map<string, JournalRecord> {
+  const records = new Map<string, JournalRecord>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const record = value as Partial<JournalRecord> | null;
+    if (
+      record &&
+      typeof record.targetPath === 'string' &&
+      typeof record.sha256 === 'string' &&
+      typeof record.bytes === 'number'
+    ) {
+      records.set(record.targetPath, record as JournalRecord);
+    }
+  }
+  return records;
+}
+
+/** The records of an existing journal, without creating one (for --dry-run). */
+export async function readJournal(journalPath: string): Promise<Map<string, JournalRecord>> {
+  try {
+    return parseRecords(await readFile(journalPath, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw error;
+  }
+}
+
+export async function openJournal(
+  journalPath: string,
+  fsOps: FsOps = defaultFsOps,
+): Promise<Journal> {
+  let handle: FileHandle | null = await openNoFollow(
+    journalPath,
+    constants.O_RDWR | constants.O_CREAT | constants.O_APPEND,
+    0o600,
+    fsOps,
+  );
+  let records: Map<string, JournalRecord>;
+  // A torn last line (crash mid-append) must not swallow the first record appended now.
+  let separator = '';
+  try {
+    const text = await handle.readFile({ encoding: 'utf8' });
+    if (text.length > 0 && !text.endsWith('\n')) separator = '\n';
+    records = parseRecords(text);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const queued: JournalRecord[] = [];
+  return {
+    path: journalPath,
+    records,
+    append(record) {
+      queued.push(record);
+      records.set(record.targetPath, record);
+    },
+    pending: () => queued.length,
+    async flush() {
+      if (!handle || queued.length === 0) return;
+      const text = separator + queued.map((record) => JSON.stringify(record)).join('\n') + '\n';
+      separator = '';
+      queued.length = 0;
+      await handle.write(text);
+      await handle.sync();
+    },
+    async close() {
+      if (!handle) return;
+      const closing = handle;
+      handle = null;
+      await closing.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Where apply gets member data. An uncompressed archive on disk is read at the offsets the plan
+ * recorded (no scan at all). A compressed archive (or one that is not a regular file) cannot be
+ * seeked: the data of a batch of steps is collected in ONE pass of walkArchive that asks only
+ * for the planned members and stops right after the last of them — for configs near the start
+ * of a big archive that is a fraction of the decompression. Batches are capped in bytes so
+ * memory stays bounded by the batch, not by the selection.
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+
+import { walkArchive } from '../archive/walkArchive.js';
+import { RestoreplanError } from '../errors.js';
+import type { PlanDocument, PlanStep } from '../types.js';
+import { expandStoredData, readMemberChunks, type MemberChunk } from './readMemberChunks.js';
+
+/** Largest sum of member sizes collected by one pass over a compressed archive. */
+export const STREAM_BATCH_BYTES = 256 * 1024 * 1024;
+
+export interface MemberReader {
+  /** True when members are read by offset (prepare is then a no-op). */
+  seekable: boolean;
+  /** Makes the data of these steps available: one pass for a compressed archive. */
+  prepare(steps: readonly PlanStep[], signal?: AbortSignal): Promise<void>;
+  /** The member's data, holes as numbers. */
+  read(step: PlanStep): AsyncIterable<MemberChunk> | Iterable<MemberChunk>;
+  /** Drops a prepared member's data once written. */
+  release(step: PlanStep): void;
+  close(): Promise<void>;
+}
+
+export async function openMemberReader(archive: PlanDocument['archive']): Promise<MemberReader> {
+  if (archive.seekable && archive.compression === 'none') {
+    let handle: FileHandle;
+    try {
+      handle = await open(archive.path, constants.O_RDONLY);
+    } catch (error) {
+      throw new RestoreplanError(
+        'ARCHIVE_NOT_FOUND',
+        `cannot open ${archive.path}: ${(error as Error).message}`,
+        {
+          path: archive.path,
+        },
+      );
+    }
+    return {
+      seekable: true,
+      prepare: async () => {},
+      read: (step) => readMemberChunks(handle, step.source, step.size, step.memberPath),
+      release: () => {},
+      close: () => handle.close(),
+    };
+  }
+  const store = new Map<number, MemberChunk[]>();
+  return {
+    seekable: false,
+    async prepare(steps, signal) {
+      const wanted = new Map<number, PlanStep>();
+      let last = -1;
+      let largest = 0;
+      for (const step of steps) {
+        if (store.has(step.source.headerOffset)) continue;
+        wanted.set(step.source.headerOffset, step);
+        last = Math.max(last, step.source.headerOffset);
+        largest = Math.max(largest, step.source.dataLength);
+      }
+      if (wanted.size === 0) return;
+      await walkArchive(archive.path, {
+        ...(signal ? { signal } : {}),
+        maxDataBytes: Math.max(largest, 1),
+        onEntry: (entry) => {
+          if (wanted.has(entry.headerOffset)) return 'data';
+          if (entry.headerOffset > last) return 'stop';
+          return undefined;
+        },
+        onData: (entry, data) => {
+          const step = wanted.get(entry.headerOffset);
+          if (!step) return;
+          store.set(
+            entry.headerOffset,
+            expandStoredData(data, step.source, step.size, step.memberPath),
+          );
+        },
+      });
+      for (const [offset, step] of wanted) {
+        if (!store.has(offset)) {
+          throw new RestoreplanError(
+            'PLAN_STALE',
+            `${step.memberPath} is not at offset ${offset} of ${archive.path} any more`,
+            { memberPath: step.memberPath },
+          );
+        }
+      }
+    },
+    read(step) {
+      const chunks = store.get(step.source.headerOffset);
+      if (!chunks) throw new RestoreplanError('INTERNAL', `${step.memberPath} was not prepared`);
+      return chunks;
+    },
+    release(step) {
+      store.delete(step.source.headerOffset);
+    },
+    close: async () => {
+      store.clear();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Test support (not a test): turns a tar archive into a plan document the way a NAIVE planner
+ * would — targetPath = `<root>/<name as stored>`, hard-link targets taken verbatim when
+ * absolute — so hostile names reach apply unfiltered and apply's own guards are what is
+ * tested. Member offsets come from python3's tarfile (an independent oracle for where the data
+ * sits), not from our walker.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+
+import type { PlanDocument, PlanStage, PlanStep, StepType } from '../../src/types.js';
+import { run } from '../helpers/env.js';
+
+export interface TarMember {
+  name: string;
+  type: StepType;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  linkname: string;
+  offset: number;
+  offsetData: number;
+  sparse: Array<[number, number]> | null;
+}
+
+const LIST_MEMBERS = `
+import json, sys, tarfile
+out = []
+with tarfile.open(sys.argv[1], 'r:') as tar:
+    for m in tar.getmembers():
+        t = 'file' if m.isreg() else 'dir' if m.isdir() else 'symlink' if m.issym() else 'hardlink' if m.islnk() else 'fifo' if m.isfifo() else 'chardev' if m.ischr() else 'blockdev' if m.isblk() else None
+        if t is None: continue
+        out.append(dict(name=m.name, type=t, size=m.size, mode=m.mode, uid=m.uid, gid=m.gid, mtime=int(m.mtime),
+            linkname=m.linkname, offset=m.offset, offsetData=m.offset_data,
+            sparse=[[o, n] for o, n in m.sparse] if m.sparse is not None else None))
+json.dump(out, sys.stdout)
+`;
+
+export function listTarMembers(archive: string): TarMember[] {
+  return JSON.parse(run('python3', ['-c', LIST_MEMBERS, archive])) as TarMember[];
+}
+
+export interface TestPlanOptions {
+  /** Which members to restore (default all). */
+  select?: (member: TarMember) => boolean;
+  /** Stage of a member (default 'all'); stages are ordered by first appearance. */
+  stageOf?: (member: TarMember) => string;
+  write?: (member: TarMember) => PlanStep['write'];
+  /** Give steps the sha256 of their data (read from the archive at the offsets). */
+  withSha256?: boolean;
+  budget?: (stage: string) => PlanStage['budget'];
+  mailmanRoot?: string;
+  freshMtime?: boolean;
+}
+
+function readMemberData(archive: string, member: TarMember): Buffer {
+  const bytes = readFileSync(archive);
+  if (!member.sparse) return bytes.subarray(member.offsetData, member.offsetData + member.size);
+  const out = Buffer.alloc(member.size);
+  let stored = member.offsetData;
+  for (const [offset, length] of member.sparse) {
+    bytes.copy(out, offset, stored, stored + length);
+    stored += length;
+  }
+  return out;
+}
+
+export function buildTestPlan(
+  archive: string,
+  root: string,
+  options: TestPlanOptions = {},
+): PlanDocument {
+  const members = listTarMembers(archive).filter(options.select ?? (() => true));
+  const stages = new Map<string, PlanStep[]>();
+  for (const member of members) {
+    const stage = options.stageOf?.(member) ?? 'all';
+    const storedLength = member.sparse
+      ? member.sparse.reduce((sum, [, n]) => sum + n, 0)
+      : member.size;
+    const step: PlanStep = {
+      memberPath: member.name,
+      targetPath: `${root}/${member.name}`,
+      type: member.type,
+      size: member.type === 'file' ? member.size : 0,
+      write: options.write?.(member) ?? 'create',
+      source: {
+        headerOffset: member.offset,
+        dataOffset: member.offsetData,
+        dataLength: member.type === 'file' ? storedLength : 0,
+        sparse: member.sparse,
+      },
+      mode: member.mode,
+      owner: null,
+      mtime: member.mtime,
+      freshMtime: options.freshMtime ?? false,
+    };
+    if (member.type === 'symlink') step.linkTarget = member.linkname;
+    if (member.type === 'hardlink') {
+      step.linkTarget = member.linkname.startsWith('/')
+        ? member.linkname
+        : `${root}/${member.linkname}`;
+    }
+    if (options.withSha256 && member.type === 'file') {
+      step.sha256 = createHash('sha256').update(readMemberData(archive, member)).digest('hex');
+    }
+    const list = stages.get(stage) ?? [];
+    list.push(step);
+    stages.set(stage, list);
+  }
+  const stats = statSync(archive);
+  return {
+    schemaVersion: 1,
+    createdAt: new Date().toISOString(),
+    feasible: true,
+    strategy: 'in-place',
+    reason: 'test plan',
+    archive: {
+      path: archive,
+      sizeBytes: stats.size,
+      mtime: stats.mtime.toISOString(),
+      fingerprint: 'test',
+      compression: 'none',
+      seekable: true,
+    },
+    target: { path: root, device: '' },
+    mailman: options.mailmanRoot
+      ? {
+          root: options.mailmanRoot,
+          running: false,
+          freshMtime: false,
+          restartAdvised: false,
+          note: '',
+        }
+      : null,
+    lists: [],
+    stages: [...stages].map(([name, steps]) => ({
+      name,
+      root,
+      steps,
+      budget: options.budget?.(name) ?? [],
+    })),
+    problems: [],
+  };
+}
