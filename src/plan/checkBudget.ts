@@ -112,6 +112,13 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
       targetPath: target,
     });
   }
+  if (options.profile === 'mailman' && !options.selectMember) {
+    // The Mailman selection is the planner's (which lists are broken, which copy is valid);
+    // until it is wired in here, refuse rather than silently check everything.
+    throw new RestoreplanError('USAGE', '--profile mailman is not available in check yet', {
+      hint: 'use --member-root with --include/--exclude, or restoreplan plan --profile mailman',
+    });
+  }
   const memberRoot = normalizeMemberRoot(options.memberRoot);
   const inodeReserve =
     options.reserveInodes !== undefined

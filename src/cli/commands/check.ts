@@ -1,0 +1,218 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+
+import { isRestoreplanError, RestoreplanError } from '../../errors.js';
+import { checkBudget } from '../../plan/checkBudget.js';
+import type { CheckResult, FilesystemBudget } from '../../types.js';
+import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { exitCodeForVerdict } from '../exitCodes.js';
+import { writeJson, writeLine, type Io } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
+import { archiveArgument } from './archiveArgument.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerCheckCommand(program: Command, ctx: CliContext): void {
+  addCommonFlags(
+    program
+      .command('check')
+      .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
+      .description(
+        'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free. Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error.',
+      )
+      .argument('<archive>', 'archive file, or - for stdin')
+      .requiredOption(
+        '--target <dir>',
+        'the directory the archive (or --member-root) restores into',
+      )
+      .option('--member-root <path>', 'the archive directory that corresponds to DIR')
+      .option('--include <glob>', 'restore only matching memberPaths (repeatable)', collect, [])
+      .option('--exclude <glob>', 'leave out matching memberPaths (repeatable)', collect, [])
+      .option('--profile <profile>', 'mailman: select what plan would restore')
+      .option('--reserve-inodes <n|p%>', 'inodes that must stay free afterwards (default 5%)')
+      .option(
+        '--reserve-blocks <size|p%>',
+        'space that must stay available afterwards (default 1%)',
+      )
+      .option(
+        '--warn-inodes <p%>',
+        'warn when less than this share of inodes stays free (default 10%)',
+      )
+      .option('--allow-special', 'count fifos and device nodes (skipped by default)')
+      .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+  ).action(async (archive: string, opts: Record<string, unknown>) => {
+    const nagios = opts.nagios === true;
+    await runCommand(
+      ctx,
+      { ...opts, ...(nagios ? { progress: false } : {}) },
+      async ({ flags, progress, signal }) => {
+        try {
+          if (nagios && flags.json)
+            throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
+          const profile = opts.profile as string | undefined;
+          if (profile !== undefined && profile !== 'mailman' && profile !== 'none') {
+            throw new RestoreplanError(
+              'USAGE',
+              `--profile must be mailman or none, not ${JSON.stringify(profile)}`,
+            );
+          }
+          const result = await checkBudget(archiveArgument(archive, ctx.io), {
+            target: String(opts.target),
+            include: opts.include as string[],
+            exclude: opts.exclude as string[],
+            signal,
+            onProgress: progress.onProgress,
+            ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
+            ...(profile ? { profile } : {}),
+            ...(typeof opts.reserveInodes === 'string'
+              ? { reserveInodes: opts.reserveInodes }
+              : {}),
+            ...(typeof opts.reserveBlocks === 'string'
+              ? { reserveBlocks: opts.reserveBlocks }
+              : {}),
+            ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
+            ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+          });
+          progress.done();
+          if (nagios) writeLine(ctx.io, formatNagiosLine(result));
+          else if (flags.json) writeJson(ctx.io, result);
+          else renderCheck(ctx.io, result);
+          return exitCodeForVerdict(result.verdict);
+        } catch (error) {
+          if (nagios) {
+            const coded = isRestoreplanError(error) ? error : null;
+            const message = (error instanceof Error ? error.message : String(error)).replace(
+              /\s*\n\s*/g,
+              ' ',
+            );
+            writeLine(ctx.io, `RESTOREPLAN UNKNOWN - ${coded?.code ?? 'INTERNAL'}: ${message}`);
+          }
+          throw error;
+        }
+      },
+    );
+  });
+}
+
+function row(label: string, cells: (string | number)[]): (string | number)[] {
+  return [label, ...cells];
+}
+
+export function renderCheck(io: Io, result: CheckResult): void {
+  const s = result.selection;
+  writeLine(
+    io,
+    `Selection: ${formatCount(s.entries)} entries (${formatCount(s.files)} files, ${formatCount(s.dirs)} dirs, ${formatCount(s.symlinks)} symlinks, ${formatCount(s.hardlinks)} hard links, ${formatCount(s.other)} other), ${formatBytes(s.bytes)}`,
+  );
+  for (const fs of result.filesystems) {
+    writeLine(io, '');
+    writeLine(
+      io,
+      `${fs.mountPoint} (${fs.fsType}, ${fs.device}, blocks of ${fs.blockSize} B): ${fs.verdict.toUpperCase()}`,
+    );
+    const table = new Table({ head: ['', 'needed', 'peak', 'free', 'reserve', 'after', 'total'] });
+    const i = fs.inodes;
+    table.push(
+      row(i.dynamic ? 'inodes (dynamic)' : 'inodes', [
+        formatCount(i.needed),
+        formatCount(i.peak),
+        i.total > 0 ? formatCount(i.free) : 'n/a',
+        formatCount(i.reserve),
+        i.total > 0 ? formatCount(i.freeAfter) : 'n/a',
+        i.total > 0 ? formatCount(i.total) : 'n/a',
+      ]),
+    );
+    const b = fs.blocks;
+    const bytes = (n: number): string => formatBytes(n * fs.blockSize);
+    table.push(
+      row('space (available)', [
+        bytes(b.needed),
+        bytes(b.peak),
+        bytes(b.available),
+        bytes(b.reserve),
+        bytes(b.availableAfter),
+        bytes(b.total),
+      ]),
+    );
+    writeLine(io, table.toString());
+  }
+  if (result.problems.length > 0) {
+    writeLine(io, '');
+    for (const p of result.problems) writeLine(io, `${p.severity} ${p.kind}: ${p.message}`);
+  }
+  writeLine(io, '');
+  writeLine(io, `Verdict: ${result.verdict.toUpperCase()}`);
+}
+
+/** A perfdata label: always quoted (mount points may hold spaces or =); ' doubled. */
+export function perfLabel(label: string): string {
+  return `'${label.replace(/'/g, "''")}'`;
+}
+
+function perf(
+  label: string,
+  value: number,
+  uom = '',
+  warn = '',
+  crit = '',
+  min = '',
+  max = '',
+): string {
+  return `${perfLabel(label)}=${value}${uom};${warn};${crit};${min};${max}`;
+}
+
+/** Perfdata of one filesystem: what stays free afterwards (with the thresholds) and the demand. */
+export function formatPerfdata(fs: FilesystemBudget, warnInodes?: number): string[] {
+  const m = fs.mountPoint;
+  const out: string[] = [];
+  if (!fs.inodes.dynamic) {
+    // Ranges "N:" alert when the value falls below N (plugin guidelines, threshold format).
+    const warn = warnInodes !== undefined ? `${warnInodes}:` : '';
+    out.push(
+      perf(
+        `inodes_free_${m}`,
+        fs.inodes.freeAfter,
+        '',
+        warn,
+        `${fs.inodes.reserve}:`,
+        '0',
+        String(fs.inodes.total),
+      ),
+    );
+  }
+  out.push(perf(`inodes_needed_${m}`, fs.inodes.needed, '', '', '', '0'));
+  const bs = fs.blockSize;
+  out.push(
+    perf(
+      `bytes_avail_${m}`,
+      fs.blocks.availableAfter * bs,
+      'B',
+      '',
+      `${fs.blocks.reserve * bs}:`,
+      '0',
+      String(fs.blocks.total * bs),
+    ),
+  );
+  out.push(perf(`bytes_needed_${m}`, fs.blocks.needed * bs, 'B', '', '', '0'));
+  return out;
+}
+
+/** `RESTOREPLAN OK|WARNING|CRITICAL - <summary> | <perfdata>` (one line, plugin conventions). */
+export function formatNagiosLine(result: CheckResult): string {
+  const status =
+    result.verdict === 'ok' ? 'OK' : result.verdict === 'warning' ? 'WARNING' : 'CRITICAL';
+  const worst = result.problems.find((p) => p.severity === result.verdict);
+  const fits = result.filesystems
+    .map(
+      (fs) =>
+        `${fs.mountPoint} needs ${fs.inodes.needed} inodes and ${formatBytes(fs.blocks.needed * fs.blockSize)}`,
+    )
+    .join(', ');
+  const summary =
+    worst && result.verdict !== 'ok'
+      ? worst.message
+      : `restore fits: ${fits || 'nothing selected'}`;
+  const perfdata = result.filesystems.flatMap((fs) => formatPerfdata(fs)).join(' ');
+  // "|" separates output from perfdata: it must not appear in the summary.
+  return `RESTOREPLAN ${status} - ${summary.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ')} | ${perfdata}`;
+}
