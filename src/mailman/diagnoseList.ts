@@ -1,0 +1,95 @@
+/**
+ * One list, judged the way Mailman 2.1's MailList.Load() judges it: try config.pck, then
+ * config.pck.last, then the legacy marshal files config.db and config.db.last; the first that
+ * loads as a dict wins. Strictly read-only: Mailman itself renames config.pck to
+ * config.pck.corrupt and writes config.pck and config.pck.safety when a fallback wins; we only
+ * say that it will.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { ConfigFileName, ListDiagnosis, ListFileDiagnosis, ListStatus } from '../types.js';
+import { classifyConfigFile, formatOfConfigFile } from './classifyConfigFile.js';
+
+/** Mailman 2.1's load order. */
+export const CONFIG_FILES: readonly ConfigFileName[] = [
+  'config.pck',
+  'config.pck.last',
+  'config.db',
+  'config.db.last',
+];
+
+/** Per-list state that Mailman keeps beside the config; missing is normal. */
+export const STATE_FILES = ['request.pck', 'pending.pck'] as const;
+
+/** The decision, from the states of the four config files in load order. Pure. */
+export function judgeList(files: readonly ListFileDiagnosis[]): {
+  status: ListStatus;
+  loadsFrom: ConfigFileName | null;
+  mailmanAction: string;
+} {
+  const winner =
+    CONFIG_FILES.find((name) => files.find((f) => f.name === name)?.state === 'ok') ?? null;
+  if (winner === 'config.pck')
+    return { status: 'ok', loadsFrom: winner, mailmanAction: 'loads config.pck' };
+  if (winner !== null) {
+    const pck = files.find((f) => f.name === 'config.pck')?.state ?? 'missing';
+    const rename = pck === 'missing' ? '' : 'rename config.pck to config.pck.corrupt, ';
+    return {
+      status: 'degraded',
+      loadsFrom: winner,
+      mailmanAction: `falls back to ${winner}; on next save will ${rename}write config.pck and config.pck.safety`,
+    };
+  }
+  return {
+    status: 'corrupt',
+    loadsFrom: null,
+    mailmanAction: 'cannot load the list: it is down and its incoming mail is shunted',
+  };
+}
+
+async function readOrNull(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+export interface ListDirDiagnosis extends ListDiagnosis {
+  mailmanAction: string;
+  interruptedSave: string[];
+  stateFiles: ListFileDiagnosis[];
+}
+
+/** Reads and judges `listDir` (lists/<name>/). */
+export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
+  const name = path.basename(listDir);
+  const files: ListFileDiagnosis[] = [];
+  for (const file of CONFIG_FILES) {
+    const verdict = classifyConfigFile(
+      await readOrNull(path.join(listDir, file)),
+      formatOfConfigFile(file),
+    );
+    files.push({ name: file, ...verdict });
+  }
+  const stateFiles: ListFileDiagnosis[] = [];
+  for (const file of STATE_FILES) {
+    stateFiles.push({
+      name: file,
+      ...classifyConfigFile(await readOrNull(path.join(listDir, file))),
+    });
+  }
+  // Mailman saves into config.pck.tmp.<host>.<pid> and renames it over config.pck: a leftover
+  // means the save was interrupted between the dump and the rename.
+  const interruptedSave = (await readdir(listDir))
+    .filter((entry) => entry.startsWith('config.pck.tmp'))
+    .sort();
+  return { name, ...judgeList(files), files, stateFiles, interruptedSave };
+}
+
+/** Mailman's Utils.list_exists: a list dir is a list when any of the four config files exists. */
+export function isListDirEntries(entries: readonly string[]): boolean {
+  return CONFIG_FILES.some((file) => entries.includes(file));
+}

@@ -1,0 +1,189 @@
+/**
+ * The doctor: a read-only diagnosis of a Mailman 2.1 var dir, like Mailman's check_db but
+ * without ever writing (Mailman's own loader rewrites files when it falls back). Lists are
+ * judged in Mailman's load order, queues are counted, and the filesystem's inode and space
+ * state is read, so the report says both what is broken and whether there is room to fix it.
+ */
+import path from 'node:path';
+
+import { throwIfAborted } from '../errors.js';
+import { makeProblem, type Problem } from '../problems.js';
+import { throttleProgress, type CommonOptions } from '../progress.js';
+import { statFilesystem } from '../target/statFilesystem.js';
+import { SCHEMA_VERSION, type DoctorResult, type ListDiagnosis } from '../types.js';
+import { censusQueues, estimateQueueGrowth, type QueueCount } from './censusQueues.js';
+import { detectLocks, detectMailmanRunning, type LockState } from './detectRunning.js';
+import { diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
+import { findMailmanRoot, listNamesAt } from './findMailmanRoot.js';
+
+/** A list as the doctor reports it: the contract's fields plus what Mailman will do about it. */
+export interface ListReport extends ListDiagnosis, Omit<ListDirDiagnosis, keyof ListDiagnosis> {
+  /** Whether `locks/<name>.lock` is held by a live process. */
+  locked: boolean;
+}
+
+export interface DoctorReport extends DoctorResult {
+  lists: ListReport[];
+  queues: Record<string, QueueCount>;
+  /** The master qrunner's pid from data/master-qrunner.pid, when present. */
+  mailmanPid: number | null;
+  locks: LockState[];
+  /** Files that arrived in all queues during the last hour. */
+  queueInflowPerHour: number;
+  /** Inodes to keep free for the queues' growth (inflow × the growth window). */
+  growthAllowance: number;
+  growthWindowHours: number;
+  filesystem: DoctorResult['filesystem'] & {
+    fsType: string;
+    device: string;
+    blockSize: number;
+    blocks: { total: number; free: number; available: number };
+    dynamicInodes: boolean;
+  };
+  problems: Problem[];
+}
+
+export interface DiagnoseMailmanOptions extends CommonOptions {
+  /** The time queue inflow and lock expiry are measured against (default: now). */
+  now?: Date;
+  /** Hours of queue growth the allowance covers (default 12). */
+  growthWindowHours?: number;
+}
+
+/** Diagnoses the var dir at or below `root` (MAILMAN_NOT_FOUND when there is none, or several). */
+export async function diagnoseMailman(
+  root: string,
+  options: DiagnoseMailmanOptions = {},
+): Promise<DoctorReport> {
+  const now = options.now ?? new Date();
+  const varDir = await findMailmanRoot(root);
+  const report = throttleProgress(options.onProgress ?? (() => {}));
+  const started = Date.now();
+  const names = await listNamesAt(varDir);
+
+  const [running, locks, fs] = await Promise.all([
+    detectMailmanRunning(varDir),
+    detectLocks(varDir, { now }),
+    statFilesystem(varDir),
+  ]);
+  const heldLocks = new Set(locks.filter((l) => l.held).map((l) => l.name));
+
+  const lists: ListReport[] = [];
+  for (const [index, name] of names.entries()) {
+    throwIfAborted(options.signal);
+    report({
+      phase: 'diagnose',
+      done: index,
+      total: names.length,
+      item: name,
+      elapsedMs: Date.now() - started,
+    });
+    const diagnosis = await diagnoseList(path.join(varDir, 'lists', name));
+    lists.push({ ...diagnosis, locked: heldLocks.has(name) });
+  }
+  report(
+    { phase: 'diagnose', done: names.length, total: names.length, elapsedMs: Date.now() - started },
+    true,
+  );
+
+  const census = await censusQueues(varDir, {
+    now,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const growthWindowHours = options.growthWindowHours ?? 12;
+  const growthAllowance = estimateQueueGrowth(census, growthWindowHours);
+
+  const problems: Problem[] = [];
+  for (const list of lists) {
+    const targetPath = path.join(varDir, 'lists', list.name);
+    if (list.status === 'corrupt') {
+      problems.push(
+        makeProblem('list-corrupt', `${list.name}: no config file loads; ${list.mailmanAction}`, {
+          list: list.name,
+          targetPath,
+        }),
+      );
+    } else if (list.status === 'degraded') {
+      problems.push(
+        makeProblem('list-degraded', `${list.name}: ${list.mailmanAction}`, {
+          list: list.name,
+          targetPath,
+        }),
+      );
+    }
+    if (list.interruptedSave.length > 0) {
+      problems.push(
+        makeProblem(
+          'interrupted-save',
+          `${list.name}: leftover ${list.interruptedSave.join(', ')}`,
+          { list: list.name, targetPath },
+        ),
+      );
+    }
+    for (const state of list.stateFiles) {
+      if (state.state !== 'ok' && state.state !== 'missing') {
+        problems.push(
+          makeProblem('state-file-broken', `${list.name}: ${state.name} is ${state.state}`, {
+            list: list.name,
+            targetPath: path.join(targetPath, state.name),
+          }),
+        );
+      }
+    }
+    if (list.locked) {
+      problems.push(
+        makeProblem('list-locked', `${list.name}: its lock is held by a live process`, {
+          list: list.name,
+        }),
+      );
+    }
+  }
+  if (running.running) {
+    problems.push(
+      makeProblem('mailman-running', `Mailman is running (master qrunner pid ${running.pid})`),
+    );
+  }
+  if (census.inflowPerHour > 0) {
+    problems.push(
+      makeProblem(
+        'queue-growing',
+        `${census.inflowPerHour} queue files arrived in the last hour; ${growthAllowance} inodes are kept free for ${growthWindowHours} h of growth`,
+      ),
+    );
+  }
+
+  const summary = { ok: 0, degraded: 0, corrupt: 0 };
+  for (const list of lists) summary[list.status]++;
+
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    root: varDir,
+    lists,
+    queues: census.queues,
+    mailmanRunning: running.running,
+    mailmanPid: running.pid,
+    locks,
+    queueInflowPerHour: census.inflowPerHour,
+    growthAllowance,
+    growthWindowHours,
+    filesystem: {
+      mountPoint: fs.mountPoint,
+      fsType: fs.fsType,
+      device: fs.device,
+      blockSize: fs.blockSize,
+      inodes: { total: fs.inodes.total, free: fs.inodes.free },
+      blocks: { total: fs.blocks.total, free: fs.blocks.free, available: fs.blocks.available },
+      dynamicInodes: fs.dynamicInodes,
+    },
+    summary,
+    problems,
+  };
+}
+
+/** Lists needing attention first (corrupt, then degraded), then by name: the order humans read. */
+export function sortListsByUrgency<T extends Pick<ListDiagnosis, 'name' | 'status'>>(
+  lists: readonly T[],
+): T[] {
+  const rank = { corrupt: 0, degraded: 1, ok: 2 } as const;
+  return [...lists].sort((a, b) => rank[a.status] - rank[b.status] || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,123 @@
+/**
+ * Where the Mailman 2.1 var dir is: a directory whose `lists/<name>/` subdirs hold a config
+ * file (config.pck, config.pck.last, config.db, config.db.last — Mailman's own test for "the
+ * list exists"), usually beside Mailman's siblings (archives/, qfiles/, data/, locks/, logs/).
+ * On disk, and incrementally over an archive's memberPaths during the walk.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+import { RestoreplanError } from '../errors.js';
+import { isListDirEntries } from './diagnoseList.js';
+
+export const MAILMAN_SIBLINGS = ['archives', 'qfiles', 'data', 'locks', 'logs'] as const;
+
+/** Directories searched below the given one for a var dir (var/lib/mailman is three deep). */
+const MAX_SEARCH_DEPTH = 4;
+
+async function entriesOf(dir: string): Promise<import('node:fs').Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+/** The names of the lists under `<root>/lists`, or [] when `root` is no var dir. */
+export async function listNamesAt(root: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await entriesOf(path.join(root, 'lists'))) {
+    if (!entry.isDirectory()) continue;
+    const files = (await entriesOf(path.join(root, 'lists', entry.name))).map((e) => e.name);
+    if (isListDirEntries(files)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/**
+ * The var dir at or below `dir`. `dir` may be the var dir itself or a parent holding exactly
+ * one; none or several is MAILMAN_NOT_FOUND.
+ */
+export async function findMailmanRoot(dir: string): Promise<string> {
+  const start = path.resolve(dir);
+  if ((await listNamesAt(start)).length > 0) return start;
+  const found: string[] = [];
+  const visit = async (current: string, depth: number): Promise<void> => {
+    if (depth > MAX_SEARCH_DEPTH || found.length > 1) return;
+    for (const entry of await entriesOf(current)) {
+      if (!entry.isDirectory() || entry.name === 'lists') continue;
+      const child = path.join(current, entry.name);
+      if ((await listNamesAt(child)).length > 0) found.push(child);
+      else await visit(child, depth + 1);
+    }
+  };
+  await visit(start, 1);
+  if (found.length === 1) return found[0] as string;
+  if (found.length === 0) {
+    throw new RestoreplanError(
+      'MAILMAN_NOT_FOUND',
+      `no Mailman var dir (lists/<name>/config.pck) at or below ${start}`,
+      {
+        path: start,
+        hint: 'give the Mailman var dir, e.g. /var/lib/mailman',
+      },
+    );
+  }
+  throw new RestoreplanError(
+    'MAILMAN_NOT_FOUND',
+    `several Mailman var dirs below ${start}: ${found.join(', ')}`,
+    {
+      path: start,
+      candidates: found,
+      hint: 'give one of them',
+    },
+  );
+}
+
+export interface MailmanInArchive {
+  /** memberPath of the var dir ('' when the archive root is the var dir). */
+  root: string;
+  lists: string[];
+}
+
+/** `<root>/lists/<name>/config.*`: the last `lists/` component wins, so nested paths work. */
+const CONFIG_MEMBER = /^(?:(.*)\/)?lists\/([^/]+)\/config\.(?:pck|db)(?:\.last)?$/;
+
+/** Feeds memberPaths one at a time during the walk; `result()` names the var dir with the most lists. */
+export function createMailmanDetector(): {
+  add: (memberPath: string) => void;
+  result: () => MailmanInArchive | null;
+} {
+  const roots = new Map<string, Set<string>>();
+  return {
+    add(memberPath) {
+      // Cheap reject first: this runs once per archive member on the hot path.
+      if (!memberPath.includes('config.')) return;
+      const match = CONFIG_MEMBER.exec(memberPath);
+      if (!match) return;
+      const root = match[1] ?? '';
+      let lists = roots.get(root);
+      if (!lists) roots.set(root, (lists = new Set()));
+      lists.add(match[2] as string);
+    },
+    result() {
+      let best: MailmanInArchive | null = null;
+      for (const [root, lists] of roots) {
+        if (
+          !best ||
+          lists.size > best.lists.length ||
+          (lists.size === best.lists.length && root.length < best.root.length)
+        ) {
+          best = { root, lists: [...lists].sort() };
+        }
+      }
+      return best;
+    },
+  };
+}
+
+export function findMailmanRootInPaths(memberPaths: Iterable<string>): MailmanInArchive | null {
+  const detector = createMailmanDetector();
+  for (const memberPath of memberPaths) detector.add(memberPath);
+  return detector.result();
+}
