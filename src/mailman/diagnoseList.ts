@@ -38,7 +38,7 @@ export function judgeList(files: readonly ListFileDiagnosis[]): {
     return {
       status: 'degraded',
       loadsFrom: winner,
-      mailmanAction: `falls back to ${winner}; on next save will ${rename}write config.pck and config.pck.safety`,
+      mailmanAction: `falls back to ${winner}, then will ${rename}write config.pck and config.pck.safety`,
     };
   }
   return {

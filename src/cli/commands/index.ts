@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import type { CliContext } from '../command.js';
 import { registerScanCommand } from './scan.js';
 import { registerCheckCommand } from './check.js';
+import { registerDoctorCommand } from './doctor.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerScanCommand, registerCheckCommand];
+export const COMMANDS: RegisterCommand[] = [registerScanCommand, registerCheckCommand, registerDoctorCommand];

@@ -1,0 +1,103 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+
+import {
+  diagnoseMailman,
+  sortListsByUrgency,
+  type DoctorReport,
+} from '../../mailman/diagnoseMailman.js';
+import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { EXIT, type ExitCode } from '../exitCodes.js';
+import { writeJson, writeLine, type Io } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
+
+export function registerDoctorCommand(program: Command, ctx: CliContext): void {
+  addCommonFlags(
+    program
+      .command('doctor')
+      .summary('diagnose a Mailman 2.1 var dir as Mailman would load it (read-only)')
+      .description(
+        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space. DIR is the var dir or a directory holding exactly one. Exit 0 all ok, 1 some degraded, 2 some corrupt, 3 error.",
+      )
+      .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)'),
+  ).action(async (dir: string, opts: Record<string, unknown>) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+      const result = await diagnoseMailman(dir, { signal, onProgress: progress.onProgress });
+      progress.done();
+      if (flags.json) writeJson(ctx.io, result);
+      else renderDoctor(ctx.io, result);
+      return exitCodeForDoctor(result);
+    });
+  });
+}
+
+export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary'>): ExitCode {
+  if (result.summary.corrupt > 0) return EXIT.CRITICAL;
+  if (result.summary.degraded > 0) return EXIT.WARNING;
+  return EXIT.OK;
+}
+
+function renderDoctor(io: Io, result: DoctorReport): void {
+  const { summary } = result;
+  writeLine(io, `Mailman var dir ${result.root}`);
+  writeLine(
+    io,
+    `Lists: ${summary.ok} ok, ${summary.degraded} degraded, ${summary.corrupt} corrupt` +
+      ` · Mailman ${result.mailmanRunning ? `running (pid ${result.mailmanPid})` : 'not running'}`,
+  );
+  writeLine(io);
+  const lists = new Table({
+    head: ['list', 'status', 'loads from', 'what Mailman would do', 'files'],
+  });
+  for (const list of sortListsByUrgency(result.lists)) {
+    const files = list.files
+      .filter((f) => f.state !== 'missing' || f.name.startsWith('config.pck'))
+      .map((f) => `${f.name}: ${f.state}`)
+      .join('\n');
+    const notes = [list.mailmanAction];
+    if (list.interruptedSave.length > 0)
+      notes.push(`interrupted save: ${list.interruptedSave.join(', ')}`);
+    for (const state of list.stateFiles)
+      if (state.state !== 'ok' && state.state !== 'missing')
+        notes.push(`${state.name}: ${state.state}`);
+    if (list.locked) notes.push('locked by a live process');
+    lists.push([list.name, list.status, list.loadsFrom ?? '-', notes.join('\n'), files]);
+  }
+  writeLine(io, lists.toString());
+  writeLine(io);
+  const queues = new Table({ head: ['queue', 'files', 'last hour', 'oldest', 'newest'] });
+  for (const [name, queue] of Object.entries(result.queues)) {
+    if (queue.files === 0) continue;
+    queues.push([
+      name,
+      formatCount(queue.files),
+      formatCount(queue.inflowLastHour),
+      queue.oldest ?? '-',
+      queue.newest ?? '-',
+    ]);
+  }
+  if (queues.length > 0) writeLine(io, queues.toString());
+  else writeLine(io, 'Queues: empty');
+  writeLine(
+    io,
+    `Queue inflow ${formatCount(result.queueInflowPerHour)}/h: keep ${formatCount(result.growthAllowance)} inodes free for ${result.growthWindowHours} h of growth`,
+  );
+  const fs = result.filesystem;
+  const inodes = fs.dynamicInodes
+    ? `inodes allocated on demand (${fs.fsType})`
+    : `inodes ${formatCount(fs.inodes.free)} free of ${formatCount(fs.inodes.total)} (${percent(fs.inodes.free, fs.inodes.total)})`;
+  writeLine(
+    io,
+    `Filesystem ${fs.mountPoint} (${fs.fsType}): ${inodes}; space ${formatBytes(fs.blocks.available * fs.blockSize)} available of ${formatBytes(fs.blocks.total * fs.blockSize)} (${percent(fs.blocks.available, fs.blocks.total)})`,
+  );
+  for (const lock of result.locks.filter((l) => l.held)) {
+    writeLine(
+      io,
+      `Lock ${lock.name} held by ${lock.owner ? `${lock.owner.host} pid ${lock.owner.pid}` : 'an unknown owner'} until ${lock.expires}`,
+    );
+  }
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : 'n/a';
+}
