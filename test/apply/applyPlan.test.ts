@@ -6,6 +6,8 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  rmSync,
+  statfsSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -17,7 +19,8 @@ import * as assert from 'uvu/assert';
 import { applyPlan } from '../../src/apply/applyPlan.js';
 import { defaultFsOps, type FsOps } from '../../src/apply/fsOps.js';
 import type { PlanDocument } from '../../src/types.js';
-import { makeScratch, run } from '../helpers/env.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { withMountedFs } from '../helpers/mountFs.js';
 import { buildTestPlan } from './buildTestPlan.js';
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -343,6 +346,319 @@ for (const code of ['ENOSPC', 'EACCES']) {
       run('tar', ['-xf', archive, '-C', oracle]);
       assert.equal(snapshot(root), snapshot(oracle));
       assert.ok(resumed.skipped.some((s) => s.reason === 'already-restored'));
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+const HOSTILE = `
+import io, sys, tarfile
+out, outside = sys.argv[1], sys.argv[2]
+def add(tar, name, data=b'', **kw):
+    info = tarfile.TarInfo(name)
+    for k, v in kw.items(): setattr(info, k, v)
+    if info.type == tarfile.REGTYPE: info.size = len(data)
+    tar.addfile(info, io.BytesIO(data) if info.type == tarfile.REGTYPE else None)
+with tarfile.open(out, 'w', format=tarfile.PAX_FORMAT) as tar:
+    add(tar, 'ok.txt', b'fine\\n')
+    add(tar, '../dotdot.txt', b'escape\\n')
+    add(tar, 'a/../../dotdot2.txt', b'escape\\n')
+    add(tar, outside + '/absolute.txt', b'escape\\n')
+    add(tar, 'planted', type=tarfile.SYMTYPE, linkname=outside)
+    add(tar, 'planted/through.txt', b'escape\\n')
+    add(tar, 'chain1', type=tarfile.SYMTYPE, linkname='chain2')
+    add(tar, 'chain2', type=tarfile.SYMTYPE, linkname='../../../../../../../../' + outside.lstrip('/'))
+    add(tar, 'chain1/through.txt', b'escape\\n')
+    add(tar, 'hardlink-abs', type=tarfile.LNKTYPE, linkname=outside + '/secret')
+    add(tar, 'hardlink-rel', type=tarfile.LNKTYPE, linkname='../outside/secret')
+    add(tar, 'hardlink-via-symlink', type=tarfile.LNKTYPE, linkname='planted/secret')
+    info = tarfile.TarInfo('innocent.txt'); info.pax_headers = {'path': '../pax-override.txt'}; info.size = 7
+    tar.addfile(info, io.BytesIO(b'escape\\n'))
+    add(tar, '/'.join(['d'] * 150) + '/deep-ok.txt', b'deep\\n')
+    add(tar, '/'.join(['d'] * 2100) + '/too-deep.txt', b'deep\\n')
+    add(tar, 'x' * 300, b'long name\\n')
+    add(tar, 'fifo', type=tarfile.FIFOTYPE)
+    add(tar, 'dev', type=tarfile.CHRTYPE, devmajor=1, devminor=3)
+`;
+
+test('hostile archive: .., absolute names, planted symlinks, chains, outside hard links, pax path override, deep paths never write outside the root', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const outside = path.join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'secret'), 'root:x:0:0\n');
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const archive = path.join(dir, 'hostile.tar');
+    run('python3', ['-c', HOSTILE, archive, outside]);
+    const before = snapshot(dir);
+    const plan = buildTestPlan(archive, root);
+    const result = await applyPlan(plan, { journalPath: path.join(root, '..', 'j.journal') });
+    // Nothing outside root changed (besides the journal and the archive made above).
+    const after = snapshot(dir);
+    for (const [rel, value] of after) {
+      if (rel === 'root' || rel.startsWith('root/') || rel === 'j.journal') continue;
+      assert.is(before.get(rel), value, `${rel} appeared or changed outside the root`);
+    }
+    assert.is(readFileSync(path.join(outside, 'secret'), 'utf8'), 'root:x:0:0\n');
+    assert.equal(readdirSync(outside), ['secret']);
+    // Keyed by the name as stored (targetPath = root + '/' + name, not normalized).
+    const reasons = new Map(
+      result.skipped.map((s) => [s.targetPath.slice(root.length + 1), s.reason]),
+    );
+    const expectRefused: Array<[string, RegExp]> = [
+      ['../dotdot.txt', /unsafe: .*\.\./],
+      ['a/../../dotdot2.txt', /unsafe/],
+      ['../pax-override.txt', /unsafe/],
+      ['planted', /link-outside-root/],
+      ['chain2', /link-outside-root/],
+      ['hardlink-abs', /link-outside-root/],
+      ['hardlink-rel', /unsafe/],
+      ['hardlink-via-symlink', /unsafe/],
+    ];
+    for (const [rel, reason] of expectRefused) {
+      assert.ok(reasons.has(rel), `${rel} was not reported`);
+      assert.match(reasons.get(rel) ?? '', reason, rel);
+    }
+    const tooDeep = [...reasons].find(([rel]) => rel.endsWith('too-deep.txt'));
+    assert.match(tooDeep?.[1] ?? '', /name-too-long/);
+    assert.match(reasons.get('x'.repeat(300)) ?? '', /name-too-long/);
+    assert.match(reasons.get('fifo') ?? '', /special/);
+    assert.match(reasons.get('dev') ?? '', /special/);
+    // The absolute member is refused by its memberPath even though root + name stays inside.
+    assert.match(reasons.get(`${outside}/absolute.txt`) ?? '', /absolute member path/);
+    // Through-symlink files: the planted links were refused, so the files landed in real
+    // directories inside the root (or were refused) — never outside.
+    assert.is(readFileSync(path.join(root, 'ok.txt'), 'utf8'), 'fine\n');
+    assert.is(
+      readFileSync(path.join(root, ...Array(150).fill('d'), 'deep-ok.txt'), 'utf8'),
+      'deep\n',
+    );
+    assert.not.ok(lstatSync(path.join(root, 'chain1/through.txt')).isSymbolicLink());
+    assert.ok(lstatSync(path.join(root, 'planted')).isDirectory());
+    assert.equal(leftoverTemps(root), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('symlink then file through it, across stages: the file is refused (symlink-in-path)', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const outside = path.join(dir, 'outside');
+    mkdirSync(outside);
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const archive = path.join(dir, 'h.tar');
+    run('python3', [
+      '-c',
+      `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as tar:
+    i = tarfile.TarInfo('link'); i.type = tarfile.SYMTYPE; i.linkname = 'sub'; tar.addfile(i)
+    i = tarfile.TarInfo('link/x.txt'); i.size = 3; tar.addfile(i, io.BytesIO(b'abc'))
+`,
+      archive,
+    ]);
+    // A symlink inside the root is allowed; a later stage writing through it is not.
+    const plan = buildTestPlan(archive, root, {
+      stageOf: (m) => (m.type === 'symlink' ? 'links' : 'files'),
+    });
+    const result = await applyPlan(plan, { journalPath: path.join(dir, 'j') });
+    assert.is(readlinkSync(path.join(root, 'link')), 'sub');
+    assert.match(
+      result.skipped.find((s) => s.targetPath.endsWith('link/x.txt'))?.reason ?? '',
+      /symlink-in-path/,
+    );
+    assert.not.ok(existsSync(path.join(root, 'sub')));
+  } finally {
+    cleanup();
+  }
+});
+
+const needsMount = missingNeeds({ root: true, tools: ['mount'] });
+
+/** Fills a filesystem with empty files until `leave` inodes are free; returns their paths. */
+function fillInodes(dir: string, leave: number): string[] {
+  const made: string[] = [];
+  mkdirSync(dir);
+  while (statfsSync(dir).ffree > leave) {
+    const file = path.join(dir, `f${made.length}`);
+    writeFileSync(file, '');
+    made.push(file);
+  }
+  return made;
+}
+
+/** Mailman-shaped archive: one list config and its pipermail posts. */
+function makeListArchive(scratch: string, posts: number): string {
+  const source = path.join(scratch, 'src');
+  mkdirSync(path.join(source, 'lists/gamma'), { recursive: true });
+  mkdirSync(path.join(source, 'archives/private/gamma/2024-May'), { recursive: true });
+  writeFileSync(
+    path.join(source, 'lists/gamma/config.pck'),
+    run('python3', ['-c', PICKLE, 'gamma']),
+  );
+  for (let i = 0; i < posts; i += 1) {
+    writeFileSync(
+      path.join(source, `archives/private/gamma/2024-May/${String(i).padStart(6, '0')}.html`),
+      `post ${i}\n`,
+    );
+  }
+  const archive = path.join(scratch, 'list.tar');
+  run('tar', ['--format=gnu', '-cf', archive, '-C', source, 'lists', 'archives']);
+  return archive;
+}
+
+/** Inodes a from-scratch restore of these steps creates: one per non-hard-link member (parents are members here). */
+function countNewInodes(plan: PlanDocument, stage: string): number {
+  return (
+    plan.stages.find((s) => s.name === stage)?.steps.filter((s) => s.type !== 'hardlink').length ??
+    0
+  );
+}
+
+if (needsMount) {
+  test.skip('budget guard on a tmpfs with nr_inodes');
+  console.log(`skipped: ${needsMount}`);
+} else {
+  test('budget guard: a staged restore restores the config, stops above the reserve, completes after room is made', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const archive = makeListArchive(dir, 40);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 200 }, async (mnt) => {
+        const root = path.join(mnt, 'mailman');
+        mkdirSync(root);
+        const filler = fillInodes(path.join(mnt, 'queue'), 30);
+        const reserve = 10;
+        const plan = buildTestPlan(archive, root, {
+          withSha256: true,
+          mailmanRoot: root,
+          stageOf: (m) => (m.name.startsWith('lists') ? 'configs' : 'archives'),
+        });
+        for (const stage of plan.stages) {
+          stage.budget = [
+            {
+              mountPoint: mnt,
+              inodesNeeded: countNewInodes(plan, stage.name),
+              inodesFree: 0,
+              inodesReserve: reserve,
+              blocksNeeded: 0,
+              blocksAvailable: 0,
+              blocksReserve: 0,
+            },
+          ];
+        }
+        const planPath = path.join(dir, 'plan.json');
+        writeFileSync(planPath, JSON.stringify(plan));
+        const first = await applyPlan(planPath);
+        assert.is(first.status, 'stopped');
+        assert.match(first.reason ?? '', /archives.*inodes/);
+        assert.is(first.journal, `${planPath}.journal`);
+        assert.ok(existsSync(path.join(root, 'lists/gamma/config.pck')));
+        assert.not.ok(existsSync(path.join(root, 'archives')));
+        assert.ok(statfsSync(mnt).ffree >= reserve, 'never below the reserve');
+        const configs = countNewInodes(plan, 'configs');
+        assert.equal(first.inodes, [{ mountPoint: mnt, predicted: configs, actual: configs }]);
+        for (const file of filler.slice(0, 60)) rmSync(file);
+        const second = await applyPlan(planPath);
+        assert.is(second.status, 'complete', second.reason);
+        assert.ok(
+          second.skipped.some(
+            (s) => s.reason === 'already-restored' && s.targetPath.endsWith('config.pck'),
+          ),
+        );
+        const bulk = countNewInodes(plan, 'archives');
+        assert.equal(second.inodes, [{ mountPoint: mnt, predicted: bulk, actual: bulk }]);
+        assert.is(readdirSync(path.join(root, 'archives/private/gamma/2024-May')).length, 40);
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('zero free inodes: a broken config is still repaired by an in-place rewrite; a replace stops', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const archive = makeListArchive(dir, 0);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 100 }, async (mnt) => {
+        const root = path.join(mnt, 'mailman');
+        const config = path.join(root, 'lists/gamma/config.pck');
+        mkdirSync(path.dirname(config), { recursive: true });
+        const good = run('python3', ['-c', PICKLE, 'gamma']);
+        writeFileSync(config, Buffer.alloc(good.length)); // zeroed by the crash
+        const inode = lstatSync(config).ino;
+        fillInodes(path.join(mnt, 'queue'), 0);
+        assert.is(statfsSync(mnt).ffree, 0);
+        const select = (m: { name: string }): boolean => m.name === 'lists/gamma/config.pck';
+        const replacePlan = buildTestPlan(archive, root, {
+          withSha256: true,
+          select,
+          write: () => 'replace',
+        });
+        const stopped = await applyPlan(replacePlan, { journalPath: path.join(dir, 'r.journal') });
+        assert.is(stopped.status, 'stopped');
+        assert.match(stopped.reason ?? '', /inodes/);
+        const plan = buildTestPlan(archive, root, {
+          withSha256: true,
+          select,
+          write: () => 'rewrite',
+        });
+        const secureDir = path.join(dir, 'secure');
+        mkdirSync(secureDir);
+        const result = await applyPlan(plan, {
+          journalPath: path.join(dir, 'j.journal'),
+          secureDir,
+        });
+        assert.is(result.status, 'complete', result.reason);
+        assert.ok(result.verified);
+        assert.is(readFileSync(config, 'utf8'), good, 'byte-identical to the member');
+        assert.is(lstatSync(config).ino, inode, 'same inode: rewritten in place');
+        assert.equal(result.inodes, [{ mountPoint: mnt, predicted: 0, actual: 0 }]);
+        assert.is(
+          readdirSync(secureDir).length,
+          1,
+          'the verified content was secured on another filesystem first',
+        );
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('real ENOSPC on a 1 MiB tmpfs (guard fooled): stopped, no partial file; the honest guard stops before writing', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const source = path.join(dir, 'src');
+      mkdirSync(source);
+      writeFileSync(path.join(source, 'small.txt'), 'small\n');
+      run('dd', ['if=/dev/urandom', `of=${path.join(source, 'big.bin')}`, 'bs=1M', 'count=2']);
+      const archive = path.join(dir, 'big.tar');
+      run('tar', ['--format=gnu', '-cf', archive, '-C', source, 'small.txt', 'big.bin']);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 1 }, async (mnt) => {
+        const plan = buildTestPlan(archive, mnt, { withSha256: true });
+        const lying: FsOps = {
+          ...defaultFsOps,
+          statfs: (async () => ({
+            ...statfsSync(mnt),
+            bavail: 1e9,
+            bfree: 1e9,
+            ffree: 1e9,
+          })) as unknown as FsOps['statfs'],
+        };
+        const journalPath = path.join(dir, 'j.journal');
+        const result = await applyPlan(plan, { journalPath, fsOps: lying });
+        assert.is(result.status, 'stopped');
+        assert.match(result.reason ?? '', /ENOSPC/);
+        assert.equal(readdirSync(mnt), ['small.txt'], 'no partial big.bin and no temp file');
+        assert.match(readFileSync(journalPath, 'utf8'), /small\.txt/);
+        const honest = await applyPlan(plan, { journalPath });
+        assert.is(honest.status, 'stopped');
+        assert.match(honest.reason ?? '', /blocks/);
+        assert.ok(honest.skipped.some((s) => s.reason === 'already-restored'));
+        assert.equal(readdirSync(mnt), ['small.txt']);
+      });
     } finally {
       cleanup();
     }
