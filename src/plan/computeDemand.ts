@@ -234,6 +234,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
       acc.newDirectories += 1;
     }
     directories.set(dirPath, state);
+    accumulator(state.fsIndex); // reported even when nothing lands there
     return state;
   }
 
