@@ -86,7 +86,9 @@ export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
   const interruptedSave = (await readdir(listDir))
     .filter((entry) => entry.startsWith('config.pck.tmp'))
     .sort();
-  return { name, ...judgeList(files), files, stateFiles, interruptedSave };
+  const { status, loadsFrom, mailmanAction } = judgeList(files);
+  // The contract's fields first, in the contract's order: people read the JSON too.
+  return { name, status, loadsFrom, files, mailmanAction, stateFiles, interruptedSave };
 }
 
 /** Mailman's Utils.list_exists: a list dir is a list when any of the four config files exists. */

@@ -1,0 +1,67 @@
+import { PassThrough } from 'node:stream';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { runCli } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/output.js';
+import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
+import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { makeScratch } from '../helpers/env.js';
+
+async function doctor(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: Io = { stdout, stderr, stdin: new PassThrough() };
+  const code = await runCli(['doctor', ...args], io);
+  return { code, stdout: out, stderr: err };
+}
+
+test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    await generateMailmanTree(dir, {
+      lists: ['alpha', 'beta'],
+      members: 5,
+      postsPerList: 2,
+      queueFiles: 5,
+    });
+    const ok = await doctor([dir, '--json']);
+    assert.is(ok.code, 0, ok.stderr);
+    const doc = JSON.parse(ok.stdout);
+    assert.is(doc.schemaVersion, 1);
+    assert.equal(doc.summary, { ok: 2, degraded: 0, corrupt: 0 });
+    assert.equal(Object.keys(doc.lists[0]).slice(0, 4), ['name', 'status', 'loadsFrom', 'files']);
+
+    await breakMailmanTree(dir, [{ list: 'beta', shape: 'zeroed' }]);
+    const degraded = await doctor([dir]);
+    assert.is(degraded.code, 1);
+    assert.match(degraded.stdout, /beta[^\n]*degraded[^\n]*config\.pck\.last/);
+    assert.ok(
+      degraded.stdout.indexOf('beta') < degraded.stdout.indexOf('alpha'),
+      'lists needing attention first',
+    );
+    assert.match(degraded.stdout, /inodes .* free of/);
+
+    await breakMailmanTree(dir, [
+      { list: 'alpha', shape: 'empty' },
+      { list: 'alpha', shape: 'truncated', file: 'config.pck.last' },
+    ]);
+    const corrupt = await doctor([dir, '--json']);
+    assert.is(corrupt.code, 2);
+    assert.equal(JSON.parse(corrupt.stdout).summary, { ok: 0, degraded: 1, corrupt: 1 });
+
+    const missing = await doctor([path.join(dir, 'qfiles'), '--json']);
+    assert.is(missing.code, 3);
+    assert.match(missing.stderr, /^restoreplan: MAILMAN_NOT_FOUND: /);
+    assert.is(JSON.parse(missing.stdout).error.code, 'MAILMAN_NOT_FOUND');
+  } finally {
+    cleanup();
+  }
+});
+
+test.run();
