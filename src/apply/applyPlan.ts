@@ -30,7 +30,11 @@ import { checkMailmanPickle, isMailmanPickle } from './checkMailmanPickle.js';
 import { createFifo } from './createFifo.js';
 import { createHardLink } from './createHardLink.js';
 import { checkSymlinkText, createSymlink } from './createSymlink.js';
-import { describeListLock, listOfTargetPath } from './findLockedLists.js';
+import {
+  createListLockChecker,
+  listOfTargetPath,
+  type DescribeListLock,
+} from './findLockedLists.js';
 import { defaultFsOps, errnoCode, type FsOps } from './fsOps.js';
 import {
   emptyDemand,
@@ -66,7 +70,7 @@ export interface ApplyOptions extends CommonOptions {
   /** Test seam: the filesystem calls (fault injection). Never set in production. */
   fsOps?: FsOps;
   /** Test seam: why a list's lock is held, or null (default: Mailman 2.1 lock files). */
-  describeListLock?: (mailmanRoot: string, list: string) => Promise<string | null>;
+  describeListLock?: DescribeListLock;
 }
 
 /** Journal lines (and the directories of their renames) are fsynced every this many steps. */
@@ -214,6 +218,7 @@ class ApplyRun {
   /** The last step for each targetPath: an earlier one is superseded, as extraction would. */
   private readonly lastStep = new Map<string, PlanStep>();
   private readonly lockReasons = new Map<string, string | null>();
+  private readonly describeLock: DescribeListLock;
   private mountTable: readonly MountInfoEntry[] = [];
   private journal: Journal | null = null;
   private records = new Map<string, JournalRecord>();
@@ -231,6 +236,7 @@ class ApplyRun {
     private readonly options: ApplyOptions,
   ) {
     this.fsOps = options.fsOps ?? defaultFsOps;
+    this.describeLock = options.describeListLock ?? createListLockChecker();
     this.now = options.now ?? new Date();
     this.report = throttleProgress(options.onProgress ?? (() => {}));
     this.result = {
@@ -373,8 +379,7 @@ class ApplyRun {
   private async lockReason(list: string): Promise<string | null> {
     if (!this.lockReasons.has(list)) {
       const root = this.plan.mailman?.root ?? '';
-      const check = this.options.describeListLock ?? describeListLock;
-      this.lockReasons.set(list, await check(root, list));
+      this.lockReasons.set(list, await this.describeLock(root, list));
     }
     return this.lockReasons.get(list) ?? null;
   }

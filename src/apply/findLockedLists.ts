@@ -1,49 +1,35 @@
 /**
  * Which lists may not be restored right now: Mailman 2.1 holds `locks/<list>.lock` while a
  * process has the list open for writing, and that process saves its in-memory config when it
- * unlocks — over whatever apply just restored. Mailman's LockFile makes the lock a hard link
- * to `<list>.lock.<host>.<pid>.<n>` (whose name is also the lock file's content) and sets its
- * mtime to the lock's expiry. Held: the file exists and its owner is alive on this host, or it
- * belongs to another host and has not expired. A lock whose pid is dead is stale (Mailman
- * would break it too).
+ * unlocks — over whatever apply just restored. Lock files are read by the mailman layer
+ * (detectLocks); here they are mapped to the steps they block. Re-checked by every apply run,
+ * not taken from the plan: a lock is a fact of the moment.
  */
-import { readFile, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { detectLocks } from '../mailman/detectRunning.js';
 
-/** Why `name`'s lock is held, or null when it is free or stale. */
-export async function describeListLock(
-  mailmanRoot: string,
-  name: string,
-  now = new Date(),
-): Promise<string | null> {
-  const lockPath = path.join(mailmanRoot, 'locks', `${name}.lock`);
-  let content: string;
-  let mtimeMs: number;
-  try {
-    [content, mtimeMs] = await Promise.all([
-      readFile(lockPath, 'utf8'),
-      stat(lockPath).then((s) => s.mtimeMs),
-    ]);
-  } catch {
-    return null;
-  }
-  const match = /\.lock\.(.+)\.(\d+)\.\d+\s*$/.exec(path.basename(content.trim()));
-  if (!match) return mtimeMs >= now.getTime() ? `locks/${name}.lock is held (owner unknown)` : null;
-  const host = match[1] ?? '';
-  const pid = Number(match[2]);
-  if (host === os.hostname())
-    return isAlive(pid) ? `locks/${name}.lock is held by pid ${pid}` : null;
-  return mtimeMs >= now.getTime() ? `locks/${name}.lock is held by pid ${pid} on ${host}` : null;
+export type DescribeListLock = (mailmanRoot: string, list: string) => Promise<string | null>;
+
+/** A checker that reads each Mailman root's locks once and says why a list's lock is held. */
+export function createListLockChecker(): DescribeListLock {
+  const byRoot = new Map<string, Promise<Map<string, string>>>();
+  return async (mailmanRoot, list) => {
+    let held = byRoot.get(mailmanRoot);
+    if (!held) {
+      held = detectLocks(mailmanRoot).then((locks) => {
+        const reasons = new Map<string, string>();
+        for (const lock of locks) {
+          if (!lock.held) continue;
+          const owner = lock.owner ? ` by pid ${lock.owner.pid} on ${lock.owner.host}` : '';
+          reasons.set(lock.name, `locks/${lock.name}.lock is held${owner} until ${lock.expires}`);
+        }
+        return reasons;
+      });
+      byRoot.set(mailmanRoot, held);
+    }
+    return (await held).get(list) ?? null;
+  };
 }
 
 /** The list a targetPath belongs to under the Mailman var dir, or null. */

@@ -3,8 +3,9 @@ import type { CliContext } from '../command.js';
 import { registerScanCommand } from './scan.js';
 import { registerCheckCommand } from './check.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerApplyCommand } from './apply.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerScanCommand, registerCheckCommand, registerDoctorCommand];
+export const COMMANDS: RegisterCommand[] = [registerScanCommand, registerCheckCommand, registerDoctorCommand, registerApplyCommand];

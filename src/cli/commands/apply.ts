@@ -1,0 +1,135 @@
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import inquirer from 'inquirer';
+
+import { applyPlan } from '../../apply/applyPlan.js';
+import { RestoreplanError } from '../../errors.js';
+import type { ApplyResult } from '../../types.js';
+import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { EXIT, type ExitCode } from '../exitCodes.js';
+import { writeJson, writeLine, type Io } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
+
+export function exitCodeForApply(result: ApplyResult): ExitCode {
+  if (result.status === 'stopped') return EXIT.CRITICAL;
+  if (result.status === 'failed') return EXIT.UNKNOWN;
+  return EXIT.OK;
+}
+
+/** Asks on the terminal (prompt on stderr, so --json keeps stdout to one document). */
+async function confirmApply(io: Io, preview: ApplyResult): Promise<boolean> {
+  const steps = preview.preview?.length ?? 0;
+  const prompt = inquirer.createPromptModule({
+    input: io.stdin as NodeJS.ReadableStream,
+    output: io.stderr as NodeJS.WritableStream,
+  });
+  const inodes = preview.inodes.map((i) => `${i.mountPoint}: +${i.predicted} inodes`).join(', ');
+  const answer = await prompt<{ go: boolean }>([
+    {
+      type: 'confirm',
+      name: 'go',
+      message: `Restore ${formatCount(steps)} paths${inodes ? ` (${inodes})` : ''}?`,
+      default: false,
+    },
+  ]);
+  return answer.go;
+}
+
+export function registerApplyCommand(program: Command, ctx: CliContext): void {
+  addCommonFlags(
+    program
+      .command('apply')
+      .summary('carry out a plan file (the only command that writes)')
+      .description(
+        'Restore what PLAN (from `restoreplan plan --out`) says, atomically and verified, re-checking the free inodes and blocks before every stage; stops cleanly above the reserve (exit 2) and resumes from its journal when run again.',
+      )
+      .argument('<plan>', 'plan file written by `restoreplan plan --out`')
+      .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+      .option('--dry-run', 'print the steps; write nothing')
+      .option('--journal <file>', 'journal file (default: <plan>.journal)')
+      .option('--allow-special', 'also restore fifos'),
+  ).action(async (planPath: string, opts: Record<string, unknown>) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+      const dryRun = opts.dryRun === true;
+      const common = {
+        signal,
+        ...(typeof opts.journal === 'string' ? { journalPath: opts.journal } : {}),
+        ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+      };
+      if (!dryRun && opts.yes !== true) {
+        if (!ctx.io.stdin.isTTY) {
+          throw new RestoreplanError(
+            'CONFIRMATION_REQUIRED',
+            'apply writes to the target and stdin is not a terminal: pass --yes',
+            { hint: `restoreplan apply ${planPath} --dry-run shows what it would do` },
+          );
+        }
+        const preview = await applyPlan(planPath, { ...common, dryRun: true });
+        if (!flags.json) renderApply(ctx.io, preview);
+        if (!(await confirmApply(ctx.io, preview))) {
+          throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
+        }
+      }
+      const result = await applyPlan(planPath, {
+        ...common,
+        ...(dryRun ? { dryRun: true } : {}),
+        onProgress: progress.onProgress,
+      });
+      progress.done();
+      if (flags.json) writeJson(ctx.io, result);
+      else renderApply(ctx.io, result);
+      return exitCodeForApply(result);
+    });
+  });
+}
+
+export function renderApply(io: Io, result: ApplyResult): void {
+  if (result.dryRun) {
+    const table = new Table({ head: ['stage', 'type', 'write', 'targetPath'] });
+    for (const step of result.preview ?? []) {
+      table.push([step.stage, step.type, step.write, step.targetPath]);
+    }
+    writeLine(
+      io,
+      `Dry run: ${formatCount(result.preview?.length ?? 0)} paths would be restored; nothing was written.`,
+    );
+    if ((result.preview?.length ?? 0) > 0) writeLine(io, table.toString());
+  } else {
+    const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
+    writeLine(
+      io,
+      `Apply ${result.status}: ${formatCount(result.restored.length)} restored (${formatBytes(bytes)}), ${formatCount(result.skipped.length)} skipped, ${result.verified ? 'all verified' : 'NOT all verified'}.`,
+    );
+    if (result.inodes.length > 0) {
+      const table = new Table({ head: ['filesystem', 'inodes predicted', 'inodes used'] });
+      for (const row of result.inodes) {
+        table.push([row.mountPoint, formatCount(row.predicted), formatCount(row.actual)]);
+      }
+      writeLine(io, table.toString());
+    }
+  }
+  const notable = result.skipped.filter((s) => s.reason !== 'already-restored');
+  const already = result.skipped.length - notable.length;
+  if (already > 0)
+    writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
+  if (notable.length > 0) {
+    const table = new Table({ head: ['skipped', 'reason'], wordWrap: true, colWidths: [50, 70] });
+    for (const s of notable.slice(0, 50)) table.push([s.targetPath, s.reason]);
+    writeLine(io, table.toString());
+    if (notable.length > 50)
+      writeLine(io, `... and ${formatCount(notable.length - 50)} more (see --json).`);
+  }
+  if (result.reason) writeLine(io, `Reason: ${result.reason}`);
+  if (result.status === 'stopped') {
+    writeLine(
+      io,
+      `Stopped cleanly: everything restored so far is complete and journaled in ${result.journal}.`,
+    );
+    writeLine(
+      io,
+      'Make room (or wait for the lock), then run the same `restoreplan apply` again to resume.',
+    );
+  } else if (!result.dryRun) {
+    writeLine(io, `Journal: ${result.journal}`);
+  }
+}
