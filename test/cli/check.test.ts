@@ -1,0 +1,137 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { CheckResult } from '../../src/types.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { withMountedFs } from '../helpers/mountFs.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), ...args],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      input: '',
+    },
+  );
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The monitoring-plugin line: `RESTOREPLAN <STATUS> - <text> | <perfdata>` where perfdata is
+ * space-separated `'label'=value[UOM];[warn];[crit];[min];[max]` (plugin guidelines: labels
+ * quoted when needed, a quote doubled, value/min/max in [-0-9.], thresholds in range format).
+ */
+const LINE = /^RESTOREPLAN (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+?)(?: \| (.+))?\n$/;
+const PERF =
+  /^'(?:[^']|'')+'=-?[0-9.]+(?:B|%|s|c)?;(?:-?[0-9.]*:?-?[0-9.]*)?;(?:-?[0-9.]*:?-?[0-9.]*)?;-?[0-9.]*;-?[0-9.]*$/;
+
+function parseNagios(stdout: string): { status: string; text: string; perf: Map<string, string> } {
+  const match = LINE.exec(stdout);
+  assert.ok(match, `a plugin line: ${JSON.stringify(stdout)}`);
+  const perf = new Map<string, string>();
+  for (const item of (match![3] ?? '').split(' ').filter(Boolean)) {
+    assert.match(item, PERF, `perfdata item ${item}`);
+    const eq = item.lastIndexOf("'=");
+    perf.set(item.slice(1, eq).replace(/''/g, "'"), item.slice(eq + 2));
+  }
+  return { status: match![1]!, text: match![2]!, perf };
+}
+
+const scratch = makeScratch('restoreplan-cli-check-');
+const tree = path.join(scratch.dir, 'tree');
+const archive = path.join(scratch.dir, 'a.tar');
+let members = 0;
+
+test.before(() => {
+  for (let d = 0; d < 5; d += 1) {
+    mkdirSync(path.join(tree, 'lists', `l${d}`), { recursive: true });
+    for (let f = 0; f < 20; f += 1)
+      writeFileSync(path.join(tree, 'lists', `l${d}`, `f${f}`), 'x'.repeat(100 * f));
+  }
+  run('tar', ['-cf', archive, '-C', tree, '.']);
+  // GNU tar's own listing, minus "./" (the archive root is the target itself).
+  members = run('tar', ['-tf', archive])
+    .split('\n')
+    .filter((l) => l !== '' && l !== './').length;
+});
+test.after(() => scratch.cleanup());
+
+test('fits: exit 0, JSON per the contract', () => {
+  const target = path.join(scratch.dir, 'target-ok');
+  mkdirSync(target);
+  const r = cli(['check', archive, '--target', target, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as CheckResult;
+  assert.is(doc.schemaVersion, 1);
+  assert.is(doc.verdict, 'ok');
+  assert.is(doc.selection.entries, members);
+  assert.is(doc.filesystems.length, 1);
+  const fs = doc.filesystems[0]!;
+  for (const key of ['total', 'free', 'needed', 'peak', 'reserve', 'freeAfter', 'dynamic'])
+    assert.ok(key in fs.inodes, key);
+  for (const key of ['total', 'free', 'available', 'needed', 'reserve', 'availableAfter'])
+    assert.ok(key in fs.blocks, key);
+  assert.is(fs.inodes.needed, members);
+});
+
+test('human output: a table per filesystem and the verdict', () => {
+  const target = path.join(scratch.dir, 'target-human');
+  mkdirSync(target);
+  const r = cli(['check', archive, '--target', target]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inodes/);
+  assert.match(r.stdout, /Verdict: OK/);
+});
+
+test('--nagios OK line with perfdata by the plugin guidelines', () => {
+  const target = path.join(scratch.dir, 'target-nagios');
+  mkdirSync(target);
+  const r = cli(['check', archive, '--target', target, '--nagios']);
+  assert.is(r.code, 0, r.stderr);
+  const { status, perf } = parseNagios(r.stdout);
+  assert.is(status, 'OK');
+  const mount = run('findmnt', ['-n', '-o', 'TARGET', '--target', target]).trim();
+  assert.is(perf.get(`inodes_needed_${mount}`)?.split(';')[0], String(members));
+  assert.ok(perf.has(`bytes_avail_${mount}`));
+});
+
+test('critical on a tmpfs short of inodes: exit 2, CRITICAL with the exact shortfall', async () => {
+  const why = missingNeeds({ root: true });
+  if (why) return void console.log(`skipped: ${why}`);
+  await withMountedFs({ type: 'tmpfs', sizeMiB: 16, inodes: 60 }, async (mnt) => {
+    const free = statfsSync(mnt).ffree;
+    const r = cli(['check', archive, '--target', mnt, '--nagios', '--reserve-inodes', '3']);
+    assert.is(r.code, 2, r.stderr);
+    const { status, text, perf } = parseNagios(r.stdout);
+    assert.is(status, 'CRITICAL');
+    assert.match(text, `short by ${members - (free - 3)}`);
+    // Critical threshold "3:" on what stays free: below it is critical.
+    assert.is(perf.get(`inodes_free_${mnt}`), `${free - members};;3:;0;60`);
+  });
+});
+
+test('errors: UNKNOWN line with --nagios, exit 3; --json with --nagios is a usage error', () => {
+  const r = cli(['check', archive, '--target', path.join(scratch.dir, 'missing'), '--nagios']);
+  assert.is(r.code, 3);
+  assert.is(
+    r.stdout,
+    `RESTOREPLAN UNKNOWN - TARGET_MISSING: ${path.join(scratch.dir, 'missing')} does not exist\n`,
+  );
+  assert.match(r.stderr, /^restoreplan: TARGET_MISSING: /);
+  const both = cli(['check', archive, '--target', scratch.dir, '--nagios', '--json']);
+  assert.is(both.code, 3);
+  assert.match(both.stdout, /UNKNOWN - USAGE/);
+  const bad = cli(['check', archive, '--target', scratch.dir, '--reserve-blocks', 'lots']);
+  assert.is(bad.code, 3);
+  assert.match(bad.stderr, /USAGE/);
+});
+
+test.run();
