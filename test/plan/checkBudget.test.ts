@@ -1,0 +1,158 @@
+/**
+ * checkBudget end to end through the real archive walk, on archives made by GNU tar and
+ * Python's tarfile, against an independent expectation (a tarfile listing fed to the same
+ * accounting, or counts derived from the archive's own listing).
+ */
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { RestoreplanError } from '../../src/errors.js';
+import { checkBudget, createBudgetCheck } from '../../src/plan/checkBudget.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { listTarWithPython, makeMailmanShapedTree } from '../helpers/mailmanShapedTree.js';
+import { makeEntry } from '../helpers/makeEntry.js';
+
+const why = missingNeeds({ tools: ['tar', 'python3', 'gzip'] });
+const scratch = makeScratch('restoreplan-check-');
+const tree = path.join(scratch.dir, 'tree');
+const archive = path.join(scratch.dir, 'var.tar');
+const target = path.join(scratch.dir, 'target');
+
+const normalize = (name: string): string =>
+  name
+    .split('/')
+    .filter((p) => p !== '' && p !== '.')
+    .join('/');
+
+test.before(() => {
+  if (why) return;
+  mkdirSync(tree);
+  mkdirSync(target);
+  makeMailmanShapedTree(tree, { lists: 2, postsPerList: 30 });
+  run('mkfifo', [path.join(tree, 'data', 'fifo')]);
+  run('tar', ['--sparse', '-cf', archive, '-C', tree, '.']);
+});
+test.after(() => scratch.cleanup());
+
+test('the walk gives the same budget as the tarfile listing', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const viaWalk = await checkBudget(archive, { target });
+  const session = await createBudgetCheck({ target });
+  for (const m of listTarWithPython(archive)) {
+    session.onEntry(
+      makeEntry(normalize(m.name), m.type, {
+        size: m.size,
+        storedSize: m.stored,
+        linkPath: m.type === 'hardlink' ? normalize(m.linkname) : m.linkname,
+      }),
+    );
+  }
+  const viaList = session.finish();
+  assert.equal(viaWalk.selection, viaList.selection);
+  assert.equal(
+    viaWalk.filesystems.map((f) => [f.inodes.needed, f.blocks.needed]),
+    viaList.filesystems.map((f) => [f.inodes.needed, f.blocks.needed]),
+  );
+  // The fifo is skipped and said so.
+  assert.ok(viaWalk.problems.some((p) => p.kind === 'special-member'));
+  assert.is(viaWalk.selection.other, 0);
+});
+
+test('a gzip stream on stdin gives the same numbers as the file', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const gz = `${archive}.gz`;
+  run('sh', ['-c', `gzip -c '${archive}' > '${gz}'`]);
+  const fromFile = await checkBudget(archive, { target });
+  const fromStream = await checkBudget(createReadStream(gz), { target });
+  assert.equal(fromStream.selection, fromFile.selection);
+  assert.equal(fromStream.filesystems, fromFile.filesystems);
+});
+
+test('--member-root maps a subtree onto the target; include/exclude select within it', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const listing = run('tar', ['-tf', archive])
+    .split('\n')
+    .map(normalize)
+    .filter((p) => p.startsWith('lists/'));
+  const all = await checkBudget(archive, { target, memberRoot: './lists/' });
+  assert.is(all.selection.entries, listing.length);
+  const configs = await checkBudget(archive, {
+    target,
+    memberRoot: 'lists',
+    include: ['*/config.pck'],
+  });
+  assert.is(configs.selection.entries, listing.filter((p) => p.endsWith('/config.pck')).length);
+  // Two configs in two missing list dirs: 4 inodes.
+  assert.is(configs.filesystems[0]!.inodes.needed, 4);
+  const without = await checkBudget(archive, { target, exclude: ['archives', 'qfiles/**'] });
+  assert.not.ok(without.selection.entries === 0);
+  const full = await checkBudget(archive, { target });
+  const excluded = run('tar', ['-tf', archive])
+    .split('\n')
+    .map(normalize)
+    .filter((p) => p.startsWith('archives') || p.startsWith('qfiles/')).length;
+  assert.is(without.selection.entries, full.selection.entries - excluded);
+});
+
+test('unsafe members are never counted and are reported; duplicates count once', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const evil = path.join(scratch.dir, 'evil.tar');
+  run('python3', [
+    '-c',
+    `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as tf:
+    for name, data in [('ok.txt', b'a'), ('../escape.txt', b'b'), ('/etc/evil', b'c'), ('ok.txt', b'x' * 9000)]:
+        info = tarfile.TarInfo(name); info.size = len(data); tf.addfile(info, io.BytesIO(data))
+`,
+    evil,
+  ]);
+  const result = await checkBudget(evil, { target });
+  assert.is(result.selection.entries, 1);
+  assert.is(result.selection.bytes, 9000);
+  assert.is(result.filesystems[0]!.inodes.needed, 1);
+  assert.is(result.problems.filter((p) => p.kind === 'unsafe-member').length, 2);
+});
+
+test('an empty selection is ok and says so', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const result = await checkBudget(archive, { target, include: ['no-such-thing'] });
+  assert.is(result.verdict, 'ok');
+  assert.is(result.selection.entries, 0);
+  assert.ok(result.problems.some((p) => p.kind === 'empty-selection'));
+  assert.is(result.filesystems.length, 1);
+});
+
+test('a missing target is TARGET_MISSING; a file as target TARGET_INVALID', async () => {
+  const file = path.join(scratch.dir, 'plain-file');
+  writeFileSync(file, '');
+  for (const [t, code] of [
+    [path.join(scratch.dir, 'nope'), 'TARGET_MISSING'],
+    [file, 'TARGET_INVALID'],
+  ] as const) {
+    try {
+      await checkBudget(archive, { target: t });
+      assert.unreachable();
+    } catch (error) {
+      assert.instance(error, RestoreplanError);
+      assert.is((error as RestoreplanError).code, code);
+    }
+  }
+});
+
+test('the growth allowance is added to the target filesystem reserve and reported', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const base = await checkBudget(archive, { target, reserveInodes: 100 });
+  const grown = await checkBudget(archive, {
+    target,
+    reserveInodes: 100,
+    growthInodes: async () => 250,
+  });
+  assert.is(base.filesystems[0]!.inodes.reserve, 100);
+  assert.is(grown.filesystems[0]!.inodes.reserve, 350);
+  assert.ok(grown.problems.some((p) => p.kind === 'queue-growing'));
+});
+
+test.run();
