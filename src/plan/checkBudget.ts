@@ -11,6 +11,8 @@ import { walkArchive } from '../archive/walkArchive.js';
 import { RestoreplanError, throwIfAborted } from '../errors.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
+import { censusQueues, estimateQueueGrowth } from '../mailman/censusQueues.js';
+import { listNamesAt } from '../mailman/findMailmanRoot.js';
 import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
 import { createExistingProbe } from '../target/probeExisting.js';
@@ -58,6 +60,24 @@ export interface CheckOptions extends CommonOptions {
    * inflow: `estimateQueueGrowth(census, windowHours)`).
    */
   growthInodes?: number | ((target: string) => Promise<number>);
+  /**
+   * Hours of queue inflow to keep free when the target is a Mailman var dir and growthInodes
+   * is not given (default 12).
+   */
+  growthWindowHours?: number;
+}
+
+/**
+ * The live system's expected inode growth: given, or — when the target is a Mailman var dir —
+ * the queue inflow of the last hour times the window (mail keeps arriving, one file per
+ * message, while lists are restored; the incident's queues filled for 16 hours).
+ */
+async function measureGrowth(target: string, options: CheckOptions): Promise<number> {
+  if (typeof options.growthInodes === 'function') return options.growthInodes(target);
+  if (options.growthInodes !== undefined) return options.growthInodes;
+  if ((await listNamesAt(target)).length === 0) return 0;
+  const census = await censusQueues(target, options.signal ? { signal: options.signal } : {});
+  return estimateQueueGrowth(census, options.growthWindowHours ?? 12);
 }
 
 /** At most this many unsafe members are listed one by one; the rest are summed up. */
@@ -133,10 +153,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
       ? parsePercentOnly(options.warnInodes)
       : DEFAULT_WARN_INODES_PERCENT;
   const selectPath = createSelector(options.include, options.exclude);
-  const growth =
-    typeof options.growthInodes === 'function'
-      ? await options.growthInodes(target)
-      : (options.growthInodes ?? 0);
+  const growth = await measureGrowth(target, options);
 
   const mounts = await readMountInfo();
   const filesystems: FilesystemInfo[] = [];

@@ -3,7 +3,7 @@
  * Python's tarfile, against an independent expectation (a tarfile listing fed to the same
  * accounting, or counts derived from the archive's own listing).
  */
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -153,6 +153,34 @@ test('the growth allowance is added to the target filesystem reserve and reporte
   assert.is(base.filesystems[0]!.inodes.reserve, 100);
   assert.is(grown.filesystems[0]!.inodes.reserve, 350);
   assert.ok(grown.problems.some((p) => p.kind === 'queue-growing'));
+});
+
+test('a Mailman var dir as target: queue inflow of the last hour × 12 h joins the reserve', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const varDir = path.join(scratch.dir, 'mailman-var');
+  mkdirSync(path.join(varDir, 'lists', 'announce'), { recursive: true });
+  writeFileSync(path.join(varDir, 'lists', 'announce', 'config.pck'), '}q.');
+  mkdirSync(path.join(varDir, 'qfiles', 'in'), { recursive: true });
+  mkdirSync(path.join(varDir, 'qfiles', 'shunt'), { recursive: true });
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  for (let i = 0; i < 7; i += 1)
+    writeFileSync(path.join(varDir, 'qfiles', 'in', `new${i}.pck`), 'x');
+  for (let i = 0; i < 3; i += 1)
+    writeFileSync(path.join(varDir, 'qfiles', 'shunt', `new${i}.pck`), 'x');
+  for (let i = 0; i < 5; i += 1) {
+    const old = path.join(varDir, 'qfiles', 'in', `old${i}.pck`);
+    writeFileSync(old, 'x');
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+  }
+  const result = await checkBudget(archive, { target: varDir, reserveInodes: 0 });
+  // 10 files arrived within the hour: 10 per hour for 12 hours.
+  assert.is(result.filesystems[0]!.inodes.reserve, 120);
+  const shorter = await checkBudget(archive, {
+    target: varDir,
+    reserveInodes: 0,
+    growthWindowHours: 2,
+  });
+  assert.is(shorter.filesystems[0]!.inodes.reserve, 20);
 });
 
 test.run();
