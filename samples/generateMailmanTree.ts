@@ -9,7 +9,24 @@ import { createHash } from 'node:crypto';
 import { link, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { dict, float, tuple, u, writeCPickle, PyObjectOut, type PyOut } from './writeCPickle.js';
+import {
+  dict,
+  float,
+  tuple,
+  u,
+  writeCPickle,
+  PyObjectOut,
+  PyStrObject,
+  type PyOut,
+} from './writeCPickle.js';
+
+/** Attribute names are interned in Python: one object across all _BounceInfo instances. */
+const BOUNCE_ATTRS = Object.fromEntries(
+  ['member', 'score', 'date', 'noticesleft', 'lastnotice', 'cookie'].map((name) => [
+    name,
+    new PyStrObject(name),
+  ]),
+) as Record<'member' | 'score' | 'date' | 'noticesleft' | 'lastnotice' | 'cookie', PyStrObject>;
 
 export interface ListSpec {
   name: string;
@@ -147,12 +164,12 @@ export function makeListConfig(
             'Mailman.Bouncer',
             '_BounceInfo',
             dict([
-              ['member', a],
-              ['score', float(1 + (i % 4))],
-              ['date', tuple(now.getUTCFullYear(), now.getUTCMonth() + 1, 1 + (i % 28))],
-              ['noticesleft', 3],
-              ['lastnotice', tuple(1970, 1, 2)],
-              ['cookie', null],
+              [BOUNCE_ATTRS.member, a],
+              [BOUNCE_ATTRS.score, float(1 + (i % 4))],
+              [BOUNCE_ATTRS.date, tuple(now.getUTCFullYear(), now.getUTCMonth() + 1, 1 + (i % 28))],
+              [BOUNCE_ATTRS.noticesleft, 3],
+              [BOUNCE_ATTRS.lastnotice, tuple(1970, 1, 2)],
+              [BOUNCE_ATTRS.cookie, null],
             ]),
           ),
         ]),

@@ -19,6 +19,13 @@
 export class PyUnicode {
   constructor(readonly text: string) {}
 }
+/**
+ * A Python 2 str that is one object wherever it appears — an interned attribute name, such as
+ * the keys of every _BounceInfo's __dict__ — so cPickle writes it once and GETs it after.
+ */
+export class PyStrObject {
+  constructor(readonly text: string) {}
+}
 /** A Python float that happens to be integral (a plain integral JS number is an int). */
 export class PyFloat {
   constructor(readonly value: number) {}
@@ -41,6 +48,7 @@ export type PyOut =
   | number
   | bigint
   | string
+  | PyStrObject
   | PyUnicode
   | PyFloat
   | PyTupleOut
@@ -154,7 +162,8 @@ class Writer {
     if (typeof value === 'number')
       return Number.isInteger(value) ? this.saveInt(value) : this.saveFloat(value);
     if (value instanceof PyFloat) return this.saveFloat(value.value);
-    if (typeof value === 'string') return this.saveStr(value);
+    if (typeof value === 'string') return this.saveStr(value, null);
+    if (value instanceof PyStrObject) return this.saveStr(value.text, value);
     if (value instanceof PyUnicode) return this.saveUnicode(value.text);
     if (value instanceof PyTupleOut) return this.saveTuple(value);
     if (value instanceof PyObjectOut) return this.saveInstance(value);
@@ -186,7 +195,7 @@ class Writer {
     this.raw(b);
   }
 
-  private saveStr(text: string): void {
+  private saveStr(text: string, identity: PyStrObject | null): void {
     const bytes = Buffer.from(text, 'latin1');
     if (this.protocol === 0) this.raw(`S${reprPy2Str(text)}\n`);
     else if (bytes.length < 256)
@@ -197,7 +206,7 @@ class Writer {
       b.writeInt32LE(bytes.length, 1);
       this.raw(Buffer.concat([b, bytes]));
     }
-    if (bytes.length >= 2) this.put(null);
+    if (bytes.length >= 2) this.put(identity);
   }
 
   private saveUnicode(text: string): void {
