@@ -1,0 +1,62 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import {
+  emptyDemand,
+  guardBudget,
+  judgeDemand,
+  type MountDemand,
+} from '../../src/apply/guardBudget.js';
+
+const mount = { mountPoint: '/m', dynamicInodes: false, inodesReserve: 10, blocksReserve: 100 };
+const demand = (d: Partial<MountDemand>): MountDemand => ({ ...emptyDemand(), ...d });
+
+// [case, ffree, bavail, demand, expected stop resource or null]
+const CASES: Array<[string, number, number, Partial<MountDemand>, 'inodes' | 'blocks' | null]> = [
+  ['fits exactly at the reserve', 15, 1000, { inodes: 5 }, null],
+  ['one inode too many', 15, 1000, { inodes: 6 }, 'inodes'],
+  ['the replace temp inode counts', 15, 1000, { inodes: 5, peakInodes: 1 }, 'inodes'],
+  ['zero free inodes, a rewrite needs none: never blocked', 0, 1000, { blocks: 1 }, null],
+  ['already below the reserve, nothing needed', 3, 50, {}, null],
+  ['blocks cross the reserve', 1000, 150, { blocks: 51 }, 'blocks'],
+  ['peak blocks count', 1000, 150, { blocks: 40, peakBlocks: 11 }, 'blocks'],
+];
+
+for (const [name, ffree, bavail, wanted, expected] of CASES) {
+  test(`judgeDemand: ${name}`, () => {
+    const stop = judgeDemand(mount, { ffree, bavail, files: 1000 }, demand(wanted));
+    assert.is(stop?.resource ?? null, expected);
+  });
+}
+
+test('dynamic inodes (XFS, btrfs) are not guarded by inode counts, only blocks', () => {
+  assert.is(
+    judgeDemand(
+      { ...mount, dynamicInodes: true },
+      { ffree: 0, bavail: 1000, files: 0 },
+      demand({ inodes: 50 }),
+    ),
+    null,
+  );
+  assert.is(judgeDemand(mount, { ffree: 0, bavail: 1000, files: 0 }, demand({ inodes: 50 })), null);
+});
+
+test('guardBudget reads statfs per mount with demand', async () => {
+  const seen: string[] = [];
+  const statfs = async (p: string): Promise<{ ffree: number; bavail: number; files: number }> => {
+    seen.push(p);
+    return { ffree: 11, bavail: 1000, files: 100 };
+  };
+  const stop = await guardBudget(
+    [mount, { ...mount, mountPoint: '/idle' }],
+    new Map([['/m', demand({ inodes: 2 })]]),
+    {
+      statfs: statfs as never,
+    },
+  );
+  assert.equal(seen, ['/m']);
+  assert.is(stop?.needed, 2);
+  assert.match(stop?.message ?? '', /2 more inodes needed, 11 free, reserve 10/);
+});
+
+test.run();

@@ -1,0 +1,104 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { loadPlan, validatePlan } from '../../src/apply/loadPlan.js';
+import type { PlanDocument } from '../../src/types.js';
+import { makeScratch } from '../helpers/env.js';
+
+function minimalPlan(): PlanDocument {
+  return {
+    schemaVersion: 1,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    feasible: true,
+    strategy: 'in-place',
+    reason: '',
+    archive: {
+      path: '/a.tar',
+      sizeBytes: 10,
+      mtime: null,
+      fingerprint: 'f',
+      compression: 'none',
+      seekable: true,
+    },
+    target: { path: '/t', device: '1:2' },
+    mailman: null,
+    lists: [],
+    stages: [
+      {
+        name: 's',
+        root: '/t',
+        budget: [],
+        steps: [
+          {
+            memberPath: 'a',
+            targetPath: '/t/a',
+            type: 'file',
+            size: 1,
+            write: 'create',
+            source: { headerOffset: 0, dataOffset: 512, dataLength: 1, sparse: null },
+            mode: 0o644,
+            owner: null,
+            mtime: 0,
+            freshMtime: false,
+          },
+        ],
+      },
+    ],
+    problems: [],
+  };
+}
+
+// Each mutation makes the plan invalid at the named field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mutating a valid plan into invalid shapes
+type Loose = any;
+const BROKEN: Array<[string, (p: Loose) => void]> = [
+  ['schemaVersion', (p) => (p.schemaVersion = 2)],
+  ['archive.compression', (p) => (p.archive.compression = 'rar')],
+  ['stages[0].root', (p) => (p.stages[0].root = 'relative')],
+  ['stages[0].steps[0].type', (p) => (p.stages[0].steps[0].type = 'socket')],
+  ['stages[0].steps[0].write', (p) => (p.stages[0].steps[0].write = 'append')],
+  ['stages[0].steps[0].size', (p) => (p.stages[0].steps[0].size = -1)],
+  ['stages[0].steps[0].sha256', (p) => (p.stages[0].steps[0].sha256 = 'abc')],
+  ['stages[0].steps[0].source.dataOffset', (p) => (p.stages[0].steps[0].source.dataOffset = '512')],
+  ['stages[0].steps[0].source.sparse', (p) => (p.stages[0].steps[0].source.sparse = [[1]])],
+  ['stages[0].steps[0].owner', (p) => (p.stages[0].steps[0].owner = { uid: 'root' })],
+  ['stages[0].steps[0].linkTarget', (p) => (p.stages[0].steps[0].type = 'symlink')],
+];
+
+test('a valid plan passes', () => {
+  validatePlan(minimalPlan());
+});
+
+for (const [where, breakIt] of BROKEN) {
+  test(`PLAN_INVALID at ${where}`, () => {
+    const plan = minimalPlan();
+    breakIt(plan);
+    try {
+      validatePlan(plan);
+      assert.unreachable('accepted');
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'PLAN_INVALID');
+      assert.is((error as { details: { where: string } }).details.where, where);
+    }
+  });
+}
+
+test('loadPlan reads a file; a truncated file is PLAN_INVALID', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const file = path.join(dir, 'plan.json');
+    writeFileSync(file, JSON.stringify(minimalPlan()));
+    assert.is((await loadPlan(file)).planPath, file);
+    writeFileSync(file, JSON.stringify(minimalPlan()).slice(0, 50));
+    await loadPlan(file).then(
+      () => assert.unreachable(),
+      (e: { code?: string }) => assert.is(e.code, 'PLAN_INVALID'),
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+test.run();
