@@ -1,11 +1,14 @@
 /**
  * Refuses a stale plan. The plan records byte offsets into the archive; if the archive was
  * replaced since (last night's backup rotated over it), those offsets point into other members
- * and apply would restore the wrong bytes under the right names. Size and mtime are compared
- * here; content is further guarded by each step's sha256 when the plan carries it.
+ * and apply would restore the wrong bytes under the right names. The fingerprint is recomputed
+ * exactly as the walk computed it (size, mtime in ns, inode, first and last 64 KiB); size and
+ * mtime are compared first for a clearer message. Content is further guarded by each step's
+ * sha256 when the plan carries it.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 
+import { fingerprintArchiveFile } from '../archive/fingerprintArchive.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 
@@ -38,5 +41,23 @@ export async function checkArchiveUnchanged(archive: PlanDocument['archive']): P
         { path: archive.path, mtime: stats.mtime.toISOString(), planned: archive.mtime },
       );
     }
+  }
+  if (!stats.isFile()) return;
+  const handle = await open(archive.path, 'r');
+  let fingerprint: string;
+  try {
+    const big = await handle.stat({ bigint: true });
+    const readAt = async (buffer: Buffer, length: number, position: number): Promise<number> =>
+      (await handle.read(buffer, 0, length, position)).bytesRead;
+    fingerprint = await fingerprintArchiveFile(readAt, big);
+  } finally {
+    await handle.close();
+  }
+  if (fingerprint !== archive.fingerprint) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${archive.path} is not the archive the plan was made from (fingerprint differs): make a new plan`,
+      { path: archive.path, fingerprint, planned: archive.fingerprint },
+    );
   }
 }

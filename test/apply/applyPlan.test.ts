@@ -21,7 +21,7 @@ import { defaultFsOps, type FsOps } from '../../src/apply/fsOps.js';
 import type { PlanDocument } from '../../src/types.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
-import { buildTestPlan } from './buildTestPlan.js';
+import { buildTestPlan, fingerprintOf } from './buildTestPlan.js';
 
 const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -96,13 +96,13 @@ function makeTree(scratch: string): { archive: string; source: string } {
   return { archive, source };
 }
 
-function planFor(
+async function planFor(
   archive: string,
   root: string,
   extra: Parameters<typeof buildTestPlan>[2] = {},
-): PlanDocument {
+): Promise<PlanDocument> {
   // GNU tar stores './x' names; a planner normalizes them to memberPaths.
-  const plan = buildTestPlan(archive, root, {
+  const plan = await buildTestPlan(archive, root, {
     withSha256: true,
     select: (m) => m.name !== '.',
     ...extra,
@@ -130,7 +130,7 @@ test('restores a tree exactly as GNU tar extracts it (contents, modes, mtimes, l
     run('tar', ['-xf', archive, '-C', oracle]);
     const root = path.join(dir, 'root');
     mkdirSync(root);
-    const plan = planFor(archive, root);
+    const plan = await planFor(archive, root);
     const result = await applyPlan(plan, { journalPath: path.join(dir, 'j.journal') });
     assert.is(result.status, 'complete', JSON.stringify(result.skipped));
     assert.ok(result.verified);
@@ -166,7 +166,7 @@ test('re-running a finished plan is idempotent: everything is already-restored, 
     const { archive } = makeTree(dir);
     const root = path.join(dir, 'root');
     mkdirSync(root);
-    const plan = planFor(archive, root);
+    const plan = await planFor(archive, root);
     const journalPath = path.join(dir, 'j.journal');
     await applyPlan(plan, { journalPath });
     const inode = lstatSync(path.join(root, 'lists/alpha/config.pck')).ino;
@@ -200,7 +200,7 @@ test('dry-run writes nothing, not even the journal, and lists the steps', async 
     const { archive } = makeTree(dir);
     const root = path.join(dir, 'root');
     mkdirSync(root);
-    const plan = planFor(archive, root);
+    const plan = await planFor(archive, root);
     const journalPath = path.join(dir, 'j.journal');
     const result = await applyPlan(plan, { journalPath, dryRun: true });
     assert.is(result.dryRun, true);
@@ -218,7 +218,7 @@ test('PLAN_STALE when the archive changed; PLAN_INFEASIBLE; PLAN_INVALID', async
     const { archive } = makeTree(dir);
     const root = path.join(dir, 'root');
     mkdirSync(root);
-    const plan = planFor(archive, root);
+    const plan = await planFor(archive, root);
     const codeOf = async (p: unknown): Promise<string | undefined> => {
       try {
         await applyPlan(p as PlanDocument, { journalPath: path.join(dir, 'j') });
@@ -229,6 +229,10 @@ test('PLAN_STALE when the archive changed; PLAN_INFEASIBLE; PLAN_INVALID', async
     };
     assert.is(await codeOf({ ...plan, feasible: false }), 'PLAN_INFEASIBLE');
     assert.is(await codeOf({ ...plan, stages: 'x' }), 'PLAN_INVALID');
+    // Same size and mtime, another file (a restored copy of the backup): the fingerprint differs.
+    run('cp', ['-p', archive, `${archive}.copy`]);
+    run('mv', [`${archive}.copy`, archive]);
+    assert.is(await codeOf(plan), 'PLAN_STALE');
     writeFileSync(archive, Buffer.alloc(512), { flag: 'a' });
     assert.is(await codeOf(plan), 'PLAN_STALE');
     assert.equal(readdirSync(root), []);
@@ -244,7 +248,7 @@ test('a member whose data does not match the planned sha256 is refused before an
     const root = path.join(dir, 'root');
     mkdirSync(root);
     const member = './archives/private/alpha/readonly.txt';
-    const plan = planFor(archive, root, { select: (m) => m.name === member });
+    const plan = await planFor(archive, root, { select: (m) => m.name === member });
     const step = plan.stages[0]?.steps[0];
     assert.ok(step);
     step.sha256 = sha('something else');
@@ -279,7 +283,7 @@ test('a config that is not a loadable pickle is refused (Mailman would not load 
     ]);
     const root = path.join(dir, 'root');
     mkdirSync(root);
-    const result = await applyPlan(buildTestPlan(archive, root), {
+    const result = await applyPlan(await buildTestPlan(archive, root), {
       journalPath: path.join(dir, 'j'),
     });
     assert.is(result.status, 'failed');
@@ -325,7 +329,7 @@ for (const code of ['ENOSPC', 'EACCES']) {
       const { archive } = makeTree(dir);
       const root = path.join(dir, 'root');
       mkdirSync(root);
-      const plan = planFor(archive, root);
+      const plan = await planFor(archive, root);
       const journalPath = path.join(dir, 'j.journal');
       const result = await applyPlan(plan, { journalPath, fsOps: faultyOps(code, 900) });
       assert.is(result.status, code === 'ENOSPC' ? 'stopped' : 'failed');
@@ -393,7 +397,7 @@ test('hostile archive: .., absolute names, planted symlinks, chains, outside har
     const archive = path.join(dir, 'hostile.tar');
     run('python3', ['-c', HOSTILE, archive, outside]);
     const before = snapshot(dir);
-    const plan = buildTestPlan(archive, root);
+    const plan = await buildTestPlan(archive, root);
     const result = await applyPlan(plan, { journalPath: path.join(root, '..', 'j.journal') });
     // Nothing outside root changed (besides the journal and the archive made above).
     const after = snapshot(dir);
@@ -462,7 +466,7 @@ with tarfile.open(sys.argv[1], 'w') as tar:
       archive,
     ]);
     // A symlink inside the root is allowed; a later stage writing through it is not.
-    const plan = buildTestPlan(archive, root, {
+    const plan = await buildTestPlan(archive, root, {
       stageOf: (m) => (m.type === 'symlink' ? 'links' : 'files'),
     });
     const result = await applyPlan(plan, { journalPath: path.join(dir, 'j') });
@@ -476,6 +480,48 @@ with tarfile.open(sys.argv[1], 'w') as tar:
     cleanup();
   }
 });
+
+for (const [compression, tool] of [
+  ['gzip', 'gzip'],
+  ['zstd', 'zstd'],
+] as const) {
+  const why = missingNeeds({ tools: [tool] });
+  if (why) {
+    test.skip(`a ${compression} archive is read in one pass`);
+    console.log(`skipped: ${why}`);
+    continue;
+  }
+  test(`a ${compression} archive is read in one pass of the walker, restoring the same bytes as GNU tar`, async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const { archive } = makeTree(dir);
+      const root = path.join(dir, 'root');
+      mkdirSync(root);
+      // Offsets are positions in the uncompressed tar stream: the same as in the plain file.
+      const plan = await planFor(archive, root);
+      const compressed = `${archive}.${compression}`;
+      run('sh', ['-c', `${tool} -c < '${archive}' > '${compressed}'`]);
+      const stats = statSync(compressed);
+      plan.archive = {
+        ...plan.archive,
+        fingerprint: await fingerprintOf(compressed),
+        path: compressed,
+        sizeBytes: stats.size,
+        mtime: stats.mtime.toISOString(),
+        compression,
+        seekable: false,
+      };
+      const result = await applyPlan(plan, { journalPath: path.join(dir, 'j') });
+      assert.is(result.status, 'complete', result.reason);
+      const oracle = path.join(dir, 'oracle');
+      mkdirSync(oracle);
+      run('tar', ['-xf', archive, '-C', oracle]);
+      assert.equal(snapshot(root), snapshot(oracle));
+    } finally {
+      cleanup();
+    }
+  });
+}
 
 const needsMount = missingNeeds({ root: true, tools: ['mount'] });
 
@@ -532,7 +578,7 @@ if (needsMount) {
         mkdirSync(root);
         const filler = fillInodes(path.join(mnt, 'queue'), 30);
         const reserve = 10;
-        const plan = buildTestPlan(archive, root, {
+        const plan = await buildTestPlan(archive, root, {
           withSha256: true,
           mailmanRoot: root,
           stageOf: (m) => (m.name.startsWith('lists') ? 'configs' : 'archives'),
@@ -592,7 +638,7 @@ if (needsMount) {
         fillInodes(path.join(mnt, 'queue'), 0);
         assert.is(statfsSync(mnt).ffree, 0);
         const select = (m: { name: string }): boolean => m.name === 'lists/gamma/config.pck';
-        const replacePlan = buildTestPlan(archive, root, {
+        const replacePlan = await buildTestPlan(archive, root, {
           withSha256: true,
           select,
           write: () => 'replace',
@@ -600,7 +646,7 @@ if (needsMount) {
         const stopped = await applyPlan(replacePlan, { journalPath: path.join(dir, 'r.journal') });
         assert.is(stopped.status, 'stopped');
         assert.match(stopped.reason ?? '', /inodes/);
-        const plan = buildTestPlan(archive, root, {
+        const plan = await buildTestPlan(archive, root, {
           withSha256: true,
           select,
           write: () => 'rewrite',
@@ -637,7 +683,7 @@ if (needsMount) {
       const archive = path.join(dir, 'big.tar');
       run('tar', ['--format=gnu', '-cf', archive, '-C', source, 'small.txt', 'big.bin']);
       await withMountedFs({ type: 'tmpfs', sizeMiB: 1 }, async (mnt) => {
-        const plan = buildTestPlan(archive, mnt, { withSha256: true });
+        const plan = await buildTestPlan(archive, mnt, { withSha256: true });
         const lying: FsOps = {
           ...defaultFsOps,
           statfs: (async () => ({

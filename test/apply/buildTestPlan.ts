@@ -7,6 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+import { fingerprintArchiveFile } from '../../src/archive/fingerprintArchive.js';
 
 import type { PlanDocument, PlanStage, PlanStep, StepType } from '../../src/types.js';
 import { run } from '../helpers/env.js';
@@ -53,6 +56,8 @@ export interface TestPlanOptions {
   budget?: (stage: string) => PlanStage['budget'];
   mailmanRoot?: string;
   freshMtime?: boolean;
+  /** The archive's fingerprint (fingerprintOf); apply refuses a plan without the right one. */
+  fingerprint?: string;
 }
 
 function readMemberData(archive: string, member: TarMember): Buffer {
@@ -67,11 +72,23 @@ function readMemberData(archive: string, member: TarMember): Buffer {
   return out;
 }
 
-export function buildTestPlan(
+/** The archive's fingerprint as the walk computes it (plans made by `plan` carry this). */
+export async function fingerprintOf(archive: string): Promise<string> {
+  const handle = await open(archive, 'r');
+  try {
+    const readAt = async (buffer: Buffer, length: number, position: number): Promise<number> =>
+      (await handle.read(buffer, 0, length, position)).bytesRead;
+    return await fingerprintArchiveFile(readAt, await handle.stat({ bigint: true }));
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function buildTestPlan(
   archive: string,
   root: string,
   options: TestPlanOptions = {},
-): PlanDocument {
+): Promise<PlanDocument> {
   const members = listTarMembers(archive).filter(options.select ?? (() => true));
   const stages = new Map<string, PlanStep[]>();
   for (const member of members) {
@@ -120,7 +137,7 @@ export function buildTestPlan(
       path: archive,
       sizeBytes: stats.size,
       mtime: stats.mtime.toISOString(),
-      fingerprint: 'test',
+      fingerprint: options.fingerprint ?? (await fingerprintOf(archive)),
       compression: 'none',
       seekable: true,
     },

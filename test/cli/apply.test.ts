@@ -38,7 +38,7 @@ import pickle, sys
 sys.stdout.buffer.write(pickle.dumps({'real_name': sys.argv[1]}, protocol=1))
 `;
 
-function setup(dir: string): { planPath: string; root: string } {
+async function setup(dir: string): Promise<{ planPath: string; root: string }> {
   const source = path.join(dir, 'src');
   mkdirSync(path.join(source, 'lists/delta'), { recursive: true });
   writeFileSync(
@@ -49,16 +49,16 @@ function setup(dir: string): { planPath: string; root: string } {
   run('tar', ['--format=gnu', '-cf', archive, '-C', source, 'lists']);
   const root = path.join(dir, 'mailman');
   mkdirSync(root);
-  const plan = buildTestPlan(archive, root, { withSha256: true, mailmanRoot: root });
+  const plan = await buildTestPlan(archive, root, { withSha256: true, mailmanRoot: root });
   const planPath = path.join(dir, 'plan.json');
   writeFileSync(planPath, JSON.stringify(plan));
   return { planPath, root };
 }
 
-test('without a TTY and without --yes: CONFIRMATION_REQUIRED, exit 3, nothing written', () => {
+test('without a TTY and without --yes: CONFIRMATION_REQUIRED, exit 3, nothing written', async () => {
   const { dir, cleanup } = makeScratch();
   try {
-    const { planPath, root } = setup(dir);
+    const { planPath, root } = await setup(dir);
     const human = cli(['apply', planPath]);
     assert.is(human.code, 3);
     assert.match(human.stderr, /^restoreplan: CONFIRMATION_REQUIRED: /);
@@ -72,10 +72,10 @@ test('without a TTY and without --yes: CONFIRMATION_REQUIRED, exit 3, nothing wr
   }
 });
 
-test('--dry-run --json prints one document with the steps; --yes restores (exit 0); again: nothing-to-do', () => {
+test('--dry-run --json prints one document with the steps; --yes restores (exit 0); again: nothing-to-do', async () => {
   const { dir, cleanup } = makeScratch();
   try {
-    const { planPath, root } = setup(dir);
+    const { planPath, root } = await setup(dir);
     const dry = cli(['apply', planPath, '--dry-run', '--json']);
     assert.is(dry.code, 0, dry.stderr);
     const preview = JSON.parse(dry.stdout);
@@ -97,10 +97,10 @@ test('--dry-run --json prints one document with the steps; --yes restores (exit 
   }
 });
 
-test('a list locked by a live process: its steps are skipped, exit 2, and the output says how to resume', () => {
+test('a list locked by a live process: its steps are skipped, exit 2, and the output says how to resume', async () => {
   const { dir, cleanup } = makeScratch();
   try {
-    const { planPath, root } = setup(dir);
+    const { planPath, root } = await setup(dir);
     const locks = path.join(root, 'locks');
     mkdirSync(locks);
     const claim = path.join(locks, `delta.lock.${os.hostname()}.${process.pid}.0`);
