@@ -9,7 +9,6 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
-import { walkArchive } from '../archive/walkArchive.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument, PlanStep } from '../types.js';
 import { expandStoredData, readMemberChunks, type MemberChunk } from './readMemberChunks.js';
@@ -65,6 +64,8 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
         largest = Math.max(largest, step.source.dataLength);
       }
       if (wanted.size === 0) return;
+      // Loaded only for a compressed archive: the seekable path (configs) starts faster.
+      const { walkArchive } = await import('../archive/walkArchive.js');
       await walkArchive(archive.path, {
         ...(signal ? { signal } : {}),
         maxDataBytes: Math.max(largest, 1),
