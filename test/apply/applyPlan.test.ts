@@ -356,6 +356,45 @@ for (const code of ['ENOSPC', 'EACCES']) {
   });
 }
 
+test('directory modes are applied last (a 0555 dir still gets its files); owner when root; freshMtime gets the apply time', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const archive = path.join(dir, 'm.tar');
+    run('python3', [
+      '-c',
+      `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as tar:
+    d = tarfile.TarInfo('ro'); d.type = tarfile.DIRTYPE; d.mode = 0o555; d.mtime = 1000000000; tar.addfile(d)
+    f = tarfile.TarInfo('ro/inner.txt'); f.size = 2; f.mode = 0o600; f.mtime = 1000000000; tar.addfile(f, io.BytesIO(b'hi'))
+`,
+      archive,
+    ]);
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const plan = await buildTestPlan(archive, root, { withSha256: true });
+    const fileStep = plan.stages[0]?.steps.find((s) => s.type === 'file');
+    assert.ok(fileStep);
+    fileStep.freshMtime = true;
+    fileStep.owner = { uid: 4321, gid: 8765 };
+    const now = new Date('2030-01-02T03:04:05.000Z');
+    const result = await applyPlan(plan, { journalPath: path.join(dir, 'j'), now });
+    assert.is(result.status, 'complete', result.reason);
+    const dirStats = lstatSync(path.join(root, 'ro'));
+    assert.is(dirStats.mode & 0o7777, 0o555);
+    assert.is(dirStats.mtimeMs, 1_000_000_000_000);
+    const fileStats = lstatSync(path.join(root, 'ro/inner.txt'));
+    assert.is(fileStats.mode & 0o7777, 0o600);
+    assert.is(fileStats.mtimeMs, now.getTime());
+    if (process.getuid?.() === 0) {
+      assert.is(fileStats.uid, 4321);
+      assert.is(fileStats.gid, 8765);
+    }
+  } finally {
+    cleanup();
+  }
+});
+
 const HOSTILE = `
 import io, sys, tarfile
 out, outside = sys.argv[1], sys.argv[2]
