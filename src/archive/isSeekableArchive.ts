@@ -1,0 +1,33 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+import { RestoreplanError } from '../errors.js';
+import { COMPRESSION_MAGIC_BYTES, detectCompression } from './detectCompression.js';
+
+/**
+ * True when members of this archive can be read later by offset (readMemberAt): an
+ * uncompressed regular file named by a path. Compressed archives, stdin and FIFOs need one
+ * streaming pass instead (readMembers). A FIFO is not read from (that would consume it).
+ */
+export async function isSeekableArchive(archive: string | NodeJS.ReadableStream): Promise<boolean> {
+  if (typeof archive !== 'string' || archive === '-') return false;
+  let handle;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    handle = await open(archive, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new RestoreplanError('ARCHIVE_NOT_FOUND', `cannot open ${archive}: ${code}`, {
+      path: archive,
+      errno: code,
+    });
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return false;
+    const head = Buffer.alloc(COMPRESSION_MAGIC_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return detectCompression(head.subarray(0, bytesRead)) === 'none';
+  } finally {
+    await handle.close();
+  }
+}
