@@ -6,6 +6,7 @@
 import { walkArchive } from './archive/walkArchive.js';
 import { buildInventory } from './inventory/buildInventory.js';
 import { createWarningList } from './inventory/createWarningList.js';
+import { createMailmanDetector } from './mailman/findMailmanRoot.js';
 import type { CommonOptions } from './progress.js';
 import { SCHEMA_VERSION, type ScanResult } from './types.js';
 
@@ -20,11 +21,13 @@ export async function scanArchive(
 ): Promise<ScanResult> {
   const inventory = buildInventory(options.depth === undefined ? {} : { depth: options.depth });
   const warnings = createWarningList();
+  const mailman = createMailmanDetector();
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEntry(entry) {
       inventory.add(entry);
+      mailman.add(entry.memberPath);
       if (entry.unsafe !== null) {
         warnings.add({
           code: 'UNSAFE_PATH',
@@ -49,7 +52,11 @@ export async function scanArchive(
     },
     totals: inventory.totals(),
     tree: inventory.tree(),
-    mailman: null,
+    mailman: summarizeMailman(mailman.result()),
     warnings: warnings.list(),
   };
+}
+
+function summarizeMailman(found: { root: string; lists: string[] } | null): ScanResult['mailman'] {
+  return found ? { root: found.root, lists: found.lists.length } : null;
 }

@@ -4,8 +4,15 @@ import { registerScanCommand } from './scan.js';
 import { registerCheckCommand } from './check.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerApplyCommand } from './apply.js';
+import { registerPlanCommand } from './plan.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: RegisterCommand[] = [registerScanCommand, registerCheckCommand, registerDoctorCommand, registerApplyCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerScanCommand,
+  registerCheckCommand,
+  registerDoctorCommand,
+  registerPlanCommand,
+  registerApplyCommand,
+];

@@ -1,0 +1,206 @@
+import { rename, writeFile } from 'node:fs/promises';
+
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+
+import { RestoreplanError } from '../../errors.js';
+import { planRestore, type PlanOptions } from '../../plan/planRestore.js';
+import type { PlanDocument, Strategy } from '../../types.js';
+import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { EXIT } from '../exitCodes.js';
+import { writeJson, writeLine, type Io } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
+import { archiveArgument } from './archiveArgument.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const STRATEGIES = ['auto', 'in-place', 'staged', 'alternate'] as const;
+
+/** The options `plan` shares with the wizard and `check --profile mailman`. */
+export function readPlanOptions(
+  opts: Record<string, unknown>,
+): Omit<PlanOptions, 'signal' | 'onProgress'> {
+  const strategy = (opts.strategy as string | undefined) ?? 'auto';
+  if (!(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new RestoreplanError(
+      'USAGE',
+      `--strategy must be one of ${STRATEGIES.join(', ')}, not ${JSON.stringify(strategy)}`,
+    );
+  }
+  const profile = opts.profile as string | undefined;
+  if (profile !== undefined && profile !== 'mailman' && profile !== 'none') {
+    throw new RestoreplanError(
+      'USAGE',
+      `--profile must be mailman or none, not ${JSON.stringify(profile)}`,
+    );
+  }
+  const lists =
+    typeof opts.lists === 'string'
+      ? opts.lists
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [];
+  return {
+    target: String(opts.target),
+    strategy: strategy as 'auto' | Strategy,
+    ...(profile === 'mailman' || profile === 'none' ? { profile } : {}),
+    ...(lists.length > 0 ? { lists } : {}),
+    ...(opts.includeDegraded === true ? { includeDegraded: true } : {}),
+    ...(opts.withState === true ? { withState: true } : {}),
+    ...(opts.withArchives === true ? { withArchives: true } : {}),
+    ...(typeof opts.staging === 'string' ? { staging: opts.staging } : {}),
+    ...(typeof opts.reserveInodes === 'string' ? { reserveInodes: opts.reserveInodes } : {}),
+    ...(typeof opts.reserveBlocks === 'string' ? { reserveBlocks: opts.reserveBlocks } : {}),
+    ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
+    ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
+    ...(Array.isArray(opts.include) && opts.include.length > 0
+      ? { include: opts.include as string[] }
+      : {}),
+    ...(Array.isArray(opts.exclude) && opts.exclude.length > 0
+      ? { exclude: opts.exclude as string[] }
+      : {}),
+    ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+  };
+}
+
+export function registerPlanCommand(program: Command, ctx: CliContext): void {
+  addCommonFlags(
+    program
+      .command('plan')
+      .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
+      .description(
+        'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the broken lists are restored: each corrupt list gets the newest valid config.pck from the archive. Never writes to DIR. Exit 0 feasible or nothing to do, 2 not feasible, 3 error.',
+      )
+      .argument('<archive>', 'archive file, or - for stdin')
+      .requiredOption(
+        '--target <dir>',
+        'the directory to restore into (a Mailman var dir for the mailman profile)',
+      )
+      .option(
+        '--profile <profile>',
+        'mailman or none (default: mailman when DIR is a Mailman var dir)',
+      )
+      .option('--lists <names>', 'mailman: restore only, or also, these lists (comma-separated)')
+      .option(
+        '--include-degraded',
+        'mailman: also restore lists whose config.pck is broken but a fallback loads',
+      )
+      .option('--with-state', 'mailman: also restore request.pck and pending.pck')
+      .option(
+        '--with-archives',
+        "mailman: also restore the lists' pipermail archives and mbox (the bulk)",
+      )
+      .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
+      .option('--staging <dir>', 'alternate root, normally on another filesystem')
+      .option('--member-root <path>', 'the archive directory that corresponds to DIR')
+      .option(
+        '--include <glob>',
+        'without a profile: restore only matching memberPaths (repeatable)',
+        collect,
+        [],
+      )
+      .option(
+        '--exclude <glob>',
+        'without a profile: leave out matching memberPaths (repeatable)',
+        collect,
+        [],
+      )
+      .option(
+        '--reserve-inodes <n|p%>',
+        'inodes that must stay free afterwards (default 5% + queue growth)',
+      )
+      .option(
+        '--reserve-blocks <size|p%>',
+        'space that must stay available afterwards (default 1%)',
+      )
+      .option(
+        '--warn-inodes <p%>',
+        'warn when less than this share of inodes stays free (default 10%)',
+      )
+      .option('--allow-special', 'restore fifos and device nodes')
+      .option('--out <file>', 'also write the plan document to FILE (for restoreplan apply)'),
+  ).action(async (archive: string, opts: Record<string, unknown>) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+      const options = readPlanOptions(opts);
+      const plan = await planRestore(archiveArgument(archive, ctx.io), {
+        ...options,
+        signal,
+        onProgress: progress.onProgress,
+      });
+      progress.done();
+      if (typeof opts.out === 'string') {
+        // The plan is data for apply: written whole, never half (temp + rename).
+        const temp = `${opts.out}.tmp-${process.pid}`;
+        await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+        await rename(temp, opts.out);
+      }
+      if (flags.json) writeJson(ctx.io, plan);
+      else renderPlan(ctx.io, plan, typeof opts.out === 'string' ? opts.out : null);
+      return plan.feasible ? EXIT.OK : EXIT.CRITICAL;
+    });
+  });
+}
+
+export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): void {
+  if (plan.lists.length > 0) {
+    const lists = new Table({
+      head: ['list', 'status', 'action', 'why'],
+      colWidths: [16, 10, 9, 80],
+      wordWrap: true,
+    });
+    for (const list of [...plan.lists].sort((a, b) =>
+      a.action === b.action ? 0 : a.action === 'restore' ? -1 : 1,
+    )) {
+      lists.push([list.name, list.status, list.action, list.reason]);
+    }
+    writeLine(io, lists.toString());
+  }
+  const steps = plan.stages.reduce((n, stage) => n + stage.steps.length, 0);
+  writeLine(
+    io,
+    `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`,
+  );
+  for (const stage of plan.stages) {
+    const bytes = stage.steps.reduce((n, step) => n + step.size, 0);
+    writeLine(
+      io,
+      `Stage ${stage.name} → ${stage.root}: ${formatCount(stage.steps.length)} steps, ${formatBytes(bytes)}`,
+    );
+    const shown = stage.steps.slice(0, 12);
+    for (const step of shown)
+      writeLine(
+        io,
+        `  ${step.write.padEnd(7)} ${step.type.padEnd(8)} ${step.targetPath}  ← ${step.memberPath}`,
+      );
+    if (stage.steps.length > shown.length)
+      writeLine(io, `  … and ${formatCount(stage.steps.length - shown.length)} more`);
+    const budget = new Table({
+      head: [
+        'filesystem',
+        'inodes needed',
+        'free',
+        'reserve',
+        'blocks needed',
+        'available',
+        'reserve',
+      ],
+    });
+    for (const row of stage.budget) {
+      budget.push([
+        row.mountPoint,
+        formatCount(row.inodesNeeded),
+        formatCount(row.inodesFree),
+        formatCount(row.inodesReserve),
+        formatCount(row.blocksNeeded),
+        formatCount(row.blocksAvailable),
+        formatCount(row.blocksReserve),
+      ]);
+    }
+    if (stage.budget.length > 0) writeLine(io, budget.toString());
+  }
+  if (plan.mailman) writeLine(io, plan.mailman.note);
+  for (const problem of plan.problems)
+    writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
+  if (outFile && steps > 0)
+    writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
+}

@@ -1,0 +1,164 @@
+/**
+ * The Mailman profile's one walk over the archive: for the lists that need restoring, every
+ * occurrence of their configs (read and validated with the pickle reader, since a backup can
+ * hold a copy that was already corrupt when it was taken), the last occurrence of their state
+ * files, their list directory, and — with `withArchives` — their pipermail archives, mbox and
+ * public symlink. Memory is bounded by that selection, never by the archive.
+ *
+ * The archive's var dir is not known until the walk ends (a `lists/` dir is recognized by its
+ * configs), so candidates are kept per path prefix and filtered by the detected root after.
+ */
+import { createHash } from 'node:crypto';
+
+import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
+import { walkArchive, type WalkResult } from '../archive/walkArchive.js';
+import { createMailmanDetector } from '../mailman/findMailmanRoot.js';
+import { readPickle } from '../mailman/readPickle.js';
+import type { CommonOptions } from '../progress.js';
+
+export type ListFileName = 'config.pck' | 'config.pck.last' | 'request.pck' | 'pending.pck';
+
+export interface CandidateCopy {
+  entry: ArchiveEntry;
+  /** The occurrence loads in Python 2 as a dict (what Mailman requires of these files). */
+  valid: boolean;
+  detail: string;
+  sha256: string;
+}
+
+export interface CollectedList {
+  /** Occurrences in archive order, per file name, keyed by the prefix they were found under. */
+  files: Map<ListFileName, CandidateCopy[]>;
+  /** The list's own directory member (`<root>/lists/<name>`), last occurrence. */
+  listDir: ArchiveEntry | null;
+  /** Pipermail archive, mbox and public symlink members, in archive order. */
+  bulk: ArchiveEntry[];
+}
+
+export interface MailmanCollection {
+  walk: WalkResult;
+  /** memberPath of the var dir in the archive, or null when the archive holds none. */
+  root: string | null;
+  /** Lists the archive holds (at `root`). */
+  archiveLists: string[];
+  lists: Map<string, CollectedList>;
+}
+
+export interface CollectOptions extends CommonOptions {
+  /** Lists to collect. */
+  lists: ReadonlySet<string>;
+  withState: boolean;
+  withArchives: boolean;
+  /** The var dir inside the archive, when the operator names it (--member-root). */
+  memberRoot?: string;
+}
+
+const LIST_FILE = /^(?:(.*)\/)?lists\/([^/]+)\/(config\.pck(?:\.last)?|request\.pck|pending\.pck)$/;
+const LIST_DIR = /^(?:(.*)\/)?lists\/([^/]+)$/;
+const ARCHIVE_MEMBER = /^(?:(.*)\/)?archives\/(private|public)\/([^/]+?)(\.mbox)?(?:\/.*)?$/;
+
+interface Keyed<T> {
+  prefix: string;
+  value: T;
+}
+
+export async function collectMailmanMembers(
+  archive: string | NodeJS.ReadableStream,
+  options: CollectOptions,
+): Promise<MailmanCollection> {
+  const detector = createMailmanDetector();
+  const files = new Map<string, Keyed<{ name: ListFileName; copy: CandidateCopy }>[]>();
+  const dirs = new Map<string, Keyed<ArchiveEntry>[]>();
+  const bulk = new Map<string, Keyed<ArchiveEntry>[]>();
+  const pending = new Map<number, { list: string; prefix: string; name: ListFileName }>();
+
+  const push = <T>(map: Map<string, Keyed<T>[]>, list: string, item: Keyed<T>): void => {
+    let items = map.get(list);
+    if (!items) map.set(list, (items = []));
+    items.push(item);
+  };
+
+  const walk = await walkArchive(archive, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onEntry(entry) {
+      const memberPath = entry.memberPath;
+      detector.add(memberPath);
+      if (entry.unsafe !== null) return;
+      // Cheap substring rejects first: this runs once per member of a huge archive.
+      if (memberPath.includes('lists/')) {
+        const file = LIST_FILE.exec(memberPath);
+        if (file && options.lists.has(file[2] as string)) {
+          const name = file[3] as ListFileName;
+          if (name.startsWith('config') || options.withState) {
+            if (entry.type !== 'file') return;
+            pending.set(entry.index, { list: file[2] as string, prefix: file[1] ?? '', name });
+            return 'data';
+          }
+          return;
+        }
+        const dir = LIST_DIR.exec(memberPath);
+        if (dir && entry.type === 'dir' && options.lists.has(dir[2] as string)) {
+          push(dirs, dir[2] as string, { prefix: dir[1] ?? '', value: copyEntry(entry) });
+          return;
+        }
+      }
+      if (options.withArchives && memberPath.includes('archives/')) {
+        const member = ARCHIVE_MEMBER.exec(memberPath);
+        if (!member) return;
+        const [, prefix = '', kind, list = '', mbox] = member;
+        if (!options.lists.has(list)) return;
+        // archives/public/<name> is only the symlink Mailman makes for public lists.
+        const rest = prefix === '' ? memberPath : memberPath.slice(prefix.length + 1);
+        if (kind === 'public' && (mbox || rest.split('/').length > 3)) return;
+        push(bulk, list, { prefix, value: copyEntry(entry) });
+      }
+      return;
+    },
+    onData(entry, data) {
+      const wanted = pending.get(entry.index);
+      if (!wanted) return;
+      pending.delete(entry.index);
+      const verdict = readPickle(data);
+      push(files, wanted.list, {
+        prefix: wanted.prefix,
+        value: {
+          name: wanted.name,
+          copy: {
+            entry,
+            valid: verdict.kind === 'dict',
+            detail:
+              verdict.kind === 'dict'
+                ? 'loads as a dict'
+                : data.length === 0
+                  ? 'empty'
+                  : `${verdict.kind} at byte ${verdict.offset}${verdict.detail ? `: ${verdict.detail}` : ''}`,
+            sha256: createHash('sha256').update(data).digest('hex'),
+          },
+        },
+      });
+    },
+  });
+
+  const detected = detector.result();
+  const root = options.memberRoot ?? detected?.root ?? null;
+  const lists = new Map<string, CollectedList>();
+  for (const list of options.lists) {
+    const collected: CollectedList = { files: new Map(), listDir: null, bulk: [] };
+    if (root !== null) {
+      for (const { prefix, value } of files.get(list) ?? []) {
+        if (prefix !== root) continue;
+        let copies = collected.files.get(value.name);
+        if (!copies) collected.files.set(value.name, (copies = []));
+        copies.push(value.copy);
+      }
+      for (const { prefix, value } of dirs.get(list) ?? [])
+        if (prefix === root) collected.listDir = value;
+      for (const { prefix, value } of bulk.get(list) ?? [])
+        if (prefix === root) collected.bulk.push(value);
+    }
+    lists.set(list, collected);
+  }
+  const archiveLists = root !== null && detected && detected.root === root ? detected.lists : [];
+  return { walk, root, archiveLists, lists };
+}
