@@ -72,28 +72,24 @@ export function openDecompressor(compression: Exclude<Compression, 'none'>): Dec
   });
   // Writing to a decompressor that died raises EPIPE here; its exit status says why it died.
   child.stdin.on('error', () => undefined);
+  let spawnError: RestoreplanError | null = null;
   const finished = new Promise<void>((resolve, reject) => {
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        reject(
-          new RestoreplanError(
-            'DECOMPRESSOR_MISSING',
-            `the archive is ${compression}-compressed and \`${tool.command}\` is not installed (Debian: apt-get install ${tool.debianPackage})`,
-            { compression, command: tool.command, package: tool.debianPackage },
-          ),
-        );
-      } else {
-        reject(
-          new RestoreplanError(
-            'COMPRESSION_CORRUPT',
-            `running ${tool.command} failed: ${error.code ?? error.message}`,
-            {
-              compression,
-              command: tool.command,
-            },
-          ),
-        );
-      }
+      spawnError =
+        error.code === 'ENOENT'
+          ? new RestoreplanError(
+              'DECOMPRESSOR_MISSING',
+              `the archive is ${compression}-compressed and \`${tool.command}\` is not installed (Debian: apt-get install ${tool.debianPackage})`,
+              { compression, command: tool.command, package: tool.debianPackage },
+            )
+          : new RestoreplanError(
+              'COMPRESSION_CORRUPT',
+              `running ${tool.command} failed: ${error.code ?? error.message}`,
+              { compression, command: tool.command },
+            );
+      reject(spawnError);
+      // A process that never started never closes its stdout: end it, or a reader waits forever.
+      child.stdout.destroy(spawnError);
     });
     child.on('close', (code, signal) => {
       if (code === 0) {
@@ -115,7 +111,7 @@ export function openDecompressor(compression: Exclude<Compression, 'none'>): Dec
     input: child.stdin,
     output: child.stdout,
     finished,
-    mapError: (error) => error,
+    mapError: (error) => spawnError ?? error,
     kill: () => {
       child.stdout.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

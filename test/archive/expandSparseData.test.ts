@@ -1,0 +1,42 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { expandSparseData, findSparseMapError } from '../../src/archive/expandSparseData.js';
+
+test('extents are placed at their offsets, holes are zeros, up to the real size', () => {
+  const stored = Buffer.from('AAABBBBB');
+  const real = expandSparseData(
+    stored,
+    [
+      [2, 3],
+      [10, 5],
+    ],
+    20,
+  );
+  const expected = Buffer.alloc(20);
+  expected.write('AAA', 2);
+  expected.write('BBBBB', 10);
+  assert.ok(real.equals(expected));
+  assert.is(expandSparseData(Buffer.alloc(0), [], 7).length, 7);
+});
+
+test('a map that lies is described, one that fits is null', () => {
+  assert.is(findSparseMapError([[0, 5]], 10, 5), null);
+  assert.is(findSparseMapError([], 10, 0), null);
+  assert.match(findSparseMapError([[0, 5]], 10, 4) ?? '', /covers 5 bytes/);
+  assert.match(findSparseMapError([[8, 5]], 10, 5) ?? '', /beyond the real size/);
+  assert.match(
+    findSparseMapError(
+      [
+        [4, 2],
+        [0, 2],
+      ],
+      10,
+      4,
+    ) ?? '',
+    /overlap or are out of order/,
+  );
+  assert.match(findSparseMapError([[-1, 2]], 10, 2) ?? '', /not a valid number/);
+});
+
+test.run();
