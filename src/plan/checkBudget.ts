@@ -23,6 +23,8 @@ import { selectBlockModel, type BlockModel } from './blockModel.js';
 import { createDemandLedger, type DemandMember } from './computeDemand.js';
 import { evaluateBudget } from './evaluateBudget.js';
 import { createSelector } from './matchGlob.js';
+import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
+import { checkMailmanRestore } from './planRestore.js';
 import {
   DEFAULT_BLOCK_RESERVE,
   DEFAULT_INODE_RESERVE,
@@ -83,23 +85,6 @@ async function measureGrowth(target: string, options: CheckOptions): Promise<num
 /** At most this many unsafe members are listed one by one; the rest are summed up. */
 const MAX_LISTED_PROBLEMS = 20;
 
-/** Normalizes a --member-root like a memberPath: no leading ./ or /, no trailing /. */
-export function normalizeMemberRoot(memberRoot: string | undefined): string {
-  if (!memberRoot) return '';
-  const parts = memberRoot.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) {
-    throw new RestoreplanError('USAGE', `--member-root ${memberRoot}: must not contain ..`);
-  }
-  return parts.join('/');
-}
-
-/** The path of `memberPath` relative to `root`, or null when it is not under it. */
-export function relativeToRoot(memberPath: string, root: string): string | null {
-  if (root === '') return memberPath;
-  if (memberPath === root) return '';
-  return memberPath.startsWith(root + '/') ? memberPath.slice(root.length + 1) : null;
-}
-
 function isSpecial(type: EntryType): boolean {
   return type === 'fifo' || type === 'chardev' || type === 'blockdev';
 }
@@ -130,13 +115,6 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
   if (!targetStat.isDirectory()) {
     throw new RestoreplanError('TARGET_INVALID', `${target} is not a directory`, {
       targetPath: target,
-    });
-  }
-  if (options.profile === 'mailman' && !options.selectMember) {
-    // The Mailman selection is the planner's (which lists are broken, which copy is valid);
-    // until it is wired in here, refuse rather than silently check everything.
-    throw new RestoreplanError('USAGE', '--profile mailman is not available in check yet', {
-      hint: 'use --member-root with --include/--exclude, or restoreplan plan --profile mailman',
     });
   }
   const memberRoot = normalizeMemberRoot(options.memberRoot);
@@ -358,6 +336,11 @@ export async function checkBudget(
   archive: string | NodeJS.ReadableStream,
   options: CheckOptions,
 ): Promise<CheckResult> {
+  if (options.profile === 'mailman' && !options.selectMember) {
+    // The Mailman selection is the planner's: which lists are broken, which archive copy is
+    // valid; check reports the budget of exactly that.
+    return checkMailmanRestore(archive, options);
+  }
   const check = await createBudgetCheck(options);
   await walkArchive(archive, {
     onEntry: (entry) => check.onEntry(entry),

@@ -11,11 +11,13 @@ import { walkArchive, type WalkResult } from '../archive/walkArchive.js';
 import { RestoreplanError } from '../errors.js';
 import { diagnoseMailman, type DoctorReport } from '../mailman/diagnoseMailman.js';
 import { listNamesAt } from '../mailman/findMailmanRoot.js';
-import { makeProblem, type Problem } from '../problems.js';
+import { countMember, emptyCounts } from '../inventory/buildInventory.js';
+import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
 import { statFilesystem } from '../target/statFilesystem.js';
 import {
   SCHEMA_VERSION,
+  type CheckResult,
   type PlanDocument,
   type PlanList,
   type PlanStage,
@@ -27,7 +29,7 @@ import {
   type StageDraft,
   type StageEvaluation,
 } from './budgetStages.js';
-import { normalizeMemberRoot, relativeToRoot } from './checkBudget.js';
+import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
 import { collectMailmanMembers, type CandidateCopy } from './collectMailmanMembers.js';
 import { makeStep, type StepContext } from './makeStep.js';
 import { createSelector } from './matchGlob.js';
@@ -527,6 +529,57 @@ function formatMiB(bytes: number): string {
   return `${Math.max(1, Math.ceil(bytes / 1048576))} MiB`;
 }
 
+function makePolicy(options: PlanOptions, selection: Selection): LayoutPolicy {
+  return {
+    inodeReserve:
+      options.reserveInodes !== undefined
+        ? parseCountOrPercent(options.reserveInodes)
+        : DEFAULT_INODE_RESERVE,
+    blockReserve:
+      options.reserveBlocks !== undefined
+        ? parseSizeOrPercent(options.reserveBlocks)
+        : DEFAULT_BLOCK_RESERVE,
+    warnInodesPercent:
+      options.warnInodes !== undefined
+        ? parsePercentOnly(options.warnInodes)
+        : DEFAULT_WARN_INODES_PERCENT,
+    growthInodes: selection.growthInodes,
+    growthPath: selection.targetRoot,
+  };
+}
+
+/**
+ * `check --profile mailman`: the budget of exactly what `plan` would restore, all of it in
+ * place (the pre-flight question is whether the live filesystem takes it, not how to stage it).
+ */
+export async function checkMailmanRestore(
+  archive: string | NodeJS.ReadableStream,
+  options: PlanOptions,
+): Promise<CheckResult> {
+  const target = await resolveTargetDir(options.target);
+  const selection = await selectMailman(archive, target, options);
+  const layout = buildLayout('in-place', selection, selection.targetRoot, selection.drafts);
+  const stages: StageDraft[] =
+    layout.stages.length > 0
+      ? layout.stages
+      : [{ name: 'in-place', root: selection.targetRoot, steps: [] }];
+  const [evaluation] = await budgetStages(stages, makePolicy(options, selection));
+  const counts = emptyCounts();
+  for (const stage of stages)
+    for (const step of stage.steps) countMember(counts, step.type, step.size, 1);
+  const problems = [...selection.problems, ...layout.skipped, ...(evaluation?.problems ?? [])];
+  if (counts.entries === 0)
+    problems.push(makeProblem('empty-selection', 'no list needs restoring from this archive'));
+  const severity = worstSeverity(problems);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    verdict: severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok',
+    selection: counts,
+    filesystems: evaluation?.filesystems ?? [],
+    problems,
+  };
+}
+
 export async function planRestore(
   archive: string | NodeJS.ReadableStream,
   options: PlanOptions,
@@ -544,22 +597,7 @@ export async function planRestore(
     profile === 'mailman'
       ? await selectMailman(archive, target, options)
       : await selectMembers(archive, target, options);
-  const policy: LayoutPolicy = {
-    inodeReserve:
-      options.reserveInodes !== undefined
-        ? parseCountOrPercent(options.reserveInodes)
-        : DEFAULT_INODE_RESERVE,
-    blockReserve:
-      options.reserveBlocks !== undefined
-        ? parseSizeOrPercent(options.reserveBlocks)
-        : DEFAULT_BLOCK_RESERVE,
-    warnInodesPercent:
-      options.warnInodes !== undefined
-        ? parsePercentOnly(options.warnInodes)
-        : DEFAULT_WARN_INODES_PERCENT,
-    growthInodes: selection.growthInodes,
-    growthPath: selection.targetRoot,
-  };
+  const policy = makePolicy(options, selection);
   const targetRoot = selection.targetRoot;
   const drafts = selection.drafts;
   const problems = [...selection.problems];

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { applyPlan } from '../../apply/applyPlan.js';
@@ -86,7 +86,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
 
 export function renderApply(io: Io, result: ApplyResult): void {
   if (result.dryRun) {
-    const table = new Table({ head: ['stage', 'type', 'write', 'targetPath'] });
+    const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
     for (const step of result.preview ?? []) {
       table.push([step.stage, step.type, step.write, step.targetPath]);
     }
@@ -102,7 +102,7 @@ export function renderApply(io: Io, result: ApplyResult): void {
       `Apply ${result.status}: ${formatCount(result.restored.length)} restored (${formatBytes(bytes)}), ${formatCount(result.skipped.length)} skipped, ${result.verified ? 'all verified' : 'NOT all verified'}.`,
     );
     if (result.inodes.length > 0) {
-      const table = new Table({ head: ['filesystem', 'inodes predicted', 'inodes used'] });
+      const table = makeTable(io, { head: ['filesystem', 'inodes predicted', 'inodes used'] });
       for (const row of result.inodes) {
         table.push([row.mountPoint, formatCount(row.predicted), formatCount(row.actual)]);
       }
@@ -114,7 +114,11 @@ export function renderApply(io: Io, result: ApplyResult): void {
   if (already > 0)
     writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
   if (notable.length > 0) {
-    const table = new Table({ head: ['skipped', 'reason'], wordWrap: true, colWidths: [50, 70] });
+    const table = makeTable(io, {
+      head: ['skipped', 'reason'],
+      wordWrap: true,
+      colWidths: [50, 70],
+    });
     for (const s of notable.slice(0, 50)) table.push([s.targetPath, s.reason]);
     writeLine(io, table.toString());
     if (notable.length > 50)

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
@@ -110,7 +110,9 @@ export function renderCheck(io: Io, result: CheckResult): void {
       io,
       `${fs.mountPoint} (${fs.fsType}, ${fs.device}, blocks of ${fs.blockSize} B): ${fs.verdict.toUpperCase()}`,
     );
-    const table = new Table({ head: ['', 'needed', 'peak', 'free', 'reserve', 'after', 'total'] });
+    const table = makeTable(io, {
+      head: ['', 'needed', 'peak', 'free', 'reserve', 'after', 'total'],
+    });
     const i = fs.inodes;
     table.push(
       row(i.dynamic ? 'inodes (dynamic)' : 'inodes', [

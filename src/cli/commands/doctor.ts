@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import {
@@ -46,7 +46,7 @@ function renderDoctor(io: Io, result: DoctorReport): void {
       ` · Mailman ${result.mailmanRunning ? `running (pid ${result.mailmanPid})` : 'not running'}`,
   );
   writeLine(io);
-  const lists = new Table({
+  const lists = makeTable(io, {
     head: ['list', 'status', 'loads from', 'what Mailman would do', 'files'],
   });
   for (const list of sortListsByUrgency(result.lists)) {
@@ -65,7 +65,7 @@ function renderDoctor(io: Io, result: DoctorReport): void {
   }
   writeLine(io, lists.toString());
   writeLine(io);
-  const queues = new Table({ head: ['queue', 'files', 'last hour', 'oldest', 'newest'] });
+  const queues = makeTable(io, { head: ['queue', 'files', 'last hour', 'oldest', 'newest'] });
   for (const [name, queue] of Object.entries(result.queues)) {
     if (queue.files === 0) continue;
     queues.push([

@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 
-import Table from 'cli-table3';
+import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
@@ -143,7 +143,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
 
 export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): void {
   if (plan.lists.length > 0) {
-    const lists = new Table({
+    const lists = makeTable(io, {
       head: ['list', 'status', 'action', 'why'],
       colWidths: [16, 10, 9, 80],
       wordWrap: true,
@@ -174,7 +174,7 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
       );
     if (stage.steps.length > shown.length)
       writeLine(io, `  … and ${formatCount(stage.steps.length - shown.length)} more`);
-    const budget = new Table({
+    const budget = makeTable(io, {
       head: [
         'filesystem',
         'inodes needed',

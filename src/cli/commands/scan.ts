@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 import { RestoreplanError } from '../../errors.js';
 import { scanArchive } from '../../scanArchive.js';
@@ -48,7 +48,7 @@ export function renderScan(io: Io, result: ScanResult): void {
     io,
     `Archive ${archive.path} (${size}, ${archive.compression}, ${archive.formats.join('+') || 'empty'})`,
   );
-  const table = new Table({
+  const table = makeTable(io, {
     head: [
       'entries',
       'files',
@@ -78,7 +78,9 @@ export function renderScan(io: Io, result: ScanResult): void {
     `Restoring all of it creates up to ${formatCount(totals.entries + totals.impliedDirs - totals.hardlinks)} inodes (files, dirs, symlinks, implied dirs; hard links share one).`,
   );
   if (result.tree.length > 0) {
-    const tree = new Table({ head: ['directory', 'entries', 'files', 'dirs', 'links', 'bytes'] });
+    const tree = makeTable(io, {
+      head: ['directory', 'entries', 'files', 'dirs', 'links', 'bytes'],
+    });
     for (const row of result.tree) {
       tree.push([
         row.path,
