@@ -16,7 +16,7 @@ import type { TarFormat, Warning } from '../types.js';
 import { copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
 import { findSparseMapError } from './expandSparseData.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
-import { parsePaxRecords, readPaxInteger } from './parsePaxRecords.js';
+import { parsePaxRecords, readPaxInteger, readPaxTime } from './parsePaxRecords.js';
 import { readNumericField } from './readNumericField.js';
 import { sumTarHeader } from './sumTarHeader.js';
 
@@ -480,7 +480,7 @@ export class TarParser {
         fields.gid = start === end ? -1 : this.paxNumber(key, data, start, end);
         break;
       case 'mtime': {
-        const mtime = Number(data.toString('latin1', start, end));
+        const mtime = readPaxTime(data, start, end);
         if (Number.isFinite(mtime)) fields.mtime = mtime;
         else
           this.warn(

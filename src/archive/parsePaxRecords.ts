@@ -46,9 +46,27 @@ export function parsePaxRecords(
     if (equals === -1 || equals >= recordEnd - 1 || equals === keyStart) {
       throw malformed(headerOffset, 'record without keyword=value');
     }
-    onRecord(data.toString('utf8', keyStart, equals), data, equals + 1, recordEnd - 1);
+    if (!isAccessOrChangeTime(data, keyStart, equals)) {
+      onRecord(data.toString('utf8', keyStart, equals), data, equals + 1, recordEnd - 1);
+    }
     pos = recordEnd;
   }
+}
+
+/**
+ * GNU tar's posix format writes atime and ctime records for every member; nobody here wants
+ * them, so they are recognised from the bytes without making a key string.
+ */
+function isAccessOrChangeTime(data: Buffer, start: number, end: number): boolean {
+  if (end - start !== 5) return false;
+  const first = data[start];
+  return (
+    (first === 0x61 || first === 0x63) &&
+    data[start + 1] === 0x74 &&
+    data[start + 2] === 0x69 &&
+    data[start + 3] === 0x6d &&
+    data[start + 4] === 0x65
+  );
 }
 
 function isAllZero(data: Buffer, from: number, to: number): boolean {
@@ -62,6 +80,40 @@ function malformed(headerOffset: number, what: string): RestoreplanError {
     `malformed pax extended header at offset ${headerOffset}: ${what}`,
     { offset: headerOffset },
   );
+}
+
+/**
+ * A pax time (`mtime=1700000000.123456789`, possibly negative) as seconds, parsed from the
+ * bytes. NaN when it is not a decimal number.
+ */
+export function readPaxTime(data: Buffer, start: number, end: number): number {
+  let i = start;
+  const negative = data[i] === 0x2d;
+  if (negative) i += 1;
+  let whole = 0;
+  let digits = 0;
+  while (i < end && data[i] !== 0x2e) {
+    const code = data[i]!;
+    if (code < 0x30 || code > 0x39) return Number.NaN;
+    whole = whole * 10 + (code - 0x30);
+    digits += 1;
+    i += 1;
+  }
+  let fraction = 0;
+  let scale = 1;
+  if (i < end) {
+    for (i += 1; i < end; i += 1) {
+      const code = data[i]!;
+      if (code < 0x30 || code > 0x39) return Number.NaN;
+      if (scale < 1e9) {
+        fraction = fraction * 10 + (code - 0x30);
+        scale *= 10;
+      }
+    }
+  }
+  if (digits === 0) return Number.NaN;
+  const value = whole + fraction / scale;
+  return negative ? -value : value;
 }
 
 /** A pax decimal value (size, uid, gid): digits only, as GNU tar's decode_num accepts. NaN otherwise. */

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { parsePaxRecords, readPaxInteger } from '../../src/archive/parsePaxRecords.js';
+import { parsePaxRecords, readPaxInteger, readPaxTime } from '../../src/archive/parsePaxRecords.js';
 import { RestoreplanError } from '../../src/errors.js';
 
 /** A record as POSIX defines it: the length counts itself, so compute it the way pax does. */
@@ -52,6 +52,30 @@ test('trailing NUL padding is ignored; malformed records are ARCHIVE_HEADER', ()
       assert.instance(error, RestoreplanError, JSON.stringify(bad));
       assert.is((error as RestoreplanError).code, 'ARCHIVE_HEADER');
     }
+  }
+});
+
+test('atime and ctime (GNU tar writes them for every member) are skipped; atimes is not', () => {
+  const text = [
+    record('atime', '1.5'),
+    record('path', 'p'),
+    record('ctime', '2'),
+    record('atimes', 'x'),
+  ].join('');
+  assert.equal(collect(text), [
+    ['path', 'p'],
+    ['atimes', 'x'],
+  ]);
+});
+
+test('pax times: fractions and negative times, as Number() reads the same text', () => {
+  for (const text of ['1700000000.123456789', '0', '-1000000000', '-1.5', '12.', '1700000000.5']) {
+    const b = Buffer.from(text);
+    assert.ok(Math.abs(readPaxTime(b, 0, b.length) - Number(text)) < 1e-6, text);
+  }
+  for (const text of ['', '-', 'abc', '1.2.3', '1e5', '.5x']) {
+    const b = Buffer.from(text);
+    assert.ok(Number.isNaN(readPaxTime(b, 0, b.length)), JSON.stringify(text));
   }
 });
 
