@@ -358,6 +358,62 @@ if (why) {
 }
 
 if (why) {
+  Walk.skip('a 9 GiB sparse file: base-256 real size from GNU tar');
+  Walk.skip('member data is jumped over, not read');
+} else {
+  Walk(
+    'a 9 GiB sparse file: GNU tar writes its real size in base-256 (gnu) or decimal (pax)',
+    async () => {
+      const huge = path.join(root, 'huge');
+      const size = 9 * 1024 ** 3;
+      run('truncate', ['-s', String(size), huge]);
+      run('dd', [`of=${huge}`, 'bs=1', `seek=${size - 3}`, 'conv=notrunc', 'status=none'], {
+        input: 'end',
+      });
+      for (const format of ['gnu', 'posix']) {
+        const archive = path.join(root, `huge-${format}.tar`);
+        run('tar', [`--format=${format}`, '--sparse', '-C', root, '-cf', archive, 'huge']);
+        const { entries } = await walkAll(archive);
+        assert.is(entries[0]?.size, size, format);
+        assert.is(entries[0]?.size, readWithTarfile(archive)[0]?.size, `${format}: tarfile agrees`);
+        const data = await walkArchive(archive, {
+          onEntry: () => 'data',
+          onData: (entry, stored) => {
+            assert.is(stored.subarray(-3).toString(), 'end');
+            assert.is(stored.length, entry.dataLength);
+          },
+        });
+        assert.is(data.members, 1);
+      }
+    },
+  );
+
+  Walk(
+    'member data is jumped over by offset, not read (bytes read from /proc/self/io)',
+    async () => {
+      const big = path.join(root, 'bigmember');
+      writeFileSync(big, Buffer.alloc(64 * 1024 * 1024, 7));
+      writeFileSync(path.join(root, 'after.txt'), 'after\n');
+      const archive = path.join(root, 'bigmember.tar');
+      run('tar', ['--format=gnu', '-C', root, '-cf', archive, 'bigmember', 'after.txt']);
+      const readBytes = (): number =>
+        Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+      const before = readBytes();
+      const { entries } = await walkAll(archive);
+      const read = readBytes() - before;
+      assert.equal(
+        entries.map((e) => e.memberPath),
+        ['bigmember', 'after.txt'],
+      );
+      assert.ok(
+        read < 4 * 1024 * 1024,
+        `read ${read} bytes of a ${statSync(archive).size}-byte archive`,
+      );
+    },
+  );
+}
+
+if (why) {
   Walk.skip('./ names, the root member, absolute and .. members');
 } else {
   Walk('./ names and the root member, absolute (-P) and .. members are marked unsafe', async () => {
