@@ -1,0 +1,63 @@
+/**
+ * The public API (CONTRACT.md "Programmatic API"): the five functions a recovery script calls,
+ * their options and result types, the error class and codes, the problem catalog. This is the
+ * only module `package.json` `exports` exposes; everything else is internal and may change.
+ * The CLI is a thin layer over exactly these functions, so a script gets the same documents,
+ * codes and verdicts as `restoreplan ... --json`.
+ */
+export { scanArchive, type ScanOptions } from './scanArchive.js';
+export { checkBudget, type CheckOptions } from './plan/checkBudget.js';
+export {
+  diagnoseMailman,
+  type DiagnoseMailmanOptions,
+  type DoctorReport,
+  type ListReport,
+} from './mailman/diagnoseMailman.js';
+export { planRestore, type PlanOptions } from './plan/planRestore.js';
+export { applyPlan, type ApplyOptions } from './apply/applyPlan.js';
+
+export { ERROR_CODES, RestoreplanError, isRestoreplanError, type ErrorCode } from './errors.js';
+export {
+  PROBLEM_CATALOG,
+  worstSeverity,
+  type Problem,
+  type ProblemKind,
+  type Severity,
+} from './problems.js';
+export type { CommonOptions, ProgressCallback, ProgressEvent, ProgressPhase } from './progress.js';
+
+export { SCHEMA_VERSION } from './types.js';
+export type {
+  ApplyPreviewStep,
+  ApplyResult,
+  ApplyStatus,
+  ArchiveInfo,
+  BlockBudget,
+  CheckResult,
+  Compression,
+  ConfigFileName,
+  DoctorResult,
+  FileState,
+  FilesystemBudget,
+  InodeBudget,
+  ListDiagnosis,
+  ListFileDiagnosis,
+  ListStatus,
+  MemberSource,
+  PlanDocument,
+  PlanList,
+  PlanStage,
+  PlanStep,
+  QueueCensus,
+  ScanResult,
+  ScanTotals,
+  StageBudget,
+  StepType,
+  Strategy,
+  TarFormat,
+  TreeRow,
+  TypeCounts,
+  Verdict,
+  Warning,
+  WriteMode,
+} from './types.js';
