@@ -29,9 +29,12 @@ import {
   type StageDraft,
   type StageEvaluation,
 } from './budgetStages.js';
+import { chooseStrategy, layoutsToTry, type LayoutFit } from './chooseStrategy.js';
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
-import { collectMailmanMembers, type CandidateCopy } from './collectMailmanMembers.js';
+import { chooseConfigSource, lastValidCopy } from './chooseConfigSource.js';
+import { collectMailmanMembers } from './collectMailmanMembers.js';
 import { makeStep, type StepContext } from './makeStep.js';
+import { selectListNames } from './selectListNames.js';
 import { createSelector } from './matchGlob.js';
 import {
   DEFAULT_BLOCK_RESERVE,
@@ -118,15 +121,6 @@ async function looksLikeMailman(target: string): Promise<boolean> {
   return (await listNamesAt(target).catch(() => [])).length > 0;
 }
 
-function lastValid(copies: readonly CandidateCopy[] | undefined): CandidateCopy | null {
-  if (!copies) return null;
-  for (let i = copies.length - 1; i >= 0; i -= 1) {
-    const copy = copies[i];
-    if (copy?.valid) return copy;
-  }
-  return null;
-}
-
 async function selectMailman(
   archive: string | NodeJS.ReadableStream,
   target: string,
@@ -141,14 +135,10 @@ async function selectMailman(
   });
   const varDir = report.root;
   const onDisk = new Map(report.lists.map((list) => [list.name, list]));
-  const wanted = new Set<string>();
-  if (options.lists && options.lists.length > 0) for (const name of options.lists) wanted.add(name);
-  else {
-    for (const list of report.lists) {
-      if (list.status === 'corrupt' || (options.includeDegraded && list.status === 'degraded'))
-        wanted.add(list.name);
-    }
-  }
+  const wanted = selectListNames(report.lists, {
+    ...(options.lists ? { lists: options.lists } : {}),
+    ...(options.includeDegraded !== undefined ? { includeDegraded: options.includeDegraded } : {}),
+  });
   const collection = await collectMailmanMembers(archive, {
     lists: wanted,
     withState: options.withState ?? false,
@@ -208,9 +198,8 @@ async function selectMailman(
       );
       continue;
     }
-    const fromPck = lastValid(collected?.files.get('config.pck'));
-    const source = fromPck ?? lastValid(collected?.files.get('config.pck.last'));
-    if (!source) {
+    const chosen = chooseConfigSource(collected?.files);
+    if (!chosen) {
       const seen = [
         ...(collected?.files.get('config.pck') ?? []),
         ...(collected?.files.get('config.pck.last') ?? []),
@@ -223,6 +212,7 @@ async function selectMailman(
       problems.push(makeProblem('no-valid-copy', `${name}: ${why}`, { list: name }));
       continue;
     }
+    const source = chosen.copy;
     const listRel = `lists/${name}`;
     if (!disk) {
       const dirEntry = collected?.listDir ?? {
@@ -245,11 +235,11 @@ async function selectMailman(
       status,
       action: 'restore',
       source: source.entry.memberPath,
-      reason: `${status === 'missing' ? 'not on disk' : (disk?.mailmanAction ?? status)}; config.pck from ${source.entry.memberPath}${fromPck ? '' : ' (the archive has no valid config.pck)'}`,
+      reason: `${status === 'missing' ? 'not on disk' : (disk?.mailmanAction ?? status)}; config.pck from ${source.entry.memberPath}${chosen.fromPck ? '' : ' (the archive has no valid config.pck)'}`,
     });
     if (options.withState) {
       for (const file of ['request.pck', 'pending.pck'] as const) {
-        const copy = lastValid(collected?.files.get(file));
+        const copy = lastValidCopy(collected?.files.get(file));
         if (copy)
           drafts.push({
             stage: 'state',
@@ -613,49 +603,56 @@ export async function planRestore(
         : 'nothing to restore: no member is selected';
     problems.push(makeProblem('empty-selection', reason));
   } else {
-    const tryInPlace = strategyWanted === 'auto' || strategyWanted === 'in-place';
     const stagedLayout = buildLayout('staged', selection, targetRoot, drafts);
-    const tryStaged =
-      strategyWanted === 'staged' || (strategyWanted === 'auto' && stagedLayout.stages.length > 1);
-    if (tryInPlace) {
-      inPlace = await evaluateWithRewrite(
+    const tries = layoutsToTry(strategyWanted, stagedLayout.stages.length, staging !== null);
+    const evaluated: Partial<Record<Strategy, Candidate>> = {};
+    if (tries['in-place']) {
+      evaluated['in-place'] = await evaluateWithRewrite(
         buildLayout('in-place', selection, targetRoot, drafts),
         policy,
         false,
       );
-      if (fits(inPlace)) {
-        chosen = inPlace;
-        reason = inPlace.layout.stages.some((s) => s.steps.some((step) => step.write === 'rewrite'))
-          ? 'in place: no inode is free to spare, so existing files are repaired by rewriting their contents in place'
-          : 'in place: everything fits on every filesystem with the reserve kept';
-      }
     }
-    if (!chosen && tryStaged) {
-      const staged = await evaluateWithRewrite(stagedLayout, policy, true);
-      if (firstFits(staged)) {
-        chosen = staged;
-        const later = staged.evaluations.filter((e) => !e.fits).map((e) => e.name);
-        reason =
-          later.length === 0
-            ? `staged: ${staged.layout.stages.map((s) => s.name).join(' → ')}, each gated on the live budget`
-            : `staged: the ${staged.layout.stages[0]?.name} stage fits now; ${later.join(', ')} do not fit yet — apply restores what fits, stops before them (exit 2), and resumes when room is made`;
-      } else if (strategyWanted === 'staged') {
-        inPlace = staged;
-      }
-    }
-    if (!chosen && staging && (strategyWanted === 'auto' || strategyWanted === 'alternate')) {
-      const alternate = await evaluate(buildLayout('alternate', selection, staging, drafts), {
+    if (tries.staged) evaluated.staged = await evaluateWithRewrite(stagedLayout, policy, true);
+    if (tries.alternate && staging) {
+      evaluated.alternate = await evaluate(buildLayout('alternate', selection, staging, drafts), {
         ...policy,
         growthPath: staging,
         growthInodes: 0,
       });
-      if (fits(alternate)) {
-        chosen = alternate;
-        const need = totalDemand(alternate);
-        reason = `alternate: everything lands under ${staging}; nothing is written under ${targetRoot}. Moving it back later takes about ${fmt(need.inodes)} inodes and ${formatMiB(need.bytes)} on ${targetRoot}'s filesystem`;
-      } else if (strategyWanted === 'alternate') {
-        inPlace = alternate;
-      }
+    }
+    const fitOf = (c: Candidate | undefined): LayoutFit | undefined =>
+      c ? { fits: fits(c), firstFits: firstFits(c) } : undefined;
+    const inPlaceFit = fitOf(evaluated['in-place']);
+    const stagedFit = fitOf(evaluated.staged);
+    const alternateFit = fitOf(evaluated.alternate);
+    const choice = chooseStrategy({
+      wanted: strategyWanted,
+      stagedStages: stagedLayout.stages.length,
+      hasStaging: staging !== null,
+      ...(inPlaceFit ? { inPlace: inPlaceFit } : {}),
+      ...(stagedFit ? { staged: stagedFit } : {}),
+      ...(alternateFit ? { alternate: alternateFit } : {}),
+    });
+    inPlace = evaluated[choice.shown] ?? null;
+    if (choice.strategy === 'in-place' && inPlace) {
+      chosen = inPlace;
+      reason = inPlace.layout.stages.some((s) => s.steps.some((step) => step.write === 'rewrite'))
+        ? 'in place: no inode is free to spare, so existing files are repaired by rewriting their contents in place'
+        : 'in place: everything fits on every filesystem with the reserve kept';
+    } else if (choice.strategy === 'staged' && evaluated.staged) {
+      const staged = evaluated.staged;
+      chosen = staged;
+      const later = staged.evaluations.filter((e) => !e.fits).map((e) => e.name);
+      reason =
+        later.length === 0
+          ? `staged: ${staged.layout.stages.map((s) => s.name).join(' → ')}, each gated on the live budget`
+          : `staged: the ${staged.layout.stages[0]?.name} stage fits now; ${later.join(', ')} do not fit yet — apply restores what fits, stops before them (exit 2), and resumes when room is made`;
+    } else if (choice.strategy === 'alternate' && evaluated.alternate && staging) {
+      const alternate = evaluated.alternate;
+      chosen = alternate;
+      const need = totalDemand(alternate);
+      reason = `alternate: everything lands under ${staging}; nothing is written under ${targetRoot}. Moving it back later takes about ${fmt(need.inodes)} inodes and ${formatMiB(need.bytes)} on ${targetRoot}'s filesystem`;
     }
     if (!chosen) {
       const shown =
