@@ -583,11 +583,15 @@ export class TarParser {
     // pax local; GNU.sparse.name (sparse 0.1/1.0) names the real file behind the
     // GNUSparseFile.<pid>/ placeholder that archivers without sparse support would extract.
     let rawPath: string;
+    let plainName = false;
     if (local.sparseName !== null) rawPath = local.sparseName;
     else if (local.path !== null) rawPath = local.path;
     else if (global.path !== null) rawPath = global.path;
     else if (this.longName !== null) rawPath = this.longName;
-    else rawPath = readHeaderName(b, o, headerFormat);
+    else {
+      rawPath = readHeaderName(b, o, headerFormat);
+      plainName = lastNamePlain;
+    }
 
     let rawLink: string;
     if (local.linkpath !== null) rawLink = local.linkpath;
@@ -656,12 +660,14 @@ export class TarParser {
     entry.mode = mode & 0o7777;
     entry.mtime = mtime;
     entry.rawPath = rawPath;
-    entry.memberPath = normalizeMemberPath(rawPath);
+    // A plain header name (no leading '.' or '/', no '/.' or '//', no trailing '/') is already
+    // normal and cannot hold a '..' component: the common case costs no further look.
+    entry.memberPath = plainName ? rawPath : normalizeMemberPath(rawPath);
     entry.type = type;
     entry.format = format;
     entry.headerOffset = this.metaStart === -1 ? offset : this.metaStart;
     entry.sparse = null;
-    let unsafe = findUnsafeReason(rawPath);
+    let unsafe = plainName ? null : findUnsafeReason(rawPath);
     if (type === 'hardlink') {
       entry.linkPath = normalizeMemberPath(rawLink);
       // A hard link to ../../etc/shadow or /etc/shadow puts a system file inside the target,
@@ -959,9 +965,50 @@ function readHeaderFormat(b: Buffer, o: number): TarFormat {
 
 /** The name field, with the ustar prefix joined by '/'. GNU headers use those bytes for atime/ctime/sparse data, never a prefix. */
 function readHeaderName(b: Buffer, o: number, format: TarFormat): string {
-  const name = readCString(b, o, 100);
+  const name = readName(b, o, 100);
   if (format !== 'ustar' || b[o + 345] === 0) return name;
-  return `${readCString(b, o + 345, 155)}/${name}`;
+  const namePlain = lastNamePlain;
+  const prefix = readName(b, o + 345, 155);
+  lastNamePlain &&= namePlain;
+  return `${prefix}/${name}`;
+}
+
+/** Set by readName: the name just read needs no normalization and has no `..` component. */
+let lastNamePlain = false;
+
+interface SlicingBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+// Buffer's own slicers skip toString's encoding lookup; they are what toString calls.
+const hasSlicers = typeof (Buffer.prototype as Partial<SlicingBuffer>).latin1Slice === 'function';
+
+/**
+ * A NUL-terminated name field, decoded as UTF-8 (as GNU tar and bsdtar write the bytes they
+ * got from the file system). One pass over the bytes also decides `lastNamePlain`, and
+ * ASCII-only names (nearly all) take the cheaper one-byte decoder.
+ */
+function readName(b: Buffer, at: number, length: number): string {
+  const limit = at + length;
+  const first = b[at];
+  let plain = first !== 0x2e && first !== 0x2f;
+  let ascii = true;
+  let previous = 0;
+  let end = at;
+  while (end < limit) {
+    const code = b[end]!;
+    if (code === 0) break;
+    if (previous === 0x2f && (code === 0x2f || code === 0x2e)) plain = false;
+    if (code > 0x7f) ascii = false;
+    previous = code;
+    end += 1;
+  }
+  if (previous === 0x2f) plain = false;
+  lastNamePlain = plain && end > at;
+  if (!hasSlicers) return b.toString('utf8', at, end);
+  return ascii
+    ? (b as SlicingBuffer).latin1Slice(at, end)
+    : (b as SlicingBuffer).utf8Slice(at, end);
 }
 
 function readCString(b: Buffer, at: number, length: number): string {

@@ -10,15 +10,25 @@
  */
 let cachedBuffer: ArrayBufferLike | null = null;
 let cachedWords: Uint32Array = new Uint32Array(0);
+const scratch = Buffer.from(new ArrayBuffer(512));
+const scratchWords = new Uint32Array(scratch.buffer);
 
-export function sumTarHeader(b: Uint8Array, o: number): number {
-  const start = b.byteOffset + o;
-  if ((start & 3) !== 0) return sumTarHeaderBytes(b, o);
-  if (b.buffer !== cachedBuffer) {
-    cachedBuffer = b.buffer;
-    cachedWords = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+export function sumTarHeader(b: Buffer, o: number): number {
+  let start = b.byteOffset + o;
+  let words: Uint32Array;
+  if ((start & 3) !== 0) {
+    // Streams deliver chunks at any offset: one native copy to an aligned block beats a
+    // byte-by-byte sum.
+    b.copy(scratch, 0, o, o + 512);
+    words = scratchWords;
+    start = 0;
+  } else {
+    if (b.buffer !== cachedBuffer) {
+      cachedBuffer = b.buffer;
+      cachedWords = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+    }
+    words = cachedWords;
   }
-  const words = cachedWords;
   const first = start >>> 2;
   let even = 0;
   let odd = 0;
