@@ -30,7 +30,9 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<ExitCo
   const program = buildProgram(ctx);
   const wantsJson = argv.includes('--json');
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // `restoreplan` alone is the operator's entry point: the wizard (which, without a
+    // terminal, exits 3 naming the non-interactive commands).
+    await program.parseAsync(argv.length === 0 ? ['wizard'] : argv, { from: 'user' });
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

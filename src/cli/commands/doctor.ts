@@ -37,7 +37,7 @@ export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary'>): ExitCo
   return EXIT.OK;
 }
 
-function renderDoctor(io: Io, result: DoctorReport): void {
+export function renderDoctor(io: Io, result: DoctorReport): void {
   const { summary } = result;
   writeLine(io, `Mailman var dir ${result.root}`);
   writeLine(

@@ -5,6 +5,7 @@ import { registerCheckCommand } from './check.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerApplyCommand } from './apply.js';
 import { registerPlanCommand } from './plan.js';
+import { registerWizardCommand } from './wizard.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -15,4 +16,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerDoctorCommand,
   registerPlanCommand,
   registerApplyCommand,
+  registerWizardCommand,
 ];

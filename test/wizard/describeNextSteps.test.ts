@@ -1,0 +1,133 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { DoctorReport } from '../../src/mailman/diagnoseMailman.js';
+import type { ApplyResult, PlanDocument } from '../../src/types.js';
+import { describeNextSteps } from '../../src/wizard/describeNextSteps.js';
+
+function makePlan(overrides: Partial<PlanDocument> = {}): PlanDocument {
+  return {
+    schemaVersion: 1,
+    createdAt: '2024-03-01T12:00:00.000Z',
+    feasible: true,
+    strategy: 'in-place',
+    reason: 'fits',
+    archive: {
+      path: '/backup/mailman.tar',
+      sizeBytes: 1,
+      mtime: null,
+      fingerprint: 'x',
+      compression: 'none',
+      seekable: true,
+    },
+    target: { path: '/var/lib/mailman', device: '8:1' },
+    mailman: {
+      root: '/var/lib/mailman',
+      running: false,
+      freshMtime: false,
+      restartAdvised: false,
+      note: '',
+    },
+    lists: [],
+    stages: [{ name: 'in-place', root: '/var/lib/mailman', steps: [], budget: [] }],
+    problems: [],
+    ...overrides,
+  };
+}
+
+function makeResult(overrides: Partial<ApplyResult> = {}): ApplyResult {
+  return {
+    schemaVersion: 1,
+    status: 'complete',
+    restored: [{ targetPath: '/var/lib/mailman/lists/a/config.pck', bytes: 10, sha256: 'x' }],
+    skipped: [],
+    verified: true,
+    inodes: [],
+    journal: '/tmp/p.json.journal',
+    ...overrides,
+  };
+}
+
+function makeDoctor(
+  lists: { name: string; status: 'ok' | 'degraded' | 'corrupt' }[],
+  shunt = 0,
+): DoctorReport {
+  return {
+    lists: lists.map((l) => ({ ...l, loadsFrom: null, files: [] })),
+    queues: { shunt: { files: shunt } },
+  } as unknown as DoctorReport;
+}
+
+test('a restored config needs Mailman (re)started; a running one with restartAdvised is restarted', () => {
+  const stopped = describeNextSteps({
+    plan: makePlan(),
+    result: makeResult(),
+    after: null,
+    planFile: null,
+  });
+  assert.ok(stopped.some((s) => s.startsWith('Start Mailman')));
+  const running = describeNextSteps({
+    plan: makePlan({
+      mailman: { root: '/m', running: true, freshMtime: true, restartAdvised: true, note: '' },
+    }),
+    result: makeResult(),
+    after: null,
+    planFile: null,
+  });
+  assert.ok(running.some((s) => s.startsWith('Restart Mailman')));
+  assert.is(running.at(-1), 'Check again: restoreplan doctor /m', 'the doctor is always last');
+});
+
+test('shunted mail, lists still corrupt and degraded lists each get their step', () => {
+  const steps = describeNextSteps({
+    plan: makePlan(),
+    result: makeResult(),
+    after: makeDoctor(
+      [
+        { name: 'a', status: 'ok' },
+        { name: 'b', status: 'corrupt' },
+        { name: 'c', status: 'degraded' },
+      ],
+      7,
+    ),
+    planFile: null,
+  });
+  assert.ok(steps.some((s) => s.includes('7 messages were shunted') && s.includes('unshunt')));
+  assert.ok(steps.some((s) => s.startsWith('Still corrupt: b')));
+  assert.ok(
+    steps.some(
+      (s) =>
+        s.includes('c.') && s.includes('/backup/mailman.tar') && s.includes('--include-degraded'),
+    ),
+  );
+});
+
+test('a stopped run says how to resume with the saved plan; nothing restored, no restart', () => {
+  const steps = describeNextSteps({
+    plan: makePlan(),
+    result: makeResult({ status: 'stopped', restored: [] }),
+    after: null,
+    planFile: '/tmp/plan.json',
+  });
+  assert.ok(steps[0]?.includes('restoreplan apply /tmp/plan.json --yes'));
+  assert.not.ok(steps.some((s) => /Start Mailman|Restart Mailman/.test(s)));
+});
+
+test('alternate: the live dir is untouched, the operator is told where things went', () => {
+  const steps = describeNextSteps({
+    plan: makePlan({
+      strategy: 'alternate',
+      stages: [{ name: 'alternate', root: '/srv/staging', steps: [], budget: [] }],
+    }),
+    result: makeResult(),
+    after: null,
+    planFile: null,
+  });
+  assert.ok(steps.some((s) => s.includes('/srv/staging') && s.includes('untouched')));
+  assert.not.ok(
+    steps.some((s) => /Start Mailman/.test(s)),
+    'nothing live changed',
+  );
+});
+
+test.run();
