@@ -1,0 +1,159 @@
+/**
+ * CLI transcripts: the built binary run the way a runbook runs it (no terminal, no colour) on
+ * the incident sandbox, compared with committed transcripts of command line, output and exit
+ * code (test/cli/transcripts/*.txt). `UPDATE_TRANSCRIPTS=1` rewrites them; review the diff.
+ *
+ * The sandbox lives on a tmpfs with a fixed size and inode count, so free inodes and blocks
+ * are the same on every machine and stay in the transcripts as printed. What is normalized:
+ * the six random characters of the scratch dir (always /tmp/rp-tx-XXXXXX, so the paths in
+ * tables keep their width and the tables their alignment) and the tmpfs device number, both
+ * handed out at run time. Without root (no mount) only the transcripts that do not show a
+ * filesystem run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { buildIncidentSandbox } from '../../samples/buildIncidentSandbox.js';
+import { isRoot, run } from '../helpers/env.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(repo, 'dist', 'cli', 'bin.js');
+const dir = path.join(repo, 'test', 'cli', 'transcripts');
+const update = process.env.UPDATE_TRANSCRIPTS === '1';
+
+/**
+ * 1400 inodes: the sandbox takes about 870, so a second, full copy of the backup (about 650
+ * members) does not fit above the 5% reserve — the incident in miniature — while restoring
+ * the one corrupt list's config does.
+ */
+const TMPFS = 'size=64m,nr_inodes=1400,mode=755';
+const NOW = new Date('2024-03-01T12:00:00Z');
+
+interface Case {
+  name: string;
+  args: string[];
+  /** Shows a filesystem's numbers: needs the fixed tmpfs (root). */
+  fs: boolean;
+}
+
+const CASES: Case[] = [
+  { name: 'scan', args: ['scan', '<SANDBOX>/backup.tar', '--depth', '2'], fs: false },
+  { name: 'scan-missing', args: ['scan', '<SANDBOX>/no-such.tar'], fs: false },
+  { name: 'doctor', args: ['doctor', '<SANDBOX>/live'], fs: true },
+  {
+    name: 'check-everything',
+    args: [
+      'check',
+      '<SANDBOX>/backup.tar',
+      '--target',
+      '<SANDBOX>/fresh',
+      '--member-root',
+      'var/lib/mailman',
+    ],
+    fs: true,
+  },
+  {
+    name: 'check-everything-nagios',
+    args: [
+      'check',
+      '<SANDBOX>/backup.tar',
+      '--target',
+      '<SANDBOX>/fresh',
+      '--member-root',
+      'var/lib/mailman',
+      '--nagios',
+    ],
+    fs: true,
+  },
+  {
+    name: 'check-mailman',
+    args: ['check', '<SANDBOX>/backup.tar', '--target', '<SANDBOX>/live', '--profile', 'mailman'],
+    fs: true,
+  },
+  {
+    name: 'plan',
+    args: [
+      'plan',
+      '<SANDBOX>/backup.tar',
+      '--target',
+      '<SANDBOX>/live',
+      '--out',
+      '<SANDBOX>/plan.json',
+    ],
+    fs: true,
+  },
+  { name: 'apply-dry-run', args: ['apply', '<SANDBOX>/plan.json', '--dry-run'], fs: true },
+  { name: 'apply-unattended-without-yes', args: ['apply', '<SANDBOX>/plan.json'], fs: true },
+];
+
+/** Not os.tmpdir(): the path's length must not depend on the machine's TMPDIR. */
+const SCRATCH_PREFIX = '/tmp/rp-tx-';
+const SCRATCH_SHOWN = `${SCRATCH_PREFIX}XXXXXX`;
+
+function runCase(c: Case, sandbox: string, scratch: string): string {
+  const args = c.args.map((a) => a.replaceAll('<SANDBOX>', sandbox));
+  const shown = c.args.map((a) =>
+    a.replaceAll('<SANDBOX>', sandbox.replace(scratch, SCRATCH_SHOWN)),
+  );
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    input: '',
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  const normalize = (text: string): string =>
+    text
+      .replaceAll(scratch, SCRATCH_SHOWN)
+      // tmpfs device numbers (0:NN) are handed out at mount time.
+      .replace(/\b0:\d+\b/g, '0:<DEV>');
+  let transcript = `$ restoreplan ${shown.join(' ')}\n${normalize(result.stdout)}`;
+  if (result.stderr) transcript += `--- stderr\n${normalize(result.stderr)}`;
+  return `${transcript}--- exit ${result.status}\n`;
+}
+
+test('transcripts of scan, doctor, check (--nagios), plan and apply', async () => {
+  if (!existsSync(bin)) throw new Error('dist/ is missing: npm run build');
+  const scratch = mkdtempSync(SCRATCH_PREFIX);
+  assert.is(scratch.length, SCRATCH_SHOWN.length);
+  const fsRoot = path.join(scratch, 'fs');
+  let mounted = false;
+  try {
+    mkdirSync(fsRoot);
+    if (isRoot) {
+      run('mount', ['-t', 'tmpfs', '-o', TMPFS, 'tmpfs', fsRoot]);
+      mounted = true;
+    } else {
+      console.log('skipped: transcripts that show a filesystem need root (a fixed-size tmpfs)');
+    }
+    const sandbox = path.join(fsRoot, 'sb');
+    await buildIncidentSandbox(sandbox, { now: NOW, seed: 7 });
+    mkdirSync(path.join(sandbox, 'fresh'));
+    const mismatches: string[] = [];
+    for (const c of CASES) {
+      if (c.fs && !mounted) continue;
+      const actual = runCase(c, sandbox, scratch);
+      const file = path.join(dir, `${c.name}.txt`);
+      if (update) {
+        writeFileSync(file, actual);
+        continue;
+      }
+      if (!existsSync(file)) {
+        mismatches.push(`${c.name}: no transcript (run with UPDATE_TRANSCRIPTS=1)`);
+        continue;
+      }
+      const expected = readFileSync(file, 'utf8');
+      if (actual !== expected) {
+        mismatches.push(`${c.name}:\n--- expected\n${expected}--- actual\n${actual}`);
+      }
+    }
+    assert.equal(mismatches, [], mismatches.join('\n'));
+  } finally {
+    if (mounted) spawnSync('umount', [fsRoot]);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+});
+
+test.run();
