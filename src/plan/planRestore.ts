@@ -651,7 +651,12 @@ export async function planRestore(
     } else if (choice.strategy === 'alternate' && evaluated.alternate && staging) {
       const alternate = evaluated.alternate;
       chosen = alternate;
-      const need = totalDemand(alternate);
+      // The cost of moving it back is the live target's demand, not the staging root's (which
+      // also counts the parents created there, e.g. lists/ and archives/private/).
+      const back =
+        evaluated['in-place'] ??
+        (await evaluate(buildLayout('in-place', selection, targetRoot, drafts), policy));
+      const need = totalDemand(back);
       reason = `alternate: everything lands under ${staging}; nothing is written under ${targetRoot}. Moving it back later takes about ${fmt(need.inodes)} inodes and ${formatMiB(need.bytes)} on ${targetRoot}'s filesystem`;
     }
     if (!chosen) {
