@@ -1,8 +1,9 @@
 /**
  * The package as a recovery script sees it: `npm pack` of the built tree installed as
  * node_modules/restoreplan, a strict TypeScript consumer (module nodenext) compiled with the
- * repo's tsc and run against a tiny GNU tar archive. What the script reports is checked
- * against GNU tar's own listing and the bytes on disk, not against restoreplan itself.
+ * repo's tsc (together with docs/runbook.md's recovery script) and run against a tiny GNU tar
+ * archive. What the script reports is checked against GNU tar's own listing and the bytes on
+ * disk, not against restoreplan itself.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -98,7 +99,7 @@ const TSCONFIG = {
     // The consumer's own compile must also check the shipped .d.ts files.
     skipLibCheck: false,
   },
-  files: ['consumer.mts'],
+  files: ['consumer.mts', 'runbook.mts'],
 };
 
 function installPackage(dir: string): string {
@@ -141,6 +142,12 @@ if (why || !existsSync(path.join(repo, 'dist', 'index.js'))) {
       mkdirSync(target);
 
       writeFileSync(path.join(dir, 'consumer.mts'), CONSUMER);
+      // docs/runbook.md's recovery script is compiled too: a documented example that no longer
+      // type-checks against the API is a broken runbook.
+      const runbook = readFileSync(path.join(repo, 'docs', 'runbook.md'), 'utf8');
+      const script = /```ts\n([\s\S]*?)```/.exec(runbook)?.[1];
+      assert.ok(script?.includes("from 'restoreplan'"), 'the runbook has the API script');
+      writeFileSync(path.join(dir, 'runbook.mts'), script);
       writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module","private":true}\n');
       const tsc = spawnSync(
