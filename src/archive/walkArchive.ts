@@ -126,7 +126,13 @@ export async function walkArchive(
   }
 }
 
-/** An uncompressed regular file: read chunks AT the parser's next needed offset, so member data nobody asked for is jumped over, never read. */
+/**
+ * An uncompressed regular file: read chunks AT the parser's next needed offset, so member data
+ * nobody asked for is jumped over, never read. While one chunk is parsed the next one is
+ * already being read into a second buffer (the threadpool copies from the page cache while
+ * the main thread parses): with small members the next needed offset is nearly always in it;
+ * when the parser jumps past it (a big member), that read is dropped.
+ */
 async function walkFile(
   input: OpenedArchive,
   parser: TarParser,
@@ -134,35 +140,68 @@ async function walkFile(
   report: (force: boolean) => void,
 ): Promise<void> {
   const size = input.sizeBytes!;
-  const buffer = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+  let current = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
+  let spare = Buffer.allocUnsafe(FILE_CHUNK_BYTES);
   let readSize = FILE_CHUNK_BYTES;
-  while (!parser.done) {
-    throwIfAborted(signal);
-    const position = parser.need;
-    if (position >= size) {
-      parser.end(size);
-      break;
+  let ahead: { position: number; length: number; bytes: Promise<number> } | null = null;
+  try {
+    while (!parser.done) {
+      throwIfAborted(signal);
+      const position = parser.need;
+      if (position >= size) {
+        parser.end(size);
+        break;
+      }
+      let chunk: Buffer;
+      if (ahead && position >= ahead.position && position < ahead.position + ahead.length) {
+        const bytesRead = await ahead.bytes;
+        const skip = position - ahead.position;
+        [current, spare] = [spare, current];
+        ahead = null;
+        if (bytesRead <= skip) {
+          // The file shrank under us: treat what we saw as all there is.
+          parser.end(position);
+          break;
+        }
+        chunk = current.subarray(skip, bytesRead);
+      } else {
+        if (ahead) await ahead.bytes; // a dropped read still owns `spare` until it lands
+        ahead = null;
+        const bytesRead = await readAt(
+          input,
+          current,
+          Math.min(readSize, size - position),
+          position,
+        );
+        if (bytesRead === 0) {
+          parser.end(position);
+          break;
+        }
+        chunk = current.subarray(0, bytesRead);
+      }
+      const next = position + chunk.length;
+      if (next < size) {
+        const length = Math.min(readSize, size - next);
+        ahead = { position: next, length, bytes: readAt(input, spare, length, next) };
+      }
+      const before = parser.members;
+      parser.push(chunk, position);
+      readSize = parser.members - before >= 4 ? FILE_CHUNK_BYTES : FILE_SMALL_CHUNK_BYTES;
+      report(false);
     }
-    const bytesRead = await readAt(input, buffer, Math.min(readSize, size - position), position);
-    if (bytesRead === 0) {
-      // The file shrank under us: treat what we saw as all there is.
-      parser.end(position);
-      break;
-    }
-    const before = parser.members;
-    parser.push(buffer.subarray(0, bytesRead), position);
-    readSize = parser.members - before >= 4 ? FILE_CHUNK_BYTES : FILE_SMALL_CHUNK_BYTES;
-    report(false);
+  } finally {
+    // Never close the file with a read still in flight.
+    if (ahead) await ahead.bytes.catch(() => 0);
   }
   if (parser.reachedEof && parser.need < size) {
     const position = parser.need;
     const bytesRead = await readAt(
       input,
-      buffer,
+      current,
       Math.min(TRAILING_CHECK_BYTES, size - position),
       position,
     );
-    parser.push(buffer.subarray(0, bytesRead), position);
+    parser.push(current.subarray(0, bytesRead), position);
   }
 }
 
