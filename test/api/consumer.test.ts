@@ -147,7 +147,7 @@ if (why || !existsSync(path.join(repo, 'dist', 'index.js'))) {
       const runbook = readFileSync(path.join(repo, 'docs', 'runbook.md'), 'utf8');
       const script = /```ts\n([\s\S]*?)```/.exec(runbook)?.[1];
       assert.ok(script?.includes("from 'restoreplan'"), 'the runbook has the API script');
-      writeFileSync(path.join(dir, 'runbook.mts'), script);
+      writeFileSync(path.join(dir, 'runbook.mts'), script ?? '');
       writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module","private":true}\n');
       const tsc = spawnSync(
