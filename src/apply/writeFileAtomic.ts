@@ -5,6 +5,10 @@
  * the same directory (same filesystem, so the rename is atomic), created O_EXCL|O_NOFOLLOW so a
  * planted file or symlink with that name cannot be reused; it is fsynced before the rename and
  * the directory after it. On any error the temp file is removed before the error propagates.
+ *
+ * Why not fs-extra (which the design card named): its outputFile/move neither fsync the file
+ * and its directory nor refuse a symlink planted at the temp name, and it has no way to verify
+ * the bytes before they become visible; those three are the point of this file.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
