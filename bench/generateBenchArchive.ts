@@ -4,6 +4,7 @@
  * file per post in per-month dirs, indexes, attachments), mbox files, public-archive
  * symlinks, queue files, lock hard links. Deterministic from the seed.
  */
+import { makeRandom, MONTHS } from '../samples/generateMailmanTree.js';
 import { TarWriter } from './writeTar.js';
 
 export interface BenchArchiveOptions {
@@ -20,37 +21,13 @@ export interface BenchArchiveInfo {
   lists: string[];
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 const WORDS =
   'the list mailman message thread subject reply digest archive member owner moderator bounce post patch review release build error config server queue restore backup inode disk space filesystem please thanks regards question answer'.split(
     ' ',
   );
 
-function makeRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x100000000;
-  };
-}
-
 export function generateBenchArchive(path: string, options: BenchArchiveOptions): BenchArchiveInfo {
-  const random = makeRandom(options.seed);
+  const random = makeRandom(options.seed).next;
   // One long text to slice posts from: realistic compressibility without per-post generation.
   const textParts: string[] = [];
   for (let i = 0; i < 400_000; i += 1)

@@ -14,7 +14,7 @@ import { benchConfigPickle } from './benchConfigPickle.js';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const work = path.join(root, '.bench-work');
 const bin = path.join(root, 'dist/cli/bin.js');
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 
 interface Args {
   runs: number;

@@ -72,7 +72,7 @@ export const QUEUES = [
   'retry',
   'bad',
 ];
-const MONTHS = [
+export const MONTHS = [
   'January',
   'February',
   'March',

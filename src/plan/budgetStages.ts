@@ -7,13 +7,11 @@
  */
 import path from 'node:path';
 
-import { RestoreplanError } from '../errors.js';
 import type { Problem } from '../problems.js';
 import { createExistingProbe } from '../target/probeExisting.js';
-import { readMountInfo } from '../target/readMountInfo.js';
-import { statFilesystemSync, type FilesystemInfo } from '../target/statFilesystem.js';
+import type { FilesystemInfo } from '../target/statFilesystem.js';
 import type { FilesystemBudget, PlanStep, StageBudget } from '../types.js';
-import { selectBlockModel, type BlockModel } from './blockModel.js';
+import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { createDemandLedger, type DemandMember, type FilesystemDemand } from './computeDemand.js';
 import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
 
@@ -61,28 +59,12 @@ export async function budgetStages(
   stages: readonly StageDraft[],
   policy: LayoutPolicy,
 ): Promise<StageEvaluation[]> {
-  const mounts = await readMountInfo();
-  const filesystems: FilesystemInfo[] = [];
-  const models: BlockModel[] = [];
-  const byDevice = new Map<string, number>();
+  const registry = await createFilesystemRegistry();
+  const { filesystems } = registry;
   const ledger = createDemandLedger({
     probe: createExistingProbe(),
-    resolveFilesystem(device, dirPath) {
-      let index = byDevice.get(device);
-      if (index === undefined) {
-        const info = statFilesystemSync(dirPath, mounts);
-        index = filesystems.length;
-        filesystems.push(info);
-        models.push(selectBlockModel(info.fsType, info.blockSize));
-        byDevice.set(device, index);
-      }
-      return index;
-    },
-    modelOf(fsIndex) {
-      const model = models[fsIndex];
-      if (!model) throw new RestoreplanError('INTERNAL', `no filesystem #${fsIndex}`);
-      return model;
-    },
+    resolveFilesystem: registry.resolveFilesystem,
+    modelOf: registry.modelOf,
   });
   const growthFs = ledger.touch(path.resolve(policy.growthPath));
   const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };

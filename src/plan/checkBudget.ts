@@ -3,12 +3,11 @@
  * it touches, while keeping the reserve? One pass over the archive; never writes anything.
  */
 import { lstatSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { ArchiveEntry, EntryType } from '../archive/ArchiveEntry.js';
 import { walkArchive } from '../archive/walkArchive.js';
-import { RestoreplanError, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '../errors.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
 import { censusQueues, estimateQueueGrowth } from '../mailman/censusQueues.js';
@@ -16,25 +15,17 @@ import { listNamesAt } from '../mailman/findMailmanRoot.js';
 import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
 import { createExistingProbe } from '../target/probeExisting.js';
-import { readMountInfo } from '../target/readMountInfo.js';
-import { statFilesystemSync, type FilesystemInfo } from '../target/statFilesystem.js';
 import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget } from '../types.js';
-import { selectBlockModel, type BlockModel } from './blockModel.js';
+import { resolveTargetDir } from '../target/resolveTargetDir.js';
+import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { createDemandLedger, type DemandMember } from './computeDemand.js';
 import { evaluateBudget } from './evaluateBudget.js';
 import { createSelector } from './matchGlob.js';
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
 import { checkMailmanRestore } from './planRestore.js';
-import {
-  DEFAULT_BLOCK_RESERVE,
-  DEFAULT_INODE_RESERVE,
-  DEFAULT_WARN_INODES_PERCENT,
-  parseCountOrPercent,
-  parsePercentOnly,
-  parseSizeOrPercent,
-} from './reservePolicy.js';
+import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 
-export interface CheckOptions extends CommonOptions {
+export interface CheckOptions extends CommonOptions, ReserveOptions {
   /** The directory the member root is restored into. */
   target: string;
   /** The archive directory that corresponds to `target` (default: the archive root). */
@@ -42,12 +33,6 @@ export interface CheckOptions extends CommonOptions {
   include?: string[];
   exclude?: string[];
   profile?: 'mailman' | 'none';
-  /** `N` or `P%` (default 5%), plus the growth allowance. */
-  reserveInodes?: string | number;
-  /** `SIZE` or `P%` (default 1%). */
-  reserveBlocks?: string | number;
-  /** `P%` (default 10%). */
-  warnInodes?: string | number;
   /** Restore fifos and device nodes (+1 inode each); by default they are skipped. */
   allowSpecial?: boolean;
   /**
@@ -101,53 +86,14 @@ export interface BudgetCheck {
  * are fed one by one. checkBudget drives it with walkArchive; tests feed synthetic entries.
  */
 export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCheck> {
-  const target = path.resolve(options.target);
-  const targetStat = await stat(target).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') {
-      throw new RestoreplanError('TARGET_MISSING', `${target} does not exist`, {
-        targetPath: target,
-      });
-    }
-    throw new RestoreplanError('TARGET_INVALID', `cannot read ${target}: ${error.code}`, {
-      targetPath: target,
-    });
-  });
-  if (!targetStat.isDirectory()) {
-    throw new RestoreplanError('TARGET_INVALID', `${target} is not a directory`, {
-      targetPath: target,
-    });
-  }
+  const target = await resolveTargetDir(options.target);
   const memberRoot = normalizeMemberRoot(options.memberRoot);
-  const inodeReserve =
-    options.reserveInodes !== undefined
-      ? parseCountOrPercent(options.reserveInodes)
-      : DEFAULT_INODE_RESERVE;
-  const blockReserve =
-    options.reserveBlocks !== undefined
-      ? parseSizeOrPercent(options.reserveBlocks)
-      : DEFAULT_BLOCK_RESERVE;
-  const warnInodesPercent =
-    options.warnInodes !== undefined
-      ? parsePercentOnly(options.warnInodes)
-      : DEFAULT_WARN_INODES_PERCENT;
+  const { inodeReserve, blockReserve, warnInodesPercent } = resolveReserveOptions(options);
   const selectPath = createSelector(options.include, options.exclude);
   const growth = await measureGrowth(target, options);
 
-  const mounts = await readMountInfo();
-  const filesystems: FilesystemInfo[] = [];
-  const models: BlockModel[] = [];
-  const fsByDevice = new Map<string, number>();
-  const resolveFilesystem = (device: string, dirPath: string): number => {
-    let index = fsByDevice.get(device);
-    if (index === undefined) {
-      const info = statFilesystemSync(dirPath, mounts);
-      index = filesystems.length;
-      filesystems.push(info);
-      models.push(selectBlockModel(info.fsType, info.blockSize));
-      fsByDevice.set(device, index);
-    }
-    return index;
-  };
+  const registry = await createFilesystemRegistry();
+  const { filesystems, resolveFilesystem } = registry;
 
   const problems: Problem[] = [];
   const conflicts: string[] = [];
@@ -158,11 +104,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
   const ledger = createDemandLedger({
     probe,
     resolveFilesystem,
-    modelOf: (fsIndex) => {
-      const model = models[fsIndex];
-      if (!model) throw new RestoreplanError('INTERNAL', `no filesystem #${fsIndex}`);
-      return model;
-    },
+    modelOf: registry.modelOf,
     onConflict: (targetPath) => conflicts.push(targetPath),
   });
   ledger.touch(target);

@@ -3,7 +3,6 @@
  * fits (CONTRACT.md `plan`). Read-only: it walks the archive once, diagnoses the target, reads
  * what exists, and returns the plan as data for `applyPlan` to execute.
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
@@ -14,6 +13,7 @@ import { listNamesAt } from '../mailman/findMailmanRoot.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
+import { resolveTargetDir } from '../target/resolveTargetDir.js';
 import { statFilesystem } from '../target/statFilesystem.js';
 import {
   SCHEMA_VERSION,
@@ -36,16 +36,9 @@ import { collectMailmanMembers } from './collectMailmanMembers.js';
 import { makeStep, type StepContext } from './makeStep.js';
 import { selectListNames } from './selectListNames.js';
 import { createSelector } from './matchGlob.js';
-import {
-  DEFAULT_BLOCK_RESERVE,
-  DEFAULT_INODE_RESERVE,
-  DEFAULT_WARN_INODES_PERCENT,
-  parseCountOrPercent,
-  parsePercentOnly,
-  parseSizeOrPercent,
-} from './reservePolicy.js';
+import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 
-export interface PlanOptions extends CommonOptions {
+export interface PlanOptions extends CommonOptions, ReserveOptions {
   target: string;
   /** Default: 'mailman' when the target is (or holds) a Mailman var dir, else 'none'. */
   profile?: 'mailman' | 'none';
@@ -57,9 +50,6 @@ export interface PlanOptions extends CommonOptions {
   strategy?: 'auto' | Strategy;
   /** The alternate root (normally on another filesystem). */
   staging?: string;
-  reserveInodes?: string | number;
-  reserveBlocks?: string | number;
-  warnInodes?: string | number;
   /** The archive directory that corresponds to the target (Mailman: its var dir, detected). */
   memberRoot?: string;
   include?: string[];
@@ -97,25 +87,6 @@ interface Selection {
 
 const STAGE_ORDER: readonly StageName[] = ['configs', 'state', 'archives', 'files'];
 const fmt = (n: number): string => n.toLocaleString('en-US');
-
-async function resolveTargetDir(target: string): Promise<string> {
-  const resolved = path.resolve(target);
-  const stats = await stat(resolved).catch((error: NodeJS.ErrnoException) => {
-    throw new RestoreplanError(
-      error.code === 'ENOENT' ? 'TARGET_MISSING' : 'TARGET_INVALID',
-      error.code === 'ENOENT'
-        ? `${resolved} does not exist`
-        : `cannot read ${resolved}: ${error.code}`,
-      { targetPath: resolved },
-    );
-  });
-  if (!stats.isDirectory()) {
-    throw new RestoreplanError('TARGET_INVALID', `${resolved} is not a directory`, {
-      targetPath: resolved,
-    });
-  }
-  return resolved;
-}
 
 async function looksLikeMailman(target: string): Promise<boolean> {
   return (await listNamesAt(target).catch(() => [])).length > 0;
@@ -521,18 +492,7 @@ function formatMiB(bytes: number): string {
 
 function makePolicy(options: PlanOptions, selection: Selection): LayoutPolicy {
   return {
-    inodeReserve:
-      options.reserveInodes !== undefined
-        ? parseCountOrPercent(options.reserveInodes)
-        : DEFAULT_INODE_RESERVE,
-    blockReserve:
-      options.reserveBlocks !== undefined
-        ? parseSizeOrPercent(options.reserveBlocks)
-        : DEFAULT_BLOCK_RESERVE,
-    warnInodesPercent:
-      options.warnInodes !== undefined
-        ? parsePercentOnly(options.warnInodes)
-        : DEFAULT_WARN_INODES_PERCENT,
+    ...resolveReserveOptions(options),
     growthInodes: selection.growthInodes,
     growthPath: selection.targetRoot,
   };

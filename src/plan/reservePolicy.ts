@@ -96,3 +96,34 @@ export function resolveBlockReserve(
   if (spec.kind === 'count') return Math.ceil(spec.value / blockSize);
   return Math.ceil((totalBlocks * spec.value) / 100);
 }
+
+/** The reserve options every budgeting command takes (CONTRACT.md `check` and `plan`). */
+export interface ReserveOptions {
+  /** `N` or `P%` (default 5%), plus the growth allowance. */
+  reserveInodes?: string | number;
+  /** `SIZE` or `P%` (default 1%). */
+  reserveBlocks?: string | number;
+  /** `P%` (default 10%). */
+  warnInodes?: string | number;
+}
+
+export function resolveReserveOptions(options: ReserveOptions): {
+  inodeReserve: ReserveSpec;
+  blockReserve: ReserveSpec;
+  warnInodesPercent: number;
+} {
+  return {
+    inodeReserve:
+      options.reserveInodes !== undefined
+        ? parseCountOrPercent(options.reserveInodes)
+        : DEFAULT_INODE_RESERVE,
+    blockReserve:
+      options.reserveBlocks !== undefined
+        ? parseSizeOrPercent(options.reserveBlocks)
+        : DEFAULT_BLOCK_RESERVE,
+    warnInodesPercent:
+      options.warnInodes !== undefined
+        ? parsePercentOnly(options.warnInodes)
+        : DEFAULT_WARN_INODES_PERCENT,
+  };
+}
