@@ -9,37 +9,25 @@ import { exitCodeForVerdict } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { addBudgetFlags, readBudgetFlags, readProfileFlag } from './budgetFlags.js';
 
 export function registerCheckCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
-    program
-      .command('check')
-      .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
-      .description(
-        'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free. Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error.',
-      )
-      .argument('<archive>', 'archive file, or - for stdin')
-      .requiredOption(
-        '--target <dir>',
-        'the directory the archive (or --member-root) restores into',
-      )
-      .option('--member-root <path>', 'the archive directory that corresponds to DIR')
-      .option('--include <glob>', 'restore only matching memberPaths (repeatable)', collect, [])
-      .option('--exclude <glob>', 'leave out matching memberPaths (repeatable)', collect, [])
-      .option('--profile <profile>', 'mailman: select what plan would restore')
-      .option('--reserve-inodes <n|p%>', 'inodes that must stay free afterwards (default 5%)')
-      .option(
-        '--reserve-blocks <size|p%>',
-        'space that must stay available afterwards (default 1%)',
-      )
-      .option(
-        '--warn-inodes <p%>',
-        'warn when less than this share of inodes stays free (default 10%)',
-      )
-      .option('--allow-special', 'count fifos and device nodes (skipped by default)')
-      .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+    addBudgetFlags(
+      program
+        .command('check')
+        .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
+        .description(
+          'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free. Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error.',
+        )
+        .argument('<archive>', 'archive file, or - for stdin')
+        .requiredOption(
+          '--target <dir>',
+          'the directory the archive (or --member-root) restores into',
+        )
+        .option('--profile <profile>', 'mailman: select what plan would restore')
+        .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+    ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     const nagios = opts.nagios === true;
     await runCommand(
@@ -49,29 +37,13 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
         try {
           if (nagios && flags.json)
             throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
-          const profile = opts.profile as string | undefined;
-          if (profile !== undefined && profile !== 'mailman' && profile !== 'none') {
-            throw new RestoreplanError(
-              'USAGE',
-              `--profile must be mailman or none, not ${JSON.stringify(profile)}`,
-            );
-          }
+          const profile = readProfileFlag(opts);
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
             target: String(opts.target),
-            include: opts.include as string[],
-            exclude: opts.exclude as string[],
+            ...readBudgetFlags(opts),
+            ...(profile ? { profile } : {}),
             signal,
             onProgress: progress.onProgress,
-            ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
-            ...(profile ? { profile } : {}),
-            ...(typeof opts.reserveInodes === 'string'
-              ? { reserveInodes: opts.reserveInodes }
-              : {}),
-            ...(typeof opts.reserveBlocks === 'string'
-              ? { reserveBlocks: opts.reserveBlocks }
-              : {}),
-            ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
-            ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
           });
           progress.done();
           if (nagios) writeLine(ctx.io, formatNagiosLine(result));

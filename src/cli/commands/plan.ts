@@ -11,8 +11,8 @@ import { EXIT } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
+import { addBudgetFlags, readBudgetFlags, readProfileFlag } from './budgetFlags.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const STRATEGIES = ['auto', 'in-place', 'staged', 'alternate'] as const;
 
 /** The options `plan` shares with the wizard and `check --profile mailman`. */
@@ -26,13 +26,7 @@ export function readPlanOptions(
       `--strategy must be one of ${STRATEGIES.join(', ')}, not ${JSON.stringify(strategy)}`,
     );
   }
-  const profile = opts.profile as string | undefined;
-  if (profile !== undefined && profile !== 'mailman' && profile !== 'none') {
-    throw new RestoreplanError(
-      'USAGE',
-      `--profile must be mailman or none, not ${JSON.stringify(profile)}`,
-    );
-  }
+  const profile = readProfileFlag(opts);
   const lists =
     typeof opts.lists === 'string'
       ? opts.lists
@@ -49,76 +43,42 @@ export function readPlanOptions(
     ...(opts.withState === true ? { withState: true } : {}),
     ...(opts.withArchives === true ? { withArchives: true } : {}),
     ...(typeof opts.staging === 'string' ? { staging: opts.staging } : {}),
-    ...(typeof opts.reserveInodes === 'string' ? { reserveInodes: opts.reserveInodes } : {}),
-    ...(typeof opts.reserveBlocks === 'string' ? { reserveBlocks: opts.reserveBlocks } : {}),
-    ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
-    ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
-    ...(Array.isArray(opts.include) && opts.include.length > 0
-      ? { include: opts.include as string[] }
-      : {}),
-    ...(Array.isArray(opts.exclude) && opts.exclude.length > 0
-      ? { exclude: opts.exclude as string[] }
-      : {}),
-    ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+    ...readBudgetFlags(opts),
   };
 }
 
 export function registerPlanCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
-    program
-      .command('plan')
-      .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
-      .description(
-        'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the broken lists are restored: each corrupt list gets the newest valid config.pck from the archive. Never writes to DIR. Exit 0 feasible or nothing to do, 2 not feasible, 3 error.',
-      )
-      .argument('<archive>', 'archive file, or - for stdin')
-      .requiredOption(
-        '--target <dir>',
-        'the directory to restore into (a Mailman var dir for the mailman profile)',
-      )
-      .option(
-        '--profile <profile>',
-        'mailman or none (default: mailman when DIR is a Mailman var dir)',
-      )
-      .option('--lists <names>', 'mailman: restore only, or also, these lists (comma-separated)')
-      .option(
-        '--include-degraded',
-        'mailman: also restore lists whose config.pck is broken but a fallback loads',
-      )
-      .option('--with-state', 'mailman: also restore request.pck and pending.pck')
-      .option(
-        '--with-archives',
-        "mailman: also restore the lists' pipermail archives and mbox (the bulk)",
-      )
-      .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
-      .option('--staging <dir>', 'alternate root, normally on another filesystem')
-      .option('--member-root <path>', 'the archive directory that corresponds to DIR')
-      .option(
-        '--include <glob>',
-        'without a profile: restore only matching memberPaths (repeatable)',
-        collect,
-        [],
-      )
-      .option(
-        '--exclude <glob>',
-        'without a profile: leave out matching memberPaths (repeatable)',
-        collect,
-        [],
-      )
-      .option(
-        '--reserve-inodes <n|p%>',
-        'inodes that must stay free afterwards (default 5% + queue growth)',
-      )
-      .option(
-        '--reserve-blocks <size|p%>',
-        'space that must stay available afterwards (default 1%)',
-      )
-      .option(
-        '--warn-inodes <p%>',
-        'warn when less than this share of inodes stays free (default 10%)',
-      )
-      .option('--allow-special', 'restore fifos and device nodes')
-      .option('--out <file>', 'also write the plan document to FILE (for restoreplan apply)'),
+    addBudgetFlags(
+      program
+        .command('plan')
+        .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
+        .description(
+          'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the broken lists are restored: each corrupt list gets the newest valid config.pck from the archive. Never writes to DIR. Exit 0 feasible or nothing to do, 2 not feasible, 3 error.',
+        )
+        .argument('<archive>', 'archive file, or - for stdin')
+        .requiredOption(
+          '--target <dir>',
+          'the directory to restore into (a Mailman var dir for the mailman profile)',
+        )
+        .option(
+          '--profile <profile>',
+          'mailman or none (default: mailman when DIR is a Mailman var dir)',
+        )
+        .option('--lists <names>', 'mailman: restore only, or also, these lists (comma-separated)')
+        .option(
+          '--include-degraded',
+          'mailman: also restore lists whose config.pck is broken but a fallback loads',
+        )
+        .option('--with-state', 'mailman: also restore request.pck and pending.pck')
+        .option(
+          '--with-archives',
+          "mailman: also restore the lists' pipermail archives and mbox (the bulk)",
+        )
+        .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
+        .option('--staging <dir>', 'alternate root, normally on another filesystem')
+        .option('--out <file>', 'also write the plan document to FILE (for restoreplan apply)'),
+    ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
       const options = readPlanOptions(opts);

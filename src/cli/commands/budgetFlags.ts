@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+
+import { RestoreplanError } from '../../errors.js';
+import type { ReserveOptions } from '../../plan/reservePolicy.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The selection and reserve flags `check` and `plan` share (CONTRACT.md), defined once. */
+export function addBudgetFlags(command: Command): Command {
+  return command
+    .option('--member-root <path>', 'the archive directory that corresponds to DIR')
+    .option('--include <glob>', 'restore only matching memberPaths (repeatable)', collect, [])
+    .option('--exclude <glob>', 'leave out matching memberPaths (repeatable)', collect, [])
+    .option(
+      '--reserve-inodes <n|p%>',
+      'inodes that must stay free afterwards (default 5% + queue growth)',
+    )
+    .option('--reserve-blocks <size|p%>', 'space that must stay available afterwards (default 1%)')
+    .option(
+      '--warn-inodes <p%>',
+      'warn when less than this share of inodes stays free (default 10%)',
+    )
+    .option('--allow-special', 'restore fifos and device nodes (skipped by default)');
+}
+
+export interface BudgetFlags extends ReserveOptions {
+  memberRoot?: string;
+  include?: string[];
+  exclude?: string[];
+  allowSpecial?: boolean;
+}
+
+export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
+  const list = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const include = list(opts.include);
+  const exclude = list(opts.exclude);
+  return {
+    ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
+    ...(include.length > 0 ? { include } : {}),
+    ...(exclude.length > 0 ? { exclude } : {}),
+    ...(typeof opts.reserveInodes === 'string' ? { reserveInodes: opts.reserveInodes } : {}),
+    ...(typeof opts.reserveBlocks === 'string' ? { reserveBlocks: opts.reserveBlocks } : {}),
+    ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
+    ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+  };
+}
+
+/** `--profile mailman|none`, or undefined when not given. */
+export function readProfileFlag(opts: Record<string, unknown>): 'mailman' | 'none' | undefined {
+  const profile = opts.profile;
+  if (profile === undefined || profile === 'mailman' || profile === 'none') return profile;
+  throw new RestoreplanError(
+    'USAGE',
+    `--profile must be mailman or none, not ${JSON.stringify(profile)}`,
+  );
+}
