@@ -28,11 +28,13 @@ export const PROBLEM_CATALOG = {
   },
   'inodes-dynamic': {
     severity: 'info',
-    summary: 'The filesystem allocates inodes on demand (XFS, btrfs, ZFS); the inode verdict follows the blocks.',
+    summary:
+      'The filesystem allocates inodes on demand (XFS, btrfs, ZFS); the inode verdict follows the blocks.',
   },
   'unsafe-member': {
     severity: 'warning',
-    summary: 'An archive member would escape the target (.., absolute path, link leaving the root); it is never restored.',
+    summary:
+      'An archive member would escape the target (.., absolute path, link leaving the root); it is never restored.',
   },
   'special-member': {
     severity: 'info',
@@ -40,11 +42,13 @@ export const PROBLEM_CATALOG = {
   },
   'type-conflict': {
     severity: 'warning',
-    summary: 'A member would replace an existing path of another type (a file where a directory is, or the reverse).',
+    summary:
+      'A member would replace an existing path of another type (a file where a directory is, or the reverse).',
   },
   'hardlink-unresolved': {
     severity: 'info',
-    summary: 'A hard link whose target is not restored is restored as a regular file and costs an inode.',
+    summary:
+      'A hard link whose target is not restored is restored as a regular file and costs an inode.',
   },
   'empty-selection': {
     severity: 'info',
@@ -56,7 +60,8 @@ export const PROBLEM_CATALOG = {
   },
   'list-degraded': {
     severity: 'warning',
-    summary: 'config.pck is broken but a fallback loads; Mailman will rewrite config.pck and add config.pck.safety.',
+    summary:
+      'config.pck is broken but a fallback loads; Mailman will rewrite config.pck and add config.pck.safety.',
   },
   'interrupted-save': {
     severity: 'warning',
@@ -68,11 +73,13 @@ export const PROBLEM_CATALOG = {
   },
   'list-locked': {
     severity: 'warning',
-    summary: "A list's lock is held by a live process; the list is not restored until it is released.",
+    summary:
+      "A list's lock is held by a live process; the list is not restored until it is released.",
   },
   'mailman-running': {
     severity: 'info',
-    summary: 'Mailman is running: restored configs get a fresh mtime so the running qrunners reload them.',
+    summary:
+      'Mailman is running: restored configs get a fresh mtime so the running qrunners reload them.',
   },
   'no-valid-copy': {
     severity: 'critical',

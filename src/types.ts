@@ -92,7 +92,8 @@ export interface CheckResult {
 }
 
 export type ConfigFileName = 'config.pck' | 'config.pck.last' | 'config.db' | 'config.db.last';
-export type FileState = 'ok' | 'missing' | 'empty' | 'zeroed' | 'truncated' | 'invalid' | 'not-a-dict';
+export type FileState =
+  'ok' | 'missing' | 'empty' | 'zeroed' | 'truncated' | 'invalid' | 'not-a-dict';
 export type ListStatus = 'ok' | 'degraded' | 'corrupt';
 
 export interface ListFileDiagnosis {
@@ -204,7 +205,13 @@ export interface PlanDocument {
   };
   target: { path: string; device: string };
   /** What the plan means for a running Mailman (null without the Mailman profile). */
-  mailman: { root: string; running: boolean; freshMtime: boolean; restartAdvised: boolean; note: string } | null;
+  mailman: {
+    root: string;
+    running: boolean;
+    freshMtime: boolean;
+    restartAdvised: boolean;
+    note: string;
+  } | null;
   lists: PlanList[];
   stages: PlanStage[];
   problems: Problem[];

@@ -18,22 +18,16 @@ export function exitCodeForApply(result: ApplyResult): ExitCode {
 /** Asks on the terminal (prompt on stderr, so --json keeps stdout to one document). */
 async function confirmApply(io: Io, preview: ApplyResult): Promise<boolean> {
   const steps = preview.preview?.length ?? 0;
-  // Loaded only when asking: inquirer costs ~200 ms of startup that `--yes` runs never need.
-  const { default: inquirer } = await import('inquirer');
-  const prompt = inquirer.createPromptModule({
-    input: io.stdin as NodeJS.ReadableStream,
-    output: io.stderr as NodeJS.WritableStream,
-  });
+  // Loaded only when asking: the prompt library costs startup time that `--yes` runs never need.
+  const { confirm } = await import('@inquirer/prompts');
   const inodes = preview.inodes.map((i) => `${i.mountPoint}: +${i.predicted} inodes`).join(', ');
-  const answer = await prompt<{ go: boolean }>([
+  return confirm(
     {
-      type: 'confirm',
-      name: 'go',
       message: `Restore ${formatCount(steps)} paths${inodes ? ` (${inodes})` : ''}?`,
       default: false,
     },
-  ]);
-  return answer.go;
+    { input: io.stdin as NodeJS.ReadableStream, output: io.stderr as NodeJS.WritableStream },
+  );
 }
 
 export function registerApplyCommand(program: Command, ctx: CliContext): void {
