@@ -18,8 +18,8 @@ export const SYSTEM_DECOMPRESSORS = {
 const GUNZIP_CHUNK_BYTES = 256 * 1024;
 
 export interface Decompressor {
-  /** Compressed bytes go in here. */
-  input: Writable;
+  /** Compressed bytes go in here; null when the decompressor reads a file descriptor itself. */
+  input: Writable | null;
   /** The tar stream comes out here. */
   output: Readable;
   /**
@@ -38,7 +38,15 @@ export interface Decompressor {
  * parser on the main thread. bzip2, xz and zstd are piped through the system tools: native,
  * in their own process (so on another core), and always the versions the backup scripts use.
  */
-export function openDecompressor(compression: Exclude<Compression, 'none'>): Decompressor {
+export interface DecompressorOptions {
+  /** A file descriptor the system decompressor reads as its stdin (not for gzip). */
+  stdinFd?: number;
+}
+
+export function openDecompressor(
+  compression: Exclude<Compression, 'none'>,
+  options: DecompressorOptions = {},
+): Decompressor {
   if (compression === 'gzip') {
     const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
     return {
@@ -64,14 +72,19 @@ export function openDecompressor(compression: Exclude<Compression, 'none'>): Dec
     };
   }
   const tool = SYSTEM_DECOMPRESSORS[compression];
-  const child = spawn(tool.command, tool.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    if (stderr.length < 4096) stderr += text;
+  const child = spawn(tool.command, tool.args, {
+    stdio: [options.stdinFd ?? 'pipe', 'pipe', 'pipe'],
+  });
+  // stdout and stderr are pipes by the stdio spec above.
+  const stdout = child.stdout!;
+  const stderr = child.stderr!;
+  let errorText = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (text: string) => {
+    if (errorText.length < 4096) errorText += text;
   });
   // Writing to a decompressor that died raises EPIPE here; its exit status says why it died.
-  child.stdin.on('error', () => undefined);
+  child.stdin?.on('error', () => undefined);
   let spawnError: RestoreplanError | null = null;
   const finished = new Promise<void>((resolve, reject) => {
     child.on('error', (error: NodeJS.ErrnoException) => {
@@ -89,14 +102,14 @@ export function openDecompressor(compression: Exclude<Compression, 'none'>): Dec
             );
       reject(spawnError);
       // A process that never started never closes its stdout: end it, or a reader waits forever.
-      child.stdout.destroy(spawnError);
+      stdout.destroy(spawnError);
     });
     child.on('close', (code, signal) => {
       if (code === 0) {
         resolve();
         return;
       }
-      const detail = stderr.trim().split('\n')[0] ?? '';
+      const detail = errorText.trim().split('\n')[0] ?? '';
       reject(
         new RestoreplanError(
           'COMPRESSION_CORRUPT',
@@ -109,11 +122,11 @@ export function openDecompressor(compression: Exclude<Compression, 'none'>): Dec
   finished.catch(() => undefined);
   return {
     input: child.stdin,
-    output: child.stdout,
+    output: stdout,
     finished,
     mapError: (error) => spawnError ?? error,
     kill: () => {
-      child.stdout.destroy();
+      stdout.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     },
   };

@@ -1,6 +1,12 @@
 import type { ArchiveEntry, EntryType } from '../archive/ArchiveEntry.js';
 import type { ScanTotals, TreeRow, TypeCounts } from '../types.js';
-import { createMemberTable, TYPE_CODES, type MemberTable } from './createMemberTable.js';
+import {
+  createMemberTable,
+  hashPathPrefix,
+  TYPE_CODES,
+  type MemberTable,
+  type PathHashPrefix,
+} from './createMemberTable.js';
 
 export interface InventoryOptions {
   /** Tree rollup depth (CONTRACT.md `--depth`, default 3). */
@@ -68,6 +74,18 @@ function toCounts(counts: Float64Array): TypeCounts {
 }
 
 /**
+ * `path.startsWith(prefix)`, as a loop the JIT inlines: the builtin is a runtime call that cost
+ * more than everything else per member in a profile. Compared from the end, where sibling
+ * directories differ.
+ */
+function hasPrefix(path: string, prefix: string): boolean {
+  for (let i = prefix.length - 1; i >= 0; i -= 1) {
+    if (path.charCodeAt(i) !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
  * Counts an archive the way extraction would leave it (CONTRACT.md `scan`): by distinct
  * memberPath, the last occurrence winning; implied parent directories; a rollup per directory
  * down to `depth`. Memory: the member table (a hash per member, no strings) plus one record
@@ -85,6 +103,7 @@ export function buildInventory(options: InventoryOptions = {}): Inventory {
   // parent of the previous member and its ancestor rows are reused without slicing the path.
   let lastParent = '';
   let lastRows: Float64Array[] = [];
+  let lastPrefix: PathHashPrefix = hashPathPrefix('', 0);
 
   function rowsFor(parent: string): Float64Array[] {
     const found: Float64Array[] = [];
@@ -123,13 +142,15 @@ export function buildInventory(options: InventoryOptions = {}): Inventory {
       // The root member (`./`, `/`) names the target itself: not counted (CONTRACT.md).
       if (path === '') return;
       const parentLength = Math.max(0, path.lastIndexOf('/'));
-      if (parentLength !== lastParent.length || !path.startsWith(lastParent)) {
+      if (parentLength !== lastParent.length || !hasPrefix(path, lastParent)) {
         lastParent = path.slice(0, parentLength);
         noteAncestors(lastParent);
         lastRows = rowsFor(lastParent);
+        // The hash of `parent/` is shared by every member of the directory.
+        lastPrefix = hashPathPrefix(path, parentLength === 0 ? 0 : parentLength + 1);
       }
       const code = TYPE_CODES[entry.type];
-      const previous = members.upsert(path, code, entry.size, entry.storedSize);
+      const previous = members.upsert(path, code, entry.size, entry.storedSize, lastPrefix);
       if (previous !== -1) {
         // Last occurrence wins: retract what the superseded one contributed.
         duplicates += 1;

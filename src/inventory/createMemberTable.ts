@@ -22,13 +22,46 @@ export const TYPE_BY_CODE: readonly (EntryType | undefined)[] = [
   'blockdev',
 ];
 
+/**
+ * The hash state after the first `length` characters of a path. Members of one directory share
+ * their parent's prefix, and both hashes are sequential, so a caller that walks an archive
+ * directory by directory hashes the prefix once and each member's name only.
+ */
+export interface PathHashPrefix {
+  readonly h1: number;
+  readonly h2: number;
+  readonly length: number;
+}
+
+// Two independent 32-bit hashes in one pass (FNV-1a, and a multiplicative one mixed once at
+// the end), so the pair behaves as a 64-bit hash without BigInt on the hot path.
+const EMPTY_PREFIX: PathHashPrefix = { h1: 0x811c9dc5, h2: 0x9747b28c, length: 0 };
+
+export function hashPathPrefix(path: string, length: number): PathHashPrefix {
+  let h1 = EMPTY_PREFIX.h1;
+  let h2 = EMPTY_PREFIX.h2;
+  for (let i = 0; i < length; i += 1) {
+    const c = path.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 + c, 0x5bd1e995);
+  }
+  return { h1, h2, length };
+}
+
 export interface MemberTable {
   /**
    * Records the latest occurrence of `memberPath`. Returns -1 when the path is new, else the
    * type code of the occurrence it supersedes (whose sizes `previousSize()` and
    * `previousStored()` then return), so a consumer can retract what it counted for it.
+   * `prefix`, when given, is `hashPathPrefix` of the start of `memberPath`.
    */
-  upsert(memberPath: string, typeCode: number, size: number, stored: number): number;
+  upsert(
+    memberPath: string,
+    typeCode: number,
+    size: number,
+    stored: number,
+    prefix?: PathHashPrefix,
+  ): number;
   previousSize(): number;
   previousStored(): number;
   /** Distinct paths recorded. */
@@ -116,13 +149,10 @@ export function createMemberTable(): MemberTable {
   }
 
   return {
-    upsert(memberPath, typeCode, size, stored) {
-      // Two independent 32-bit hashes in one pass (FNV-1a and a multiplicative one, mixed
-      // once at the end), so the pair behaves as a 64-bit hash without BigInt; this loop runs
-      // for every member of the archive, so it is kept to two multiplies a character.
-      let h1 = 0x811c9dc5;
-      let h2 = 0x9747b28c;
-      for (let i = 0; i < memberPath.length; i += 1) {
+    upsert(memberPath, typeCode, size, stored, prefix = EMPTY_PREFIX) {
+      let h1 = prefix.h1;
+      let h2 = prefix.h2;
+      for (let i = prefix.length; i < memberPath.length; i += 1) {
         const c = memberPath.charCodeAt(i);
         h1 = Math.imul(h1 ^ c, 0x01000193);
         h2 = Math.imul(h2 + c, 0x5bd1e995);

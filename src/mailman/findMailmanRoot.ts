@@ -91,7 +91,10 @@ export function createMailmanDetector(): {
   const roots = new Map<string, Set<string>>();
   return {
     add(memberPath) {
-      // Cheap reject first: this runs once per archive member on the hot path.
+      // Cheap rejects first: this runs once per archive member on the hot path. Every config
+      // name ends in k (.pck), b (.db) or t (.last).
+      const last = memberPath.charCodeAt(memberPath.length - 1);
+      if (last !== 0x6b && last !== 0x62 && last !== 0x74) return;
       if (!memberPath.includes('config.')) return;
       const match = CONFIG_MEMBER.exec(memberPath);
       if (!match) return;

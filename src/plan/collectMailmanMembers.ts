@@ -85,8 +85,11 @@ export async function collectMailmanMembers(
       const memberPath = entry.memberPath;
       detector.add(memberPath);
       if (entry.unsafe !== null) return;
-      // Cheap substring rejects first: this runs once per member of a huge archive.
-      if (memberPath.includes('lists/')) {
+      // Cheap rejects first: this runs once per member of a huge archive. The list files end
+      // in k (.pck) or t (.last); a list's own member is a directory.
+      const last = memberPath.charCodeAt(memberPath.length - 1);
+      const maybeListMember = entry.type === 'dir' || last === 0x6b || last === 0x74;
+      if (maybeListMember && memberPath.includes('lists/')) {
         const file = LIST_FILE.exec(memberPath);
         if (file && options.lists.has(file[2] as string)) {
           const name = file[3] as ListFileName;

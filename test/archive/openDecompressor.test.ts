@@ -21,7 +21,7 @@ for (let i = 0; i < original.length; i += 1) original[i] = (i * 31 + (i >> 12)) 
 
 async function decompress(name: (typeof TOOLS)[number][0], input: Buffer): Promise<Buffer> {
   const d = openDecompressor(name);
-  d.input.end(input);
+  d.input!.end(input);
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of d.output) chunks.push(chunk as Buffer);
@@ -76,7 +76,7 @@ if (why) {
         ['bzip2', 'bzip2'],
       ] as const) {
         const d = openDecompressor(name);
-        d.input.end(Buffer.alloc(10));
+        d.input!.end(Buffer.alloc(10));
         let error: unknown = null;
         try {
           for await (const _ of d.output) void _;

@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createMemberTable, TYPE_CODES } from '../../src/inventory/createMemberTable.js';
+import {
+  createMemberTable,
+  hashPathPrefix,
+  TYPE_CODES,
+} from '../../src/inventory/createMemberTable.js';
 
 test('a new path returns -1 and a repeated one returns the type it supersedes', () => {
   const table = createMemberTable();
@@ -46,6 +50,19 @@ test('a million distinct paths are all new, and the table stays near 17 bytes a 
     table.memoryBytes / 1_000_000 < 30,
     `bytes per member: ${table.memoryBytes / 1_000_000}`,
   );
+});
+
+test('a path hashed from its parent prefix is the same path as one hashed whole', () => {
+  const table = createMemberTable();
+  const path = 'var/lib/mailman/lists/announce/config.pck';
+  const prefix = hashPathPrefix(path, path.lastIndexOf('/') + 1);
+  assert.is(table.upsert(path, TYPE_CODES.file, 1, 1, prefix), -1);
+  assert.is(table.upsert(path, TYPE_CODES.file, 2, 2), TYPE_CODES.file);
+  assert.is(
+    table.upsert('var/lib/mailman/lists/announce/config.pck.last', TYPE_CODES.file, 3, 3, prefix),
+    -1,
+  );
+  assert.is(table.size, 2);
 });
 
 test.run();
