@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 
-import { runWizard } from '../../wizard/runWizard.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 
 export function registerWizardCommand(program: Command, ctx: CliContext): void {
@@ -15,14 +14,17 @@ export function registerWizardCommand(program: Command, ctx: CliContext): void {
       .option('--target <dir>', 'the directory to restore into (asked when not given)'),
     { json: false },
   ).action(async (opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ progress, signal }) =>
-      runWizard({
+    await runCommand(ctx, opts, async ({ progress, signal }) => {
+      // Loaded only for the wizard: the prompt library alone costs ~100 ms of startup, which
+      // every other command (and every monitoring check) would otherwise pay.
+      const { runWizard } = await import('../../wizard/runWizard.js');
+      return runWizard({
         io: ctx.io,
         progress,
         signal,
         ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
         ...(typeof opts.target === 'string' ? { target: opts.target } : {}),
-      }),
-    );
+      });
+    });
   });
 }
