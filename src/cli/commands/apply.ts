@@ -1,7 +1,6 @@
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
-import { applyPlan } from '../../apply/applyPlan.js';
 import { RestoreplanError } from '../../errors.js';
 import type { ApplyResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
@@ -51,6 +50,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         ...(typeof opts.journal === 'string' ? { journalPath: opts.journal } : {}),
         ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
       };
+      const { applyPlan } = await import('../../apply/applyPlan.js');
       if (!dryRun && opts.yes !== true) {
         if (!ctx.io.stdin.isTTY) {
           throw new RestoreplanError(

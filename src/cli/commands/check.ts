@@ -2,7 +2,6 @@ import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
-import { checkBudget } from '../../plan/checkBudget.js';
 import type { CheckResult, FilesystemBudget } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
@@ -38,6 +37,7 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           if (nagios && flags.json)
             throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
           const profile = readProfileFlag(opts);
+          const { checkBudget } = await import('../../plan/checkBudget.js');
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
             target: String(opts.target),
             ...readBudgetFlags(opts),

@@ -4,7 +4,7 @@ import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import { planRestore, type PlanOptions } from '../../plan/planRestore.js';
+import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
@@ -82,6 +82,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
       const options = readPlanOptions(opts);
+      const { planRestore } = await import('../../plan/planRestore.js');
       const plan = await planRestore(archiveArgument(archive, ctx.io), {
         ...options,
         signal,

@@ -1,7 +1,6 @@
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 import { RestoreplanError } from '../../errors.js';
-import { scanArchive } from '../../scanArchive.js';
 import type { ScanResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
@@ -28,6 +27,7 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
           `--depth must be a whole number, not ${JSON.stringify(opts.depth)}`,
         );
       }
+      const { scanArchive } = await import('../../scanArchive.js');
       const result = await scanArchive(archiveArgument(archive, ctx.io), {
         depth,
         signal,
