@@ -1,8 +1,7 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 
-import { RestoreplanError } from '../errors.js';
 import { COMPRESSION_MAGIC_BYTES, detectCompression } from './detectCompression.js';
+import { openArchiveFile } from './openArchive.js';
 
 /**
  * True when members of this archive can be read later by offset (readMemberAt): an
@@ -11,17 +10,8 @@ import { COMPRESSION_MAGIC_BYTES, detectCompression } from './detectCompression.
  */
 export async function isSeekableArchive(archive: string | NodeJS.ReadableStream): Promise<boolean> {
   if (typeof archive !== 'string' || archive === '-') return false;
-  let handle;
-  try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    handle = await open(archive, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new RestoreplanError('ARCHIVE_NOT_FOUND', `cannot open ${archive}: ${code}`, {
-      path: archive,
-      errno: code,
-    });
-  }
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const handle = await openArchiveFile(archive, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     if (!(await handle.stat()).isFile()) return false;
     const head = Buffer.alloc(COMPRESSION_MAGIC_BYTES);

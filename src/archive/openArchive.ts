@@ -51,16 +51,7 @@ export async function openArchive(archive: string | NodeJS.ReadableStream): Prom
     return openStream(process.stdin, '-');
   }
   if (typeof archive !== 'string') return openStream(archive, '-');
-  let handle: FileHandle;
-  try {
-    handle = await open(archive, constants.O_RDONLY);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new RestoreplanError('ARCHIVE_NOT_FOUND', `cannot open ${archive}: ${code}`, {
-      path: archive,
-      errno: code,
-    });
-  }
+  const handle = await openArchiveFile(archive, constants.O_RDONLY);
   try {
     const stat = await handle.stat({ bigint: true });
     if (stat.isDirectory()) {
@@ -213,4 +204,17 @@ export function readError(path: string, error: unknown): RestoreplanError {
     path,
     errno: code,
   });
+}
+
+/** Opens an archive path, or ARCHIVE_NOT_FOUND naming the errno. */
+export async function openArchiveFile(archive: string, flags: number): Promise<FileHandle> {
+  try {
+    return await open(archive, flags);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new RestoreplanError('ARCHIVE_NOT_FOUND', `cannot open ${archive}: ${code}`, {
+      path: archive,
+      errno: code,
+    });
+  }
 }

@@ -12,7 +12,12 @@ import { createExistingProbe } from '../target/probeExisting.js';
 import type { FilesystemInfo } from '../target/statFilesystem.js';
 import type { FilesystemBudget, PlanStep, StageBudget } from '../types.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
-import { createDemandLedger, type DemandMember, type FilesystemDemand } from './computeDemand.js';
+import {
+  createDemandLedger,
+  NO_DEMAND,
+  type DemandMember,
+  type FilesystemDemand,
+} from './computeDemand.js';
 import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
 
 export interface StageDraft {
@@ -35,17 +40,6 @@ export interface LayoutPolicy extends Omit<BudgetPolicy, 'growthInodes'> {
   growthInodes: number;
   growthPath: string;
 }
-
-const ZERO: FilesystemDemand = {
-  inodes: 0,
-  peakInodes: 0,
-  blocks: 0,
-  peakBlocks: 0,
-  creates: 0,
-  replaces: 0,
-  conflicts: 0,
-  newDirectories: 0,
-};
 
 function storedBytes(step: PlanStep): number {
   if (step.type !== 'file') return 0;
@@ -92,7 +86,7 @@ export async function budgetStages(
     for (const [fsIndex, total] of after) {
       const info = filesystems[fsIndex];
       if (!info) continue;
-      const prior = before.get(fsIndex) ?? ZERO;
+      const prior = before.get(fsIndex) ?? NO_DEMAND;
       const inodes = total.inodes - prior.inodes;
       const blocks = total.blocks - prior.blocks;
       const touched = total.creates - prior.creates + (total.replaces - prior.replaces) > 0;

@@ -18,7 +18,7 @@ import { createExistingProbe } from '../target/probeExisting.js';
 import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget } from '../types.js';
 import { resolveTargetDir } from '../target/resolveTargetDir.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
-import { createDemandLedger, type DemandMember } from './computeDemand.js';
+import { createDemandLedger, NO_DEMAND, type DemandMember } from './computeDemand.js';
 import { evaluateBudget } from './evaluateBudget.js';
 import { createSelector } from './matchGlob.js';
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
@@ -227,16 +227,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     for (let index = 0; index < filesystems.length; index += 1) {
       const info = filesystems[index];
       if (!info) continue;
-      const demand = demands.get(index) ?? {
-        inodes: 0,
-        peakInodes: 0,
-        blocks: 0,
-        peakBlocks: 0,
-        creates: 0,
-        replaces: 0,
-        conflicts: 0,
-        newDirectories: 0,
-      };
+      const demand = demands.get(index) ?? NO_DEMAND;
       if (
         index !== targetFs &&
         demand.creates === 0 &&

@@ -132,6 +132,18 @@ export interface FilesystemDemand {
   newDirectories: number;
 }
 
+/** No demand at all: a filesystem the restore only looked at. */
+export const NO_DEMAND: Readonly<FilesystemDemand> = Object.freeze({
+  inodes: 0,
+  peakInodes: 0,
+  blocks: 0,
+  peakBlocks: 0,
+  creates: 0,
+  replaces: 0,
+  conflicts: 0,
+  newDirectories: 0,
+});
+
 interface DirectoryState {
   fsIndex: number;
   existed: boolean;
