@@ -360,6 +360,7 @@ function buildLayout(
   drafts: readonly Draft[],
 ): Layout {
   const context: StepContext = { freshMtime: selection.freshMtime, owners: new Map() };
+  const archivalContext: StepContext = { ...context, freshMtime: false };
   const byStage = new Map<string, StageDraft>();
   const skipped: Problem[] = [];
   const restoredRels = new Set(drafts.map((d) => d.rel));
@@ -380,13 +381,21 @@ function buildLayout(
         continue;
       }
     }
-    const decision = makeStep(root, draft.rel, draft.entry, context, {
-      ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
-      ...(draft.modeFrom !== undefined
-        ? { modeFrom: strategy === 'alternate' ? path.join(root, draft.rel) : draft.modeFrom }
-        : {}),
-      ...(linkTarget !== undefined ? { linkTarget } : {}),
-    });
+    const decision = makeStep(
+      root,
+      draft.rel,
+      draft.entry,
+      // Mailman caches configs by mtime: only what it loads (configs, list state) needs the
+      // apply time; archive pages keep the dates pipermail gave them.
+      draft.stage === 'configs' || draft.stage === 'state' ? context : archivalContext,
+      {
+        ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
+        ...(draft.modeFrom !== undefined
+          ? { modeFrom: strategy === 'alternate' ? path.join(root, draft.rel) : draft.modeFrom }
+          : {}),
+        ...(linkTarget !== undefined ? { linkTarget } : {}),
+      },
+    );
     if (decision === null) continue;
     if ('skip' in decision) {
       skipped.push(

@@ -558,6 +558,12 @@ test('Mailman running: restored configs get a fresh mtime and the plan says so; 
       assert.match(running.mailman!.note, /fresh mtime/);
       assert.ok(kinds(running).includes('mailman-running'));
       assert.ok(steps(running).length === 1 && steps(running).every((s) => s.freshMtime));
+      // With the archives: pipermail's pages keep their dates; only what Mailman loads is fresh.
+      const withArchives = await plan(live, { withArchives: true });
+      const archived = steps(withArchives).filter((s) => s.memberPath.includes('/archives/'));
+      assert.ok(archived.length > 0);
+      assert.ok(archived.every((s) => !s.freshMtime));
+      assert.ok(steps(withArchives).some((s) => s.freshMtime && s.targetPath === target));
       const result = await apply(running, { now });
       assert.is(result.status, 'complete', result.reason);
       assert.is(statSync(target).mtimeMs, now.getTime());
