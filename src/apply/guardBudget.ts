@@ -44,37 +44,53 @@ export function emptyDemand(): MountDemand {
   return { inodes: 0, peakInodes: 0, blocks: 0, peakBlocks: 0 };
 }
 
-/** Decides from one statfs reading whether `demand` still fits above the reserve. */
+/**
+ * Decides from one statfs reading whether `demand` still fits, by the planner's own rule
+ * (evaluateBudget, DESIGN.md): what the restore adds for good must leave the reserve free; what
+ * exists only while a step runs (the temp file of a replace) must fit in what is really free,
+ * and may dip into the reserve. A filesystem already below its reserve — the incident — can so
+ * still have its broken files replaced when nothing is added.
+ */
 export function judgeDemand(
   mount: GuardedMount,
   stats: Pick<StatsFs, 'ffree' | 'bavail' | 'files'>,
   demand: MountDemand,
 ): BudgetStop | null {
-  const inodesNeeded = demand.inodes + demand.peakInodes;
-  if (!mount.dynamicInodes && stats.files > 0 && inodesNeeded > 0) {
-    if (stats.ffree - inodesNeeded < mount.inodesReserve) {
-      return {
-        mountPoint: mount.mountPoint,
-        resource: 'inodes',
-        free: stats.ffree,
-        needed: inodesNeeded,
-        reserve: mount.inodesReserve,
-        message: `${mount.mountPoint}: ${inodesNeeded} more inodes needed, ${stats.ffree} free, reserve ${mount.inodesReserve}`,
-      };
+  if (!mount.dynamicInodes && stats.files > 0) {
+    const peak = demand.inodes + demand.peakInodes;
+    if (demand.inodes > 0 && stats.ffree - demand.inodes < mount.inodesReserve) {
+      return stop(mount, 'inodes', stats.ffree, demand.inodes, mount.inodesReserve);
     }
+    if (peak > stats.ffree) return stop(mount, 'inodes', stats.ffree, peak, 0);
   }
-  const blocksNeeded = demand.blocks + demand.peakBlocks;
-  if (blocksNeeded > 0 && stats.bavail - blocksNeeded < mount.blocksReserve) {
-    return {
-      mountPoint: mount.mountPoint,
-      resource: 'blocks',
-      free: stats.bavail,
-      needed: blocksNeeded,
-      reserve: mount.blocksReserve,
-      message: `${mount.mountPoint}: ${blocksNeeded} more blocks needed, ${stats.bavail} available, reserve ${mount.blocksReserve}`,
-    };
+  const peakBlocks = demand.blocks + demand.peakBlocks;
+  if (demand.blocks > 0 && stats.bavail - demand.blocks < mount.blocksReserve) {
+    return stop(mount, 'blocks', stats.bavail, demand.blocks, mount.blocksReserve);
   }
+  if (peakBlocks > stats.bavail) return stop(mount, 'blocks', stats.bavail, peakBlocks, 0);
   return null;
+}
+
+function stop(
+  mount: GuardedMount,
+  resource: 'inodes' | 'blocks',
+  free: number,
+  needed: number,
+  reserve: number,
+): BudgetStop {
+  const what = resource === 'inodes' ? 'inodes' : 'blocks';
+  const state = resource === 'inodes' ? 'free' : 'available';
+  return {
+    mountPoint: mount.mountPoint,
+    resource,
+    free,
+    needed,
+    reserve,
+    message:
+      reserve > 0
+        ? `${mount.mountPoint}: ${needed} more ${what} needed, ${free} ${state}, reserve ${reserve}`
+        : `${mount.mountPoint}: ${needed} ${what} needed while the restore runs, ${free} ${state}`,
+  };
 }
 
 /** Reads statfs for every mount with demand and returns the first that would cross its reserve. */

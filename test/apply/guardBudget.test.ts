@@ -15,11 +15,26 @@ const demand = (d: Partial<MountDemand>): MountDemand => ({ ...emptyDemand(), ..
 const CASES: Array<[string, number, number, Partial<MountDemand>, 'inodes' | 'blocks' | null]> = [
   ['fits exactly at the reserve', 15, 1000, { inodes: 5 }, null],
   ['one inode too many', 15, 1000, { inodes: 6 }, 'inodes'],
-  ['the replace temp inode counts', 15, 1000, { inodes: 5, peakInodes: 1 }, 'inodes'],
+  [
+    'the temp inode of a replace may dip into the reserve',
+    15,
+    1000,
+    { inodes: 5, peakInodes: 1 },
+    null,
+  ],
+  [
+    'below the reserve, a replace adds nothing: allowed (the incident)',
+    3,
+    1000,
+    { peakInodes: 1 },
+    null,
+  ],
+  ['the temp inode must be really free', 0, 1000, { peakInodes: 1 }, 'inodes'],
   ['zero free inodes, a rewrite needs none: never blocked', 0, 1000, { blocks: 1 }, null],
   ['already below the reserve, nothing needed', 3, 50, {}, null],
   ['blocks cross the reserve', 1000, 150, { blocks: 51 }, 'blocks'],
-  ['peak blocks count', 1000, 150, { blocks: 40, peakBlocks: 11 }, 'blocks'],
+  ['peak blocks may dip into the reserve', 1000, 150, { blocks: 40, peakBlocks: 11 }, null],
+  ['peak blocks must be really available', 1000, 50, { peakBlocks: 51 }, 'blocks'],
 ];
 
 for (const [name, ffree, bavail, wanted, expected] of CASES) {

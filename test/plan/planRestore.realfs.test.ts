@@ -253,6 +253,30 @@ for (const spec of FILESYSTEMS) {
     });
   });
 
+  test(`${spec.type}: below the reserve but not at zero — the broken config is replaced (temp + rename) and apply agrees`, async () => {
+    if (skip()) return;
+    await withMountedFs(spec, async (mnt) => {
+      const live = copyLive(sandbox, mnt);
+      // The incident: a handful of inodes free, far below the 5% reserve.
+      eatInodesTo(live, mnt, 5);
+      const doc = await plan(live);
+      assert.is(doc.feasible, true, doc.reason);
+      assert.equal(
+        steps(doc).map((s) => [path.relative(live, s.targetPath), s.write]),
+        [[`lists/${CORRUPT}/config.pck`, 'replace']],
+      );
+      assert.ok(kinds(doc).includes('below-reserve'));
+      const result = await apply(doc);
+      assert.is(result.status, 'complete', result.reason);
+      assertSameBytes(
+        path.join(live, `lists/${CORRUPT}/config.pck`),
+        `${ROOT}/lists/${CORRUPT}/config.pck`,
+      );
+      assert.is(freeInodes(mnt), 5);
+      assertInodes(result, mnt, 0);
+    });
+  });
+
   test(`${spec.type}: bulk that does not fit — staged, configs first; apply stops above the reserve and completes after room is made`, async () => {
     if (skip()) return;
     await withMountedFs(spec, async (mnt) => {
