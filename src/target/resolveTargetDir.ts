@@ -1,9 +1,13 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
 
-/** The absolute path of an existing directory, or TARGET_MISSING / TARGET_INVALID. */
+/**
+ * The real path of an existing directory, or TARGET_MISSING / TARGET_INVALID. Real, because
+ * apply refuses every symlink between its root and a step's path: a plan made through a
+ * symlinked target (`/srv/mailman -> /var/lib/mailman`) would otherwise have every step refused.
+ */
 export async function resolveTargetDir(target: string): Promise<string> {
   const resolved = path.resolve(target);
   const stats = await stat(resolved).catch((error: NodeJS.ErrnoException) => {
@@ -20,5 +24,5 @@ export async function resolveTargetDir(target: string): Promise<string> {
       targetPath: resolved,
     });
   }
-  return resolved;
+  return realpath(resolved);
 }
