@@ -44,7 +44,14 @@ import {
   type MountDemand,
 } from './guardBudget.js';
 import { loadPlan } from './loadPlan.js';
-import { openJournal, readJournal, type Journal, type JournalRecord } from './openJournal.js';
+import {
+  openJournal,
+  planIdentity,
+  readJournal,
+  recordsOfPlan,
+  type Journal,
+  type JournalRecord,
+} from './openJournal.js';
 import { openMemberReader, STREAM_BATCH_BYTES, type MemberReader } from './openMemberReader.js';
 import { openNoFollow } from './openNoFollow.js';
 import { collectChunks } from './readMemberChunks.js';
@@ -260,7 +267,7 @@ class ApplyRun {
     if (this.options.dryRun) return this.preview();
 
     this.journal = await this.openJournalWithFallback();
-    this.records = this.journal.records;
+    this.records = recordsOfPlan(this.journal.records, planIdentity(this.plan));
     this.result.journal = this.journal.path;
     const before = new Map<string, number>();
     try {
@@ -435,13 +442,18 @@ class ApplyRun {
       }
       const record = this.records.get(resolved.targetPath);
       // A hard link is judged when it runs: its file may be restored again earlier in the stage.
-      if (
-        step.type !== 'hardlink' &&
-        record &&
-        (await this.isAlreadyRestored(step, resolved, record))
-      ) {
-        skip(targetPath, 'already-restored');
-        continue;
+      if (step.type !== 'hardlink' && record) {
+        const state = await this.journaledState(step, resolved, record);
+        if (state === 'intact') {
+          skip(targetPath, 'already-restored');
+          continue;
+        }
+        if (state === 'changed') {
+          // Restored by an earlier run, then changed by the live system (Mailman saves its
+          // configs): putting the backup copy back would revert newer data.
+          skip(targetPath, 'changed-since-restored: left as it is');
+          continue;
+        }
       }
       const existingDir = path.dirname(resolved.missingDirs[0] ?? resolved.targetPath);
       const mount = await this.mountOf(existingDir);
@@ -568,36 +580,44 @@ class ApplyRun {
     }
   }
 
-  /** A journaled step whose result is still on disk, intact: skipped on resume. */
-  private async isAlreadyRestored(
+  /**
+   * What became of a step an earlier run restored: still `intact` (skipped on resume),
+   * `changed` since by someone else (left alone: a re-run must not revert the live system's
+   * newer data), or `redo` — gone, or a Mailman file that no longer loads (broken again).
+   */
+  private async journaledState(
     step: PlanStep,
     resolved: ResolvedTarget,
     record: JournalRecord,
-  ): Promise<boolean> {
+  ): Promise<'intact' | 'changed' | 'redo'> {
     const existing = resolved.existing;
-    if (!existing) return false;
-    if (step.sha256 !== undefined && step.type === 'file' && record.sha256 !== step.sha256)
-      return false;
+    if (!existing) return 'redo';
     switch (step.type) {
       case 'dir':
-        return existing.isDirectory();
+        return existing.isDirectory() ? 'intact' : 'changed';
       case 'file': {
-        if (!existing.isFile() || existing.size !== record.bytes) return false;
-        const { sha256 } = await hashFile(resolved.targetPath, this.fsOps);
-        return sha256 === record.sha256;
+        if (!existing.isFile()) return 'changed';
+        if (existing.size === record.bytes) {
+          const { sha256 } = await hashFile(resolved.targetPath, this.fsOps);
+          if (sha256 === record.sha256) return 'intact';
+        }
+        if (!isMailmanPickle(resolved.targetPath)) return 'changed';
+        const handle = await openNoFollow(resolved.targetPath, constants.O_RDONLY, 0, this.fsOps);
+        const data = await handle.readFile().finally(() => handle.close());
+        return checkMailmanPickle(resolved.targetPath, data) === null ? 'changed' : 'redo';
       }
       case 'symlink':
-        return (
-          existing.isSymbolicLink() &&
+        return existing.isSymbolicLink() &&
           sha256Of(await this.fsOps.readlink(resolved.targetPath)) === record.sha256
-        );
+          ? 'intact'
+          : 'changed';
       default:
-        return existing.isFIFO();
+        return existing.isFIFO() ? 'intact' : 'changed';
     }
   }
 
   private async preview(): Promise<ApplyResult> {
-    this.records = await readJournal(this.journalPath);
+    this.records = recordsOfPlan(await readJournal(this.journalPath), planIdentity(this.plan));
     const preview: ApplyPreviewStep[] = [];
     const predicted = new Map<string, number>();
     for (const [index, stage] of this.plan.stages.entries()) {
@@ -820,6 +840,7 @@ class ApplyRun {
       sha256,
       bytes,
       at: new Date().toISOString(),
+      plan: planIdentity(this.plan),
     });
   }
 

@@ -20,6 +20,27 @@ export interface JournalRecord {
   bytes: number;
   /** ISO-8601 time the step finished. */
   at: string;
+  /**
+   * The plan the step belonged to (`planIdentity`): a new plan written to the same file must
+   * not find the old plan's steps "already restored" (its members may differ).
+   */
+  plan?: string;
+}
+
+/** What ties journal records to one plan: when it was made, and from which archive. */
+export function planIdentity(plan: {
+  createdAt: string;
+  archive: { fingerprint: string };
+}): string {
+  return `${plan.createdAt} ${plan.archive.fingerprint}`;
+}
+
+/** The records that belong to `plan` (see planIdentity). */
+export function recordsOfPlan(
+  records: ReadonlyMap<string, JournalRecord>,
+  plan: string,
+): Map<string, JournalRecord> {
+  return new Map([...records].filter(([, record]) => record.plan === plan));
 }
 
 export interface Journal {

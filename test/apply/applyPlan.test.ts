@@ -179,9 +179,10 @@ test('re-running a finished plan is idempotent: everything is already-restored, 
       inode,
       'not replaced again',
     );
-    // A file changed after the run is restored again (the journal alone is not trusted); its
-    // hard link shared the changed inode, so it is relinked too.
-    writeFileSync(path.join(root, 'lists/alpha/config.pck'), 'broken');
+    // A file removed after the run is restored again (the journal alone is not trusted); its
+    // hard link lost its target, so it is relinked too.
+    rmSync(path.join(root, 'lists/alpha/config.pck.hardlink'));
+    rmSync(path.join(root, 'lists/alpha/config.pck'));
     const third = await applyPlan(plan, { journalPath });
     assert.is(third.status, 'complete');
     assert.equal(third.restored.map((r) => path.relative(root, r.targetPath)).sort(), [
@@ -189,6 +190,66 @@ test('re-running a finished plan is idempotent: everything is already-restored, 
       'lists/alpha/config.pck.hardlink',
     ]);
     assert.is(readFileSync(path.join(root, 'lists/alpha/config.pck'), 'latin1').slice(0, 1), '}');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a re-run leaves what the live system changed since the restore: a newer valid config, an edited page', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const { archive } = makeTree(dir);
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const plan = await planFor(archive, root);
+    const journalPath = path.join(dir, 'j.journal');
+    assert.is((await applyPlan(plan, { journalPath })).status, 'complete');
+    // Mailman saved the list since (a different, valid config, written through both of the
+    // member's names); someone edited a page.
+    const config = path.join(root, 'lists/alpha/config.pck');
+    const newer = run('python3', ['-c', PICKLE, 'alpha-renamed']);
+    writeFileSync(config, newer);
+    const page = path.join(root, 'archives/private/alpha/2024-May/000003.html');
+    writeFileSync(page, 'edited\n');
+    const again = await applyPlan(plan, { journalPath });
+    assert.is(again.restored.length, 0);
+    const reasons = new Map(
+      again.skipped.map((s) => [path.relative(root, s.targetPath), s.reason]),
+    );
+    assert.match(reasons.get('lists/alpha/config.pck.hardlink') ?? '', /^changed-since-restored/);
+    assert.match(
+      reasons.get('archives/private/alpha/2024-May/000003.html') ?? '',
+      /^changed-since-restored/,
+    );
+    assert.equal(readFileSync(config), Buffer.from(newer));
+    assert.is(readFileSync(page, 'utf8'), 'edited\n');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a new plan written over the old plan file does not reuse the old journal', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const { archive } = makeTree(dir);
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const journalPath = path.join(dir, 'j.journal');
+    const first = await planFor(archive, root);
+    assert.is((await applyPlan(first, { journalPath })).status, 'complete');
+    // The same paths, from another backup: a page differs.
+    const page = path.join(root, 'archives/private/alpha/2024-May/000003.html');
+    writeFileSync(page, 'local\n');
+    const second = {
+      ...(await planFor(archive, root)),
+      createdAt: new Date(Date.now() + 1000).toISOString(),
+    };
+    const result = await applyPlan(second, { journalPath });
+    assert.ok(
+      result.restored.some((r) => r.targetPath === page),
+      'the new plan restores the page itself instead of trusting the old journal',
+    );
+    assert.not.ok(result.skipped.some((s) => s.reason === 'already-restored'));
   } finally {
     cleanup();
   }
