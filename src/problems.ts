@@ -89,6 +89,11 @@ export const PROBLEM_CATALOG = {
     severity: 'info',
     summary: "Mailman's queues are receiving mail; the inode reserve includes a growth allowance.",
   },
+  'kept-existing': {
+    severity: 'info',
+    summary:
+      "List state and archive files already on disk are kept: they are newer than the backup's copies.",
+  },
   'rewrite-in-place': {
     severity: 'warning',
     summary: 'No inode is free: existing files are repaired by rewriting their contents in place.',

@@ -72,6 +72,11 @@ interface Draft {
   modeFrom?: string;
   /** For hard links: the link target's path relative to the member root. */
   linkRel?: string;
+  /**
+   * Restore only when nothing is at the targetPath: list state and archives on disk are newer
+   * than any backup (every post archived since it is in the mbox only), so they are kept.
+   */
+  onlyIfMissing?: boolean;
 }
 
 interface Selection {
@@ -211,6 +216,10 @@ async function selectMailman(
     if (options.withState) {
       for (const file of ['request.pck', 'pending.pck'] as const) {
         const copy = lastValidCopy(collected?.files.get(file));
+        // A state file that loads on disk is newer than the backup's: kept. A broken or
+        // missing one is restored.
+        const onDisk = disk?.stateFiles.find((f) => f.name === file);
+        if (onDisk?.state === 'ok') continue;
         if (copy)
           drafts.push({
             stage: 'state',
@@ -229,7 +238,7 @@ async function selectMailman(
       for (const entry of latest.values()) {
         const rel = relativeToRoot(entry.memberPath, root);
         if (rel === null || rel === '') continue;
-        const draft: Draft = { stage: 'archives', rel, entry };
+        const draft: Draft = { stage: 'archives', rel, entry, onlyIfMissing: true };
         if (entry.type === 'hardlink') {
           const linkRel = relativeToRoot(entry.linkPath, root);
           if (linkRel === null) continue;
@@ -364,6 +373,7 @@ function buildLayout(
   const byStage = new Map<string, StageDraft>();
   const skipped: Problem[] = [];
   const restoredRels = new Set(drafts.map((d) => d.rel));
+  let kept = 0;
   for (const draft of drafts) {
     let linkTarget: string | undefined;
     if (draft.linkRel !== undefined) {
@@ -397,6 +407,10 @@ function buildLayout(
       },
     );
     if (decision === null) continue;
+    if ('step' in decision && draft.onlyIfMissing && decision.step.write === 'replace') {
+      kept += 1;
+      continue;
+    }
     if ('skip' in decision) {
       skipped.push(
         makeProblem(
@@ -418,6 +432,14 @@ function buildLayout(
   if (strategy === 'staged') {
     stages.sort(
       (a, b) => STAGE_ORDER.indexOf(a.name as StageName) - STAGE_ORDER.indexOf(b.name as StageName),
+    );
+  }
+  if (kept > 0) {
+    skipped.push(
+      makeProblem(
+        'kept-existing',
+        `${kept} archive files already on disk are kept: they are newer than the backup's copies`,
+      ),
     );
   }
   return { strategy, stages, skipped };

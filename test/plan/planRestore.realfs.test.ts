@@ -582,7 +582,26 @@ test('Mailman running: restored configs get a fresh mtime and the plan says so; 
       assert.match(running.mailman!.note, /fresh mtime/);
       assert.ok(kinds(running).includes('mailman-running'));
       assert.ok(steps(running).length === 1 && steps(running).every((s) => s.freshMtime));
-      // With the archives: pipermail's pages keep their dates; only what Mailman loads is fresh.
+      // With the archives: those on disk are newer than the backup and kept.
+      const kept = await plan(live, { withArchives: true });
+      assert.ok(kinds(kept).includes('kept-existing'));
+      assert.not.ok(
+        steps(kept).some((s) => s.memberPath.includes('/archives/') && s.write !== 'create'),
+      );
+      // List state that loads on disk is kept; a broken request.pck is restored.
+      const state = path.join(live, `lists/${CORRUPT}/request.pck`);
+      assert.not.ok(
+        steps(await plan(live, { withState: true })).some((s) => s.targetPath === state),
+      );
+      await breakMailmanTree(live, [{ list: CORRUPT, shape: 'zeroed', file: 'request.pck' }]);
+      assert.ok(
+        steps(await plan(live, { withState: true })).some(
+          (s) => s.targetPath === state && s.write === 'replace',
+        ),
+      );
+      // Missing ones are restored: pipermail's pages keep their dates; only what Mailman loads
+      // gets the apply time.
+      rmSync(path.join(live, 'archives/private', CORRUPT), { recursive: true, force: true });
       const withArchives = await plan(live, { withArchives: true });
       const archived = steps(withArchives).filter((s) => s.memberPath.includes('/archives/'));
       assert.ok(archived.length > 0);
