@@ -32,8 +32,12 @@ export interface TarParserHooks {
 export const MAX_WARNINGS_PER_CODE = 100;
 /** Largest metadata header data (pax records, GNU long names) we accept: GNU tar has no real limit, but megabytes of path are an attack, not a backup. */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
-/** Most extents a sparse map may have: every extent is at least one stored block or hole. */
-const MAX_SPARSE_EXTENTS = 1 << 24;
+/**
+ * Most extents a sparse map may have. Each is held as a pair in memory (~50 bytes), and a
+ * compressed hostile archive can declare millions in a few kilobytes (16 M extents took a 65 KB
+ * .tar.gz to 1 GB of memory); real sparse images have thousands.
+ */
+const MAX_SPARSE_EXTENTS = 1 << 18;
 
 const BLOCK = 512;
 const ST_HEADER = 0;

@@ -198,10 +198,17 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
       bad('APPEND on an object that is not a list');
     }
   };
+  // Tuples are immutable, so one found hashable stays so. Without this a hostile pickle that
+  // nests memo-shared tuples (a few bytes a level) makes every check re-walk an exponential
+  // tree: hours of CPU from a 300-byte config.
+  const hashableTuples = new WeakSet<PyTuple>();
   const checkHashable = (key: PyValue): void => {
     // Python raises TypeError for a list or dict used as a dict key (Mailman catches it).
     if (Array.isArray(key) || key instanceof Map) bad('unhashable dict key');
-    if (key instanceof PyTuple) for (const item of key.items) checkHashable(item);
+    if (key instanceof PyTuple && !hashableTuples.has(key)) {
+      for (const item of key.items) checkHashable(item);
+      hashableTuples.add(key);
+    }
   };
   const instantiate = (cls: PyValue, args: PyValue[]): PyInstance => {
     if (!(cls instanceof PyGlobal || cls instanceof PyInstance))

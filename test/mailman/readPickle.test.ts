@@ -268,4 +268,16 @@ for proto in (0, 1, 2):
   },
 );
 
+test('memo-shared nested tuples as a dict key are checked once each, not exponentially', () => {
+  // EMPTY_TUPLE, BINPUT 0, then 200 levels of (t, t) built from the memo: 1,400 bytes whose
+  // tuple tree has 2^200 paths; Python hashes it fine, and so must the reader, quickly.
+  const levels = 200;
+  const parts = [0x29, 0x71, 0];
+  for (let i = 0; i < levels; i += 1) parts.push(0x68, i, 0x68, i, 0x86, 0x71, i + 1);
+  parts.push(0x7d, 0x68, levels, 0x4e, 0x73, 0x2e);
+  const started = Date.now();
+  assert.is(readPickle(Buffer.from(parts)).kind, 'dict');
+  assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+});
+
 test.run();
