@@ -29,7 +29,7 @@ import { checkArchiveUnchanged } from './checkArchiveUnchanged.js';
 import { checkMailmanPickle, isMailmanPickle } from './checkMailmanPickle.js';
 import { createFifo } from './createFifo.js';
 import { createHardLink } from './createHardLink.js';
-import { checkSymlinkText, createSymlink } from './createSymlink.js';
+import { checkSymlinkText, createSymlink, isSymlinkOnDisk } from './createSymlink.js';
 import {
   createListLockChecker,
   listOfTargetPath,
@@ -231,6 +231,8 @@ class ApplyRun {
   private records = new Map<string, JournalRecord>();
   private reader: MemberReader | null = null;
   private roots: string[] = [];
+  /** Every symlink the plan creates: a link's text must not lead on through one of them. */
+  private readonly plannedSymlinks = new Set<string>();
   private done = 0;
   private total = 0;
   private bytes = 0;
@@ -398,6 +400,9 @@ class ApplyRun {
   /** Decides, for one stage, which steps run and what each costs; no write happens here. */
   private async classifyStage(stage: PlanStage, root: string): Promise<StageWork> {
     const work: StageWork = { tasks: [], skipped: [] };
+    for (const step of stage.steps) {
+      if (step.type === 'symlink') this.plannedSymlinks.add(path.resolve(step.targetPath));
+    }
     const plannedDirs = new Set<string>();
     const skip = (targetPath: string, reason: string): void => {
       work.skipped.push({ targetPath, reason });
@@ -492,7 +497,12 @@ class ApplyRun {
         break;
       case 'symlink':
         try {
-          checkSymlinkText(root, resolved.targetPath, step.linkTarget ?? '');
+          checkSymlinkText(
+            root,
+            resolved.targetPath,
+            step.linkTarget ?? '',
+            (candidate) => this.plannedSymlinks.has(candidate) || isSymlinkOnDisk(candidate),
+          );
         } catch (error) {
           if (isRestoreplanError(error))
             return `unsafe: ${String(error.details.reason)}: ${error.message}`;

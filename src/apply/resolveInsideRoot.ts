@@ -33,7 +33,8 @@ export type UnsafeReason =
   | 'symlink-in-path'
   | 'not-a-directory-in-path'
   | 'link-outside-root'
-  | 'link-target-invalid';
+  | 'link-target-invalid'
+  | 'link-through-symlink';
 
 export function unsafePath(
   targetPath: string,

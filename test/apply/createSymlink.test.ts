@@ -15,6 +15,27 @@ test('planted-link escape: link text leaving the root (absolute or ../) is refus
   checkSymlinkText('/srv/root', '/srv/root/archives/public/x', '/srv/root/archives/private/x');
 });
 
+test('symlink-chain escape: text that goes on through another link (on disk or planned) is refused', () => {
+  const root = '/srv/root';
+  const planned = new Set([`${root}/d/e/l1`]); // l1 -> ..
+  const isLink = (p: string): boolean => planned.has(p);
+  // l1 alone stays inside (d/e/.. = d); l2 = l1/../.. reads as inside but the kernel follows
+  // l1 first and lands above the root.
+  checkSymlinkText(root, `${root}/d/e/l1`, '..', isLink);
+  for (const [link, text] of [
+    [`${root}/d/e/l2`, 'l1/../..'],
+    [`${root}/sneaky`, 'd/e/l1/../../..'],
+    [`${root}/d/e/l3`, 'l1/x'],
+  ] as const) {
+    assert.throws(() => checkSymlinkText(root, link, text, isLink), /through the symlink/);
+  }
+  // A link to a link (as the last component) is fine; Mailman's public links are fine.
+  checkSymlinkText(root, `${root}/d/e/l4`, 'l1', isLink);
+  checkSymlinkText(root, `${root}/archives/public/list`, '../private/list', isLink);
+  checkSymlinkText(root, `${root}/archives/public/list`, `${root}/archives/private/list`, isLink);
+  assert.throws(() => checkSymlinkText(root, `${root}/a/l`, '../../etc', isLink), /outside/);
+});
+
 test('creates the text verbatim and replaces an existing file atomically', async () => {
   const { dir, cleanup } = makeScratch();
   try {
