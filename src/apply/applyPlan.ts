@@ -812,7 +812,9 @@ class ApplyRun {
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new StopRun(
         'stopped',
-        `${code} while writing ${targetPath}: no partial file remains; free space and re-run apply`,
+        task.step.write === 'rewrite'
+          ? `${code} while rewriting ${targetPath} in place: it may be torn until apply is re-run (which rewrites it from the verified member); free space and re-run apply`
+          : `${code} while writing ${targetPath}: no partial file remains; free space and re-run apply`,
       );
     }
     throw new StopRun('failed', `${describeError(error)} (${targetPath})`);
