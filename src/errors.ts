@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   LOCK_HELD: 'a Mailman list lock is held by a live process',
   WRITE_FAILED: 'writing a restored file failed',
   VERIFY_FAILED: 'a restored file does not match the archive member',
+  MEMBER_TOO_LARGE:
+    'a member is too large to restore from a compressed archive in one piece: decompress the archive first',
   ABORTED: 'the operation was cancelled',
   INTERNAL: 'an internal error (a bug): please report it with --debug output',
 } as const;

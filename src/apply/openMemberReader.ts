@@ -16,6 +16,13 @@ import { expandStoredData, readMemberChunks, type MemberChunk } from './readMemb
 /** Largest sum of member sizes collected by one pass over a compressed archive. */
 export const STREAM_BATCH_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Largest single member read from a compressed archive: it is held whole in memory until it is
+ * written. A multi-GB mbox would exhaust memory half-way through a run, so it is refused up
+ * front with the way out (decompress first: then members stream from their offsets).
+ */
+export const MAX_COMPRESSED_MEMBER_BYTES = 512 * 1024 * 1024;
+
 export interface MemberReader {
   /** True when members are read by offset (prepare is then a no-op). */
   seekable: boolean;
@@ -64,6 +71,14 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
         largest = Math.max(largest, step.source.dataLength);
       }
       if (wanted.size === 0) return;
+      if (largest > MAX_COMPRESSED_MEMBER_BYTES) {
+        const step = [...wanted.values()].find((s) => s.source.dataLength === largest);
+        throw new RestoreplanError(
+          'MEMBER_TOO_LARGE',
+          `${step?.memberPath ?? 'a member'} is ${largest} bytes in a ${archive.compression} archive: decompress ${archive.path} first and plan against the .tar`,
+          { memberPath: step?.memberPath, bytes: largest },
+        );
+      }
       // Loaded only for a compressed archive: the seekable path (configs) starts faster.
       const { walkArchive } = await import('../archive/walkArchive.js');
       await walkArchive(archive.path, {
