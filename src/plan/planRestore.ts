@@ -3,6 +3,7 @@
  * fits (CONTRACT.md `plan`). Read-only: it walks the archive once, diagnoses the target, reads
  * what exists, and returns the plan as data for `applyPlan` to execute.
  */
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 
 import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
@@ -378,11 +379,14 @@ function buildLayout(
     let linkTarget: string | undefined;
     if (draft.linkRel !== undefined) {
       linkTarget = path.join(root, draft.linkRel);
-      if (!restoredRels.has(draft.linkRel)) {
+      // The link target is restored in this run, or already on disk as a file: linked (no
+      // inode). Neither: its data is not in this selection, so the link is reported, not made.
+      const onDisk = lstatSync(linkTarget, { throwIfNoEntry: false })?.isFile() ?? false;
+      if (!restoredRels.has(draft.linkRel) && !onDisk) {
         skipped.push(
           makeProblem(
             'hardlink-unresolved',
-            `${draft.entry.memberPath} links to ${draft.entry.linkPath}, which is not restored: skipped`,
+            `${draft.entry.memberPath} links to ${draft.entry.linkPath}, which is neither restored nor on disk: skipped`,
             {
               memberPath: draft.entry.memberPath,
             },
