@@ -9,11 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import { isRestoreplanError, RestoreplanError } from '../errors.js';
+import { isPidAlive } from '../mailman/detectRunning.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
 import { readMountInfo, type MountInfoEntry } from '../target/readMountInfo.js';
 import { statFilesystem } from '../target/statFilesystem.js';
@@ -81,6 +82,9 @@ export interface ApplyOptions extends CommonOptions {
 }
 
 /** Journal lines (and the directories of their renames) are fsynced every this many steps. */
+/** The temp names writeFileAtomic and createSymlink use (makeTempName). */
+const STALE_TEMP = /^\..+\.restoreplan-(\d+)-[0-9a-f]{8}\.tmp$/;
+
 export const JOURNAL_BATCH = 64;
 /** The budget is re-read from statfs every this many steps within a stage. */
 export const GUARD_EVERY = 256;
@@ -696,11 +700,34 @@ class ApplyRun {
     return guardBudget([...mounts.values()], demand, this.fsOps);
   }
 
+  /**
+   * A killed apply leaves its temp files (`.<name>.restoreplan-<pid>-<hex>.tmp`), each holding
+   * an inode on the filesystem that may have none to spare. Those of processes that are gone
+   * are removed before the stage is measured and budgeted; a live apply's are left alone.
+   */
+  private async removeStaleTemps(stage: PlanStage): Promise<void> {
+    const dirs = new Set(stage.steps.map((step) => path.dirname(step.targetPath)));
+    for (const dir of dirs) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue; // not there yet: nothing was left in it
+      }
+      for (const name of names) {
+        const pid = Number(STALE_TEMP.exec(name)?.[1] ?? NaN);
+        if (!Number.isInteger(pid) || pid === process.pid || isPidAlive(pid)) continue;
+        await this.fsOps.unlink(path.join(dir, name)).catch(() => undefined);
+      }
+    }
+  }
+
   private async runStage(
     stage: PlanStage,
     root: string,
     before: Map<string, number>,
   ): Promise<void> {
+    await this.removeStaleTemps(stage);
     const work = await this.classifyStage(stage, root);
     for (const s of work.skipped) this.skip(s.targetPath, s.reason);
     this.done += work.skipped.length;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -250,6 +251,32 @@ test('a new plan written over the old plan file does not reuse the old journal',
       'the new plan restores the page itself instead of trusting the old journal',
     );
     assert.not.ok(result.skipped.some((s) => s.reason === 'already-restored'));
+  } finally {
+    cleanup();
+  }
+});
+
+test("temp files a killed apply left are removed before the stage; a live apply's are kept", async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const { archive } = makeTree(dir);
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const plan = await planFor(archive, root);
+    const journalPath = path.join(dir, 'j.journal');
+    assert.is((await applyPlan(plan, { journalPath })).status, 'complete');
+    const listDir = path.join(root, 'lists/alpha');
+    const dead = spawnSync('true').pid ?? 0;
+    const stale = path.join(listDir, `.config.pck.restoreplan-${dead}-0badcafe.tmp`);
+    const live = path.join(listDir, `.config.pck.restoreplan-${process.ppid}-0badcafe.tmp`);
+    writeFileSync(stale, 'half');
+    writeFileSync(live, 'in use');
+    const dry = await applyPlan(plan, { journalPath, dryRun: true });
+    assert.is(dry.status, 'nothing-to-do');
+    assert.ok(existsSync(stale), 'a dry run removes nothing');
+    await applyPlan(plan, { journalPath });
+    assert.not.ok(existsSync(stale), "the dead process's temp file is gone");
+    assert.ok(existsSync(live), "a live process's temp file is kept");
   } finally {
     cleanup();
   }
