@@ -7,6 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 
+import { findSparseMapError } from '../archive/findSparseMapError.js';
 import { RestoreplanError } from '../errors.js';
 import type { MemberSource } from '../types.js';
 
@@ -15,43 +16,19 @@ export type MemberChunk = Buffer | number;
 
 const CHUNK_BYTES = 1 << 20;
 
-/** Checks a sparse map against the member's size and stored length (ARCHIVE_HEADER when absurd). */
+/**
+ * Checks a plan step's source against the member's size (ARCHIVE_HEADER when absurd): a plan
+ * file is input too, and a lying sparse map would make apply write outside the file or read
+ * the next member's header as data. The rules are the walker's own.
+ */
 export function checkSparseMap(source: MemberSource, size: number, memberPath: string): void {
-  if (!source.sparse) {
-    if (source.dataLength !== size) {
-      throw new RestoreplanError(
-        'ARCHIVE_HEADER',
-        `${memberPath}: stored length ${source.dataLength} differs from size ${size}`,
-        { memberPath },
-      );
-    }
-    return;
-  }
-  let end = 0;
-  let stored = 0;
-  for (const [offset, length] of source.sparse) {
-    // GNU maps end with a zero-length extent at the file's size (and readers may pad with
-    // [0, 0]): empty extents carry no data and do not take part in the ordering.
-    if (length === 0 && offset <= size) continue;
-    if (offset < end || length < 0 || offset + length > size) {
-      throw new RestoreplanError(
-        'ARCHIVE_HEADER',
-        `${memberPath}: sparse map is not ordered or exceeds the size`,
-        {
-          memberPath,
-        },
-      );
-    }
-    end = offset + length;
-    stored += length;
-  }
-  if (stored !== source.dataLength) {
-    throw new RestoreplanError(
-      'ARCHIVE_HEADER',
-      `${memberPath}: sparse map covers ${stored} bytes but ${source.dataLength} are stored`,
-      { memberPath },
-    );
-  }
+  const error = source.sparse
+    ? findSparseMapError(source.sparse, size, source.dataLength)
+    : source.dataLength !== size
+      ? `stored length ${source.dataLength} differs from size ${size}`
+      : null;
+  if (error)
+    throw new RestoreplanError('ARCHIVE_HEADER', `${memberPath}: ${error}`, { memberPath });
 }
 
 /** The extents of a member in file order: [fileOffset, length, storedOffset]. */

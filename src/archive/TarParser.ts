@@ -14,7 +14,7 @@
 import { RestoreplanError } from '../errors.js';
 import type { TarFormat, Warning } from '../types.js';
 import { copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
-import { findSparseMapError } from './expandSparseData.js';
+import { findSparseMapError } from './findSparseMapError.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
 import { parsePaxRecords, readPaxInteger, readPaxTime } from './parsePaxRecords.js';
 import { readNumericField } from './readNumericField.js';

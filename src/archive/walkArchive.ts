@@ -30,7 +30,7 @@ export interface WalkOptions extends CommonOptions {
   onEntry: (entry: ArchiveEntry) => EntryAction;
   /**
    * Receives the STORED data of each member for which onEntry returned 'data' (entry is a
-   * copy): for a sparse member that is its data extents back to back (see expandSparseData).
+   * copy): for a sparse member that is its data extents back to back (apply's expandStoredData places them).
    * Returning 'stop' ends the walk there.
    */
   onData?: (entry: ArchiveEntry, data: Buffer) => void | 'stop';

@@ -7,7 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { copyEntry, type ArchiveEntry } from '../../src/archive/ArchiveEntry.js';
-import { expandSparseData } from '../../src/archive/expandSparseData.js';
+import { expandSparseData } from '../helpers/expandSparseData.js';
 import { normalizeMemberPath } from '../../src/archive/normalizeMemberPath.js';
 import { walkArchive, type WalkOptions, type WalkResult } from '../../src/archive/walkArchive.js';
 import { RestoreplanError } from '../../src/errors.js';

@@ -1,23 +1,4 @@
 /**
- * The real contents of a sparse member from its stored data: the stored bytes are the data
- * extents back to back, in map order; everything else is a hole (zeros). `size` is the real
- * (apparent) size.
- */
-export function expandSparseData(
-  stored: Buffer,
-  sparse: ReadonlyArray<readonly [number, number]>,
-  size: number,
-): Buffer {
-  const real = Buffer.alloc(size);
-  let from = 0;
-  for (const [offset, length] of sparse) {
-    stored.copy(real, offset, from, from + length);
-    from += length;
-  }
-  return real;
-}
-
-/**
  * Why a sparse map cannot describe a member, or null when it can: extents must be in order,
  * not overlap, lie within the real size, and add up to exactly the stored data. A map that
  * lies is how a crafted archive would make a reader write outside the file or read the next
@@ -39,9 +20,13 @@ export function findSparseMapError(
     ) {
       return 'sparse map entry is not a valid number';
     }
-    if (offset < end) return 'sparse map extents overlap or are out of order';
+    // GNU maps end with a zero-length extent at the real size, and some writers pad with
+    // [0, 0]: empty extents carry no data and take no part in the ordering.
+    if (length === 0 && offset <= realSize) continue;
+    if (offset < end)
+      return 'sparse map extents overlap or are out of order (not ordered by offset)';
     end = offset + length;
-    if (end > realSize) return 'sparse map extent lies beyond the real size';
+    if (end > realSize) return 'sparse map extent lies beyond the real size (it exceeds the file)';
     total += length;
   }
   if (total !== storedSize) {
