@@ -15,7 +15,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
 import { RestoreplanError, throwIfAborted } from '../errors.js';
-import type { CommonOptions, ProgressPhase } from '../progress.js';
+import {
+  throttleProgress,
+  type CommonOptions,
+  type ProgressEvent,
+  type ProgressPhase,
+} from '../progress.js';
 import type { Compression, TarFormat, Warning } from '../types.js';
 import type { ArchiveEntry } from './ArchiveEntry.js';
 import { describeUnsupportedCompression } from './detectCompression.js';
@@ -90,21 +95,16 @@ export async function walkArchive(
     // How much compressed input is consumed: counted by the pump, or read off the shared file
     // offset when the decompressor reads the file itself (walkStream replaces it).
     const inputPosition = { read: (): number => input.inputBytes };
-    let lastReport = 0;
-    const report = (force: boolean): void => {
-      if (!onProgress) return;
-      const now = Date.now();
-      if (!force && now - lastReport < PROGRESS_INTERVAL_MS) return;
-      lastReport = now;
-      onProgress({
-        phase,
-        bytes: parser.need,
-        ...(input.sizeBytes !== null ? { totalBytes: input.sizeBytes } : {}),
-        ...(input.compression !== 'none' ? { inputBytes: inputPosition.read() } : {}),
-        done: parser.members,
-        elapsedMs: now - started,
-      });
-    };
+    const throttled = onProgress ? throttleProgress(onProgress, PROGRESS_INTERVAL_MS) : null;
+    const event = (): ProgressEvent => ({
+      phase,
+      bytes: parser.need,
+      ...(input.sizeBytes !== null ? { totalBytes: input.sizeBytes } : {}),
+      ...(input.compression !== 'none' ? { inputBytes: inputPosition.read() } : {}),
+      done: parser.members,
+      elapsedMs: Date.now() - started,
+    });
+    const report = (force: boolean): void => throttled?.(event, force);
     const positional = input.readAt !== null && input.compression === 'none';
     let drained = false;
     try {
