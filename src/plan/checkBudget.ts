@@ -5,7 +5,7 @@
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
 
-import type { ArchiveEntry, EntryType } from '../archive/ArchiveEntry.js';
+import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { walkArchive } from '../archive/walkArchive.js';
 import { throwIfAborted } from '../errors.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
@@ -20,8 +20,8 @@ import { resolveTargetDir } from '../target/resolveTargetDir.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { createDemandLedger, NO_DEMAND, type DemandMember } from './computeDemand.js';
 import { evaluateBudget } from './evaluateBudget.js';
-import { createSelector } from './matchGlob.js';
-import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
+import { createMemberFilter, MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+import { relativeToRoot } from './memberRoot.js';
 import { checkMailmanRestore } from './planRestore.js';
 import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 
@@ -35,12 +35,6 @@ export interface CheckOptions extends CommonOptions, ReserveOptions {
   profile?: 'mailman' | 'none';
   /** Restore fifos and device nodes (+1 inode each); by default they are skipped. */
   allowSpecial?: boolean;
-  /**
-   * Extra selection, applied after memberRoot/include/exclude: the hook through which the
-   * Mailman profile selects what `plan` would restore. Gets the memberPath relative to the
-   * member root and the (reused) entry.
-   */
-  selectMember?: (relPath: string, entry: ArchiveEntry) => boolean;
   /**
    * Inodes the live system will consume meanwhile, added to the inode reserve of the target's
    * filesystem: a number, or a function of the target (the Mailman profile measures queue
@@ -67,13 +61,6 @@ async function measureGrowth(target: string, options: CheckOptions): Promise<num
   return estimateQueueGrowth(census, options.growthWindowHours ?? 12);
 }
 
-/** At most this many unsafe members are listed one by one; the rest are summed up. */
-const MAX_LISTED_PROBLEMS = 20;
-
-function isSpecial(type: EntryType): boolean {
-  return type === 'fifo' || type === 'chardev' || type === 'blockdev';
-}
-
 export interface BudgetCheck {
   /** Feeds one member (the walk's reused entry; nothing of it is kept). */
   onEntry(entry: ArchiveEntry): void;
@@ -87,9 +74,8 @@ export interface BudgetCheck {
  */
 export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCheck> {
   const target = await resolveTargetDir(options.target);
-  const memberRoot = normalizeMemberRoot(options.memberRoot);
   const { inodeReserve, blockReserve, warnInodesPercent } = resolveReserveOptions(options);
-  const selectPath = createSelector(options.include, options.exclude);
+  const filter = createMemberFilter(options);
   const growth = await measureGrowth(target, options);
 
   const registry = await createFilesystemRegistry();
@@ -97,8 +83,6 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
 
   const problems: Problem[] = [];
   const conflicts: string[] = [];
-  let unsafe = 0;
-  let specials = 0;
   let unresolvedLinks = 0;
   const probe = createExistingProbe();
   const ledger = createDemandLedger({
@@ -114,39 +98,18 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
   const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
   const previous: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
 
-  const isSelected = (relPath: string, entry: ArchiveEntry): boolean =>
-    selectPath(relPath) && (options.selectMember?.(relPath, entry) ?? true);
-
   /** A hard link's target is restored in this run (the archive has it earlier) or is on disk. */
   const isLinkResolved = (entry: ArchiveEntry): boolean => {
-    const rel = relativeToRoot(entry.linkPath, memberRoot);
+    const rel = relativeToRoot(entry.linkPath, filter.memberRoot);
     if (rel === null || rel === '') return false;
-    if (isSelected(rel, entry)) return true;
+    if (filter.matches(rel)) return true;
     return lstatSync(path.join(target, rel), { throwIfNoEntry: false })?.isFile() ?? false;
   };
 
   return {
     onEntry(entry: ArchiveEntry): void {
-      // The archive root is the target itself: nothing to restore.
-      if (entry.memberPath === '') return;
-      const rel = relativeToRoot(entry.memberPath, memberRoot);
-      if (rel === null || rel === '') return;
-      if (entry.unsafe) {
-        unsafe += 1;
-        if (unsafe <= MAX_LISTED_PROBLEMS) {
-          problems.push(
-            makeProblem('unsafe-member', `${entry.rawPath} is never restored (${entry.unsafe})`, {
-              memberPath: entry.rawPath,
-            }),
-          );
-        }
-        return;
-      }
-      if (!isSelected(rel, entry)) return;
-      if (isSpecial(entry.type) && !options.allowSpecial) {
-        specials += 1;
-        return;
-      }
+      const rel = filter.accept(entry);
+      if (rel === null) return;
       member.type = entry.type;
       member.dataBytes = entry.type === 'file' ? entry.storedSize : 0;
       member.linkLength = entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0;
@@ -185,22 +148,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
   };
 
   function summarize(): CheckResult {
-    if (unsafe > MAX_LISTED_PROBLEMS) {
-      problems.push(
-        makeProblem(
-          'unsafe-member',
-          `${unsafe - MAX_LISTED_PROBLEMS} more unsafe members are never restored`,
-        ),
-      );
-    }
-    if (specials > 0) {
-      problems.push(
-        makeProblem(
-          'special-member',
-          `${specials} fifo/device members are skipped (not counted); allow them to restore them`,
-        ),
-      );
-    }
+    problems.push(...filter.problems());
     if (unresolvedLinks > 0) {
       problems.push(
         makeProblem(
@@ -269,7 +217,7 @@ export async function checkBudget(
   archive: string | NodeJS.ReadableStream,
   options: CheckOptions,
 ): Promise<CheckResult> {
-  if (options.profile === 'mailman' && !options.selectMember) {
+  if (options.profile === 'mailman') {
     // The Mailman selection is the planner's: which lists are broken, which archive copy is
     // valid; check reports the budget of exactly that.
     return checkMailmanRestore(archive, options);

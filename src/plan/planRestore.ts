@@ -34,9 +34,9 @@ import { chooseStrategy, layoutsToTry, type LayoutFit } from './chooseStrategy.j
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
 import { chooseConfigSource, lastValidCopy } from './chooseConfigSource.js';
 import { collectMailmanMembers } from './collectMailmanMembers.js';
+import { createMemberFilter } from './createMemberFilter.js';
 import { makeStep, type StepContext } from './makeStep.js';
 import { selectListNames } from './selectListNames.js';
-import { createSelector } from './matchGlob.js';
 import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 
 export interface PlanOptions extends CommonOptions, ReserveOptions {
@@ -282,40 +282,18 @@ async function selectMembers(
   target: string,
   options: PlanOptions,
 ): Promise<Selection> {
-  const memberRoot = normalizeMemberRoot(options.memberRoot);
-  const selected = createSelector(options.include, options.exclude);
+  const filter = createMemberFilter(options);
   const latest = new Map<string, Draft>();
   const problems: Problem[] = [];
-  let unsafe = 0;
-  let specials = 0;
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEntry(entry) {
-      const rel = relativeToRoot(entry.memberPath, memberRoot);
-      if (rel === null || rel === '') return;
-      if (entry.unsafe !== null) {
-        unsafe += 1;
-        if (unsafe <= 20) {
-          problems.push(
-            makeProblem('unsafe-member', `${entry.rawPath} is never restored (${entry.unsafe})`, {
-              memberPath: entry.rawPath,
-            }),
-          );
-        }
-        return;
-      }
-      if (!selected(rel)) return;
-      if (
-        (entry.type === 'fifo' || entry.type === 'chardev' || entry.type === 'blockdev') &&
-        !options.allowSpecial
-      ) {
-        specials += 1;
-        return;
-      }
+      const rel = filter.accept(entry);
+      if (rel === null) return;
       const draft: Draft = { stage: 'files', rel, entry: copyEntry(entry) };
       if (entry.type === 'hardlink') {
-        const linkRel = relativeToRoot(entry.linkPath, memberRoot);
+        const linkRel = relativeToRoot(entry.linkPath, filter.memberRoot);
         if (linkRel === null || linkRel === '') {
           problems.push(
             makeProblem(
@@ -333,17 +311,7 @@ async function selectMembers(
       latest.set(entry.memberPath, draft);
     },
   });
-  if (unsafe > 20)
-    problems.push(
-      makeProblem('unsafe-member', `${unsafe - 20} more unsafe members are never restored`),
-    );
-  if (specials > 0)
-    problems.push(
-      makeProblem(
-        'special-member',
-        `${specials} fifo/device members are not restored (allowSpecial restores them)`,
-      ),
-    );
+  problems.unshift(...filter.problems());
   return {
     walk,
     targetRoot: target,
