@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   linkSync,
@@ -10,28 +9,12 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { makeScratch, run } from '../helpers/env.js';
 import { buildTestPlan } from '../apply/buildTestPlan.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** The real CLI entry point (through tsx, so no build is needed), stdin not a TTY. */
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), ...args],
-    {
-      cwd: repo,
-      encoding: 'utf8',
-      input: '',
-    },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from '../helpers/runCli.js';
 
 const PICKLE = `
 import pickle, sys

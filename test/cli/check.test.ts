@@ -1,28 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { CheckResult } from '../../src/types.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), ...args],
-    {
-      cwd: repo,
-      encoding: 'utf8',
-      input: '',
-    },
-  );
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { cli } from '../helpers/runCli.js';
 
 /**
  * The monitoring-plugin line: `RESTOREPLAN <STATUS> - <text> | <perfdata>` where perfdata is

@@ -1,0 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The real CLI entry point (through tsx, so no build is needed), stdin not a TTY. */
+export function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), ...args],
+    { cwd: repo, encoding: 'utf8', input: '' },
+  );
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
