@@ -22,6 +22,7 @@ import {
   type PlanDocument,
   type PlanList,
   type PlanStage,
+  type PlanStep,
   type Strategy,
 } from '../types.js';
 import {
@@ -330,17 +331,23 @@ interface Layout {
   skipped: Problem[];
 }
 
-/** Places the drafts under `root`, one stage per name in order, or all in one stage. */
-function buildLayout(
-  strategy: Strategy,
-  selection: Selection,
-  root: string,
-  drafts: readonly Draft[],
-): Layout {
+/** The drafts placed under one root: each a step (what exists there decides its write). */
+interface Placement {
+  root: string;
+  placed: Array<{ stage: StageName; step: PlanStep }>;
+  skipped: Problem[];
+}
+
+/**
+ * Places the drafts under `root`: one lstat per step, so it is done once per root and the
+ * layouts of every strategy are grouped from it (groupLayout).
+ */
+function placeDrafts(selection: Selection, root: string, drafts: readonly Draft[]): Placement {
   const context: StepContext = { freshMtime: selection.freshMtime, owners: new Map() };
   const archivalContext: StepContext = { ...context, freshMtime: false };
-  const byStage = new Map<string, StageDraft>();
+  const placed: Placement['placed'] = [];
   const skipped: Problem[] = [];
+  const alternateRoot = root !== selection.targetRoot;
   const restoredRels = new Set(drafts.map((d) => d.rel));
   let kept = 0;
   for (const draft of drafts) {
@@ -373,7 +380,7 @@ function buildLayout(
       {
         ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
         ...(draft.modeFrom !== undefined
-          ? { modeFrom: strategy === 'alternate' ? path.join(root, draft.rel) : draft.modeFrom }
+          ? { modeFrom: alternateRoot ? path.join(root, draft.rel) : draft.modeFrom }
           : {}),
         ...(linkTarget !== undefined ? { linkTarget } : {}),
       },
@@ -395,16 +402,7 @@ function buildLayout(
       );
       continue;
     }
-    const stageName = strategy === 'staged' ? draft.stage : strategy;
-    let stage = byStage.get(stageName);
-    if (!stage) byStage.set(stageName, (stage = { name: stageName, root, steps: [] }));
-    stage.steps.push(decision.step);
-  }
-  const stages = [...byStage.values()];
-  if (strategy === 'staged') {
-    stages.sort(
-      (a, b) => STAGE_ORDER.indexOf(a.name as StageName) - STAGE_ORDER.indexOf(b.name as StageName),
-    );
+    placed.push({ stage: draft.stage, step: decision.step });
   }
   if (kept > 0) {
     skipped.push(
@@ -414,7 +412,33 @@ function buildLayout(
       ),
     );
   }
-  return { strategy, stages, skipped };
+  return { root, placed, skipped };
+}
+
+/**
+ * A strategy's layout of placed steps: staged keeps one stage per kind, in order (configs,
+ * state, archives); the others put everything in one stage. `keep` narrows the steps.
+ */
+function groupLayout(
+  strategy: Strategy,
+  placement: Placement,
+  keep: (stage: StageName) => boolean = () => true,
+): Layout {
+  const byStage = new Map<string, StageDraft>();
+  for (const { stage: kind, step } of placement.placed) {
+    if (!keep(kind)) continue;
+    const name = strategy === 'staged' ? kind : strategy;
+    let stage = byStage.get(name);
+    if (!stage) byStage.set(name, (stage = { name, root: placement.root, steps: [] }));
+    stage.steps.push(step);
+  }
+  const stages = [...byStage.values()];
+  if (strategy === 'staged') {
+    stages.sort(
+      (a, b) => STAGE_ORDER.indexOf(a.name as StageName) - STAGE_ORDER.indexOf(b.name as StageName),
+    );
+  }
+  return { strategy, stages, skipped: [...placement.skipped] };
 }
 
 /**
@@ -511,7 +535,10 @@ export async function checkMailmanRestore(
 ): Promise<CheckResult> {
   const target = await resolveTargetDir(options.target);
   const selection = await selectMailman(archive, target, options);
-  const layout = buildLayout('in-place', selection, selection.targetRoot, selection.drafts);
+  const layout = groupLayout(
+    'in-place',
+    placeDrafts(selection, selection.targetRoot, selection.drafts),
+  );
   const stages: StageDraft[] =
     layout.stages.length > 0
       ? layout.stages
@@ -566,23 +593,27 @@ export async function planRestore(
         : 'nothing to restore: no member is selected';
     problems.push(makeProblem('empty-selection', reason));
   } else {
-    const stagedLayout = buildLayout('staged', selection, targetRoot, drafts);
+    const atTarget = placeDrafts(selection, targetRoot, drafts);
+    const stagedLayout = groupLayout('staged', atTarget);
     const tries = layoutsToTry(strategyWanted, stagedLayout.stages.length, staging !== null);
     const evaluated: Partial<Record<Strategy, Candidate>> = {};
     if (tries['in-place']) {
       evaluated['in-place'] = await evaluateWithRewrite(
-        buildLayout('in-place', selection, targetRoot, drafts),
+        groupLayout('in-place', atTarget),
         policy,
         false,
       );
     }
     if (tries.staged) evaluated.staged = await evaluateWithRewrite(stagedLayout, policy, true);
     if (tries.alternate && staging) {
-      evaluated.alternate = await evaluate(buildLayout('alternate', selection, staging, drafts), {
-        ...policy,
-        growthPath: staging,
-        growthInodes: 0,
-      });
+      evaluated.alternate = await evaluate(
+        groupLayout('alternate', placeDrafts(selection, staging, drafts)),
+        {
+          ...policy,
+          growthPath: staging,
+          growthInodes: 0,
+        },
+      );
     }
     const fitOf = (c: Candidate | undefined): LayoutFit | undefined =>
       c ? { fits: fits(c), firstFits: firstFits(c) } : undefined;
@@ -617,22 +648,19 @@ export async function planRestore(
       // The cost of moving it back is the live target's demand, not the staging root's (which
       // also counts the parents created there, e.g. lists/ and archives/private/).
       const back =
-        evaluated['in-place'] ??
-        (await evaluate(buildLayout('in-place', selection, targetRoot, drafts), policy));
+        evaluated['in-place'] ?? (await evaluate(groupLayout('in-place', atTarget), policy));
       const need = totalDemand(back);
       reason = `alternate: everything lands under ${staging}; nothing is written under ${targetRoot}. Moving it back later takes about ${fmt(need.inodes)} inodes and ${formatMiB(need.bytes)} on ${targetRoot}'s filesystem`;
     }
     if (!chosen) {
-      const shown =
-        inPlace ?? (await evaluate(buildLayout('in-place', selection, targetRoot, drafts), policy));
+      const shown = inPlace ?? (await evaluate(groupLayout('in-place', atTarget), policy));
       const hints = describeShortfalls(shown).slice(0, 4);
       const need = totalDemand(shown);
       const suggestions: string[] = [];
       if (options.withArchives) {
-        const withoutBulk = drafts.filter((d) => d.stage !== 'archives');
-        if (withoutBulk.length > 0) {
+        if (drafts.some((d) => d.stage !== 'archives')) {
           const small = await evaluateWithRewrite(
-            buildLayout('in-place', selection, targetRoot, withoutBulk),
+            groupLayout('in-place', atTarget, (stage) => stage !== 'archives'),
             policy,
             false,
           );
