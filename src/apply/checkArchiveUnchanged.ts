@@ -6,58 +6,48 @@
  * mtime are compared first for a clearer message. Content is further guarded by each step's
  * sha256 when the plan carries it.
  */
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 
 import { fingerprintArchiveFile } from '../archive/fingerprintArchive.js';
+import { openArchiveFile } from '../archive/openArchive.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 
 export async function checkArchiveUnchanged(archive: PlanDocument['archive']): Promise<void> {
-  let stats;
+  // O_NONBLOCK: a plan made from a FIFO must not hang here waiting for a writer.
+  const handle = await openArchiveFile(archive.path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    stats = await stat(archive.path);
-  } catch (error) {
-    throw new RestoreplanError(
-      'ARCHIVE_NOT_FOUND',
-      `cannot open ${archive.path}: ${(error as Error).message}`,
-      {
-        path: archive.path,
-      },
-    );
-  }
-  if (archive.sizeBytes !== null && stats.size !== archive.sizeBytes) {
-    throw new RestoreplanError(
-      'PLAN_STALE',
-      `${archive.path} is ${stats.size} bytes, the plan was made for ${archive.sizeBytes}: make a new plan`,
-      { path: archive.path, sizeBytes: stats.size, planned: archive.sizeBytes },
-    );
-  }
-  if (archive.mtime !== null) {
-    const planned = Date.parse(archive.mtime);
-    if (Number.isFinite(planned) && Math.abs(planned - stats.mtimeMs) >= 1) {
+    const stats = await handle.stat({ bigint: true });
+    const size = Number(stats.size);
+    if (archive.sizeBytes !== null && size !== archive.sizeBytes) {
       throw new RestoreplanError(
         'PLAN_STALE',
-        `${archive.path} was modified (${stats.mtime.toISOString()}) since the plan was made (${archive.mtime}): make a new plan`,
-        { path: archive.path, mtime: stats.mtime.toISOString(), planned: archive.mtime },
+        `${archive.path} is ${size} bytes, the plan was made for ${archive.sizeBytes}: make a new plan`,
+        { path: archive.path, sizeBytes: size, planned: archive.sizeBytes },
       );
     }
-  }
-  if (!stats.isFile()) return;
-  const handle = await open(archive.path, 'r');
-  let fingerprint: string;
-  try {
-    const big = await handle.stat({ bigint: true });
+    if (archive.mtime !== null) {
+      const planned = Date.parse(archive.mtime);
+      if (Number.isFinite(planned) && Math.abs(planned - Number(stats.mtimeNs) / 1e6) >= 1) {
+        throw new RestoreplanError(
+          'PLAN_STALE',
+          `${archive.path} was modified (${stats.mtime.toISOString()}) since the plan was made (${archive.mtime}): make a new plan`,
+          { path: archive.path, mtime: stats.mtime.toISOString(), planned: archive.mtime },
+        );
+      }
+    }
+    if (!stats.isFile()) return;
     const readAt = async (buffer: Buffer, length: number, position: number): Promise<number> =>
       (await handle.read(buffer, 0, length, position)).bytesRead;
-    fingerprint = await fingerprintArchiveFile(readAt, big);
+    const fingerprint = await fingerprintArchiveFile(readAt, stats);
+    if (fingerprint !== archive.fingerprint) {
+      throw new RestoreplanError(
+        'PLAN_STALE',
+        `${archive.path} is not the archive the plan was made from (fingerprint differs): make a new plan`,
+        { path: archive.path, fingerprint, planned: archive.fingerprint },
+      );
+    }
   } finally {
     await handle.close();
-  }
-  if (fingerprint !== archive.fingerprint) {
-    throw new RestoreplanError(
-      'PLAN_STALE',
-      `${archive.path} is not the archive the plan was made from (fingerprint differs): make a new plan`,
-      { path: archive.path, fingerprint, planned: archive.fingerprint },
-    );
   }
 }
