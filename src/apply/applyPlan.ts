@@ -16,8 +16,8 @@ import path from 'node:path';
 import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import { isPidAlive } from '../mailman/detectRunning.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
-import { readMountInfo, type MountInfoEntry } from '../target/readMountInfo.js';
-import { statFilesystem } from '../target/statFilesystem.js';
+import { readMountInfo, type MountInfoEntry } from '../filesystems/readMountInfo.js';
+import { statFilesystem } from '../filesystems/statFilesystem.js';
 import {
   SCHEMA_VERSION,
   type ApplyPreviewStep,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { throwIfAborted } from '../errors.js';
 import { makeProblem, type Problem } from '../problems.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
-import { statFilesystem } from '../target/statFilesystem.js';
+import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { SCHEMA_VERSION, type DoctorResult, type ListDiagnosis } from '../types.js';
 import { censusQueues, estimateQueueGrowth, type QueueCount } from './censusQueues.js';
 import { detectLocks, detectMailmanRunning, type LockState } from './detectRunning.js';

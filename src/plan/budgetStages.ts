@@ -8,8 +8,8 @@
 import path from 'node:path';
 
 import type { Problem } from '../problems.js';
-import { createExistingProbe } from '../target/probeExisting.js';
-import type { FilesystemInfo } from '../target/statFilesystem.js';
+import { createExistingProbe } from '../filesystems/probeExisting.js';
+import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
 import type { FilesystemBudget, PlanStep, StageBudget } from '../types.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import {

@@ -11,8 +11,8 @@
 import path from 'node:path';
 
 import type { EntryType } from '../archive/ArchiveEntry.js';
-import type { ExistingEntry, ExistingKind, ExistingProbe } from '../target/probeExisting.js';
-import { ABSENT } from '../target/probeExisting.js';
+import type { ExistingEntry, ExistingKind, ExistingProbe } from '../filesystems/probeExisting.js';
+import { ABSENT } from '../filesystems/probeExisting.js';
 import {
   addDirectoryEntry,
   emptyDirectorySize,

@@ -1,6 +1,6 @@
 import { RestoreplanError } from '../errors.js';
-import { readMountInfo } from '../target/readMountInfo.js';
-import { statFilesystemSync, type FilesystemInfo } from '../target/statFilesystem.js';
+import { readMountInfo } from '../filesystems/readMountInfo.js';
+import { statFilesystemSync, type FilesystemInfo } from '../filesystems/statFilesystem.js';
 import { selectBlockModel, type BlockModel } from './blockModel.js';
 
 /**

@@ -4,7 +4,7 @@
  * to free or to leave out).
  */
 import { makeProblem, type Problem } from '../problems.js';
-import type { FilesystemInfo } from '../target/statFilesystem.js';
+import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
 import type { FilesystemBudget, Verdict } from '../types.js';
 import type { FilesystemDemand } from './computeDemand.js';
 import { resolveBlockReserve, resolveInodeReserve, type ReserveSpec } from './reservePolicy.js';

@@ -14,8 +14,8 @@ import { listNamesAt } from '../mailman/findMailmanRoot.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
-import { resolveTargetDir } from '../target/resolveTargetDir.js';
-import { statFilesystem } from '../target/statFilesystem.js';
+import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
+import { statFilesystem } from '../filesystems/statFilesystem.js';
 import {
   SCHEMA_VERSION,
   type CheckResult,

@@ -9,7 +9,7 @@ import {
   type DemandMember,
   type FilesystemDemand,
 } from '../../src/plan/computeDemand.js';
-import type { ExistingEntry, ExistingProbe } from '../../src/target/probeExisting.js';
+import type { ExistingEntry, ExistingProbe } from '../../src/filesystems/probeExisting.js';
 
 /** A disk described as data: path -> what is there (dirs carry the device they are on). */
 type Disk = Record<

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 
 import type { FilesystemDemand } from '../../src/plan/computeDemand.js';
 import { evaluateBudget, type BudgetPolicy } from '../../src/plan/evaluateBudget.js';
-import type { FilesystemInfo } from '../../src/target/statFilesystem.js';
+import type { FilesystemInfo } from '../../src/filesystems/statFilesystem.js';
 
 function fs(overrides: Partial<FilesystemInfo> = {}): FilesystemInfo {
   return {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { RestoreplanError } from '../../src/errors.js';
-import { resolveTargetDir } from '../../src/target/resolveTargetDir.js';
+import { resolveTargetDir } from '../../src/filesystems/resolveTargetDir.js';
 import { makeScratch } from '../helpers/env.js';
 
 test('a target reached through a symlink resolves to the real directory (apply refuses symlinks under its root)', async () => {

@@ -4,13 +4,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { RestoreplanError } from '../../src/errors.js';
-import { readMountInfo } from '../../src/target/readMountInfo.js';
+import { readMountInfo } from '../../src/filesystems/readMountInfo.js';
 import {
   findMount,
   formatDevice,
   statFilesystem,
   statFilesystemSync,
-} from '../../src/target/statFilesystem.js';
+} from '../../src/filesystems/statFilesystem.js';
 import { hasTool, makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { createExistingProbe } from '../../src/target/probeExisting.js';
-import { formatDevice } from '../../src/target/statFilesystem.js';
+import { createExistingProbe } from '../../src/filesystems/probeExisting.js';
+import { formatDevice } from '../../src/filesystems/statFilesystem.js';
 import { makeScratch, run } from '../helpers/env.js';
 
 test('answers by directory: one readdir per directory, lstat only for existing non-directories', () => {

@@ -5,7 +5,7 @@ import {
   parseMountInfo,
   readMountInfo,
   unescapeMountField,
-} from '../../src/target/readMountInfo.js';
+} from '../../src/filesystems/readMountInfo.js';
 import { hasTool, run } from '../helpers/env.js';
 
 test('octal escapes of space, tab, newline and backslash', () => {
