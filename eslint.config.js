@@ -2,6 +2,31 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const LAYERS = ['archive', 'inventory', 'filesystems', 'mailman', 'plan', 'apply'];
+const FRONT_ENDS = ['cli', 'wizard'];
+
+function layerRules() {
+  return LAYERS.map((layer, index) => {
+    const later = [...LAYERS.slice(index + 1), ...FRONT_ENDS];
+    return {
+      files: [`src/${layer}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: [...later.map((name) => `../${name}/*`), '../index.js', '../scanArchive.js'],
+                message: `${layer}/ is below that layer: it may import only from ${LAYERS.slice(0, index).join(', ') || 'the shared modules'} (DESIGN.md architecture).`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -37,6 +62,10 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // Layers (DESIGN.md): data flows one way, archive -> inventory -> filesystems -> mailman ->
+  // plan -> apply -> front ends. A layer imports only from the layers before it (and the shared
+  // errors, problems, progress and types modules); a violation is a design change, not a lint fix.
+  ...layerRules(),
   {
     // The core never prints and never exits (DESIGN.md): only front ends may.
     files: ['src/**/*.ts'],
