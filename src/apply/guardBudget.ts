@@ -8,6 +8,8 @@
  */
 import type { StatsFs } from 'node:fs';
 
+import { judgeBudget } from '../plan/judgeBudget.js';
+
 import type { FsOps } from './fsOps.js';
 
 /** What the remaining steps on one filesystem still need. */
@@ -24,7 +26,7 @@ export interface MountDemand {
 
 export interface GuardedMount {
   mountPoint: string;
-  /** Inodes are allocated on demand (XFS, btrfs, ZFS): only blocks are guarded. */
+  /** The filesystem reports no inode limit (btrfs): only blocks are guarded. */
   dynamicInodes: boolean;
   inodesReserve: number;
   blocksReserve: number;
@@ -46,29 +48,31 @@ export function emptyDemand(): MountDemand {
 
 /**
  * Decides from one statfs reading whether `demand` still fits, by the planner's own rule
- * (evaluateBudget, DESIGN.md): what the restore adds for good must leave the reserve free; what
- * exists only while a step runs (the temp file of a replace) must fit in what is really free,
- * and may dip into the reserve. A filesystem already below its reserve — the incident — can so
- * still have its broken files replaced when nothing is added.
+ * (judgeBudget): the first critical finding stops the run.
  */
 export function judgeDemand(
   mount: GuardedMount,
   stats: Pick<StatsFs, 'ffree' | 'bavail' | 'files'>,
   demand: MountDemand,
 ): BudgetStop | null {
-  if (!mount.dynamicInodes && stats.files > 0) {
-    const peak = demand.inodes + demand.peakInodes;
-    if (demand.inodes > 0 && stats.ffree - demand.inodes < mount.inodesReserve) {
-      return stop(mount, 'inodes', stats.ffree, demand.inodes, mount.inodesReserve);
-    }
-    if (peak > stats.ffree) return stop(mount, 'inodes', stats.ffree, peak, 0);
-  }
-  const peakBlocks = demand.blocks + demand.peakBlocks;
-  if (demand.blocks > 0 && stats.bavail - demand.blocks < mount.blocksReserve) {
-    return stop(mount, 'blocks', stats.bavail, demand.blocks, mount.blocksReserve);
-  }
-  if (peakBlocks > stats.bavail) return stop(mount, 'blocks', stats.bavail, peakBlocks, 0);
-  return null;
+  const judgement = judgeBudget(
+    {
+      inodesFree: stats.ffree,
+      limitedInodes: !mount.dynamicInodes && stats.files > 0,
+      blocksAvailable: stats.bavail,
+    },
+    {
+      inodes: demand.inodes,
+      peakInodes: demand.inodes + demand.peakInodes,
+      blocks: demand.blocks,
+      peakBlocks: demand.blocks + demand.peakBlocks,
+    },
+    { inodes: mount.inodesReserve, blocks: mount.blocksReserve },
+  );
+  const finding = judgement.findings.find((f) => f.kind !== 'below-reserve');
+  return finding
+    ? stop(mount, finding.resource, finding.free, finding.needed, finding.reserve)
+    : null;
 }
 
 function stop(

@@ -21,24 +21,20 @@ export interface FilesystemInfo {
   inodes: { total: number; free: number };
   /** `available` is bavail: what an unprivileged user (Mailman) may use; root's reserve is not ours. */
   blocks: { total: number; free: number; available: number };
-  /**
-   * Inodes are allocated on demand from free space (XFS, btrfs, ZFS): the inode counts are an
-   * upper bound, not a supply; the verdict must follow the blocks.
-   */
+  /** The filesystem reports no inode limit (f_files == 0, btrfs): the verdict follows the blocks. */
   dynamicInodes: boolean;
   /** The existing path that was actually probed (the nearest existing ancestor of the input). */
   probedPath: string;
 }
 
 /**
- * Filesystems that create inodes from free space instead of a table fixed at mkfs time. btrfs
- * reports files == 0; XFS reports a ceiling derived from imaxpct and free space; ZFS and
- * bcachefs report an estimate that moves with free space.
+ * Whether a filesystem reports no inode limit at all. Only f_files == 0 means that (btrfs).
+ * XFS allocates inodes on demand but within a cap (imaxpct) and only while a free extent for a
+ * new inode chunk exists; its statfs f_ffree is that honest limit, and 0 there means no new
+ * inode (the incident, on XFS). ZFS derives f_ffree from free space: judged on it as well.
  */
-const DYNAMIC_INODE_FS = new Set(['xfs', 'btrfs', 'zfs', 'bcachefs']);
-
-export function hasDynamicInodes(fsType: string, totalInodes: number): boolean {
-  return DYNAMIC_INODE_FS.has(fsType) || totalInodes === 0;
+export function hasDynamicInodes(_fsType: string, totalInodes: number): boolean {
+  return totalInodes === 0;
 }
 
 /** Linux dev_t encoding (glibc gnu_dev_major/minor): 12-bit major and 20-bit minor, split. */

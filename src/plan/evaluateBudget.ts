@@ -7,6 +7,7 @@ import { makeProblem, type Problem } from '../problems.js';
 import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
 import type { FilesystemBudget, Verdict } from '../types.js';
 import type { FilesystemDemand } from './computeDemand.js';
+import { judgeBudget, type Finding } from './judgeBudget.js';
 import { resolveBlockReserve, resolveInodeReserve, type ReserveSpec } from './reservePolicy.js';
 
 export interface BudgetPolicy {
@@ -39,7 +40,7 @@ export function evaluateBudget(
   const problems: Problem[] = [];
   const where = { mountPoint: fs.mountPoint };
   const on = `on ${fs.mountPoint} (${fs.fsType})`;
-  const fixedInodes = !fs.dynamicInodes && fs.inodes.total > 0;
+  const fixedInodes = !fs.dynamicInodes;
 
   const inodeReserve = fixedInodes
     ? resolveInodeReserve(policy.inodeReserve, fs.inodes.total, policy.growthInodes)
@@ -76,39 +77,18 @@ export function evaluateBudget(
     if (problem.severity !== 'info') verdict = worst(verdict, problem.severity);
   };
 
-  // Inodes.
+  const judgement = judgeBudget(
+    {
+      inodesFree: fs.inodes.free,
+      limitedInodes: fixedInodes,
+      blocksAvailable: fs.blocks.available,
+    },
+    demand,
+    { inodes: inodeReserve, blocks: blockReserve },
+  );
+  for (const finding of judgement.findings) raise(describeFinding(finding, fs, where, on));
   if (fixedInodes) {
     const { free, total } = fs.inodes;
-    const spare = free - inodeReserve;
-    if (demand.inodes > 0 && demand.inodes > spare) {
-      const short = demand.inodes - spare;
-      raise(
-        makeProblem(
-          'inodes-short',
-          `needs ${fmt(demand.inodes)} inodes ${on}; ${fmt(free)} are free and ${fmt(inodeReserve)} must stay free: short by ${fmt(short)}`,
-          { ...where, severity: 'critical' },
-        ),
-      );
-    } else if (spare < 0) {
-      // Already below the reserve: a restore that adds no inode (repairing broken files in
-      // place of themselves) may still go ahead, as long as its peak fits what is really free.
-      raise(
-        makeProblem(
-          'below-reserve',
-          `${fmt(free)} inodes free ${on}, below the reserve of ${fmt(inodeReserve)}; the restore adds none`,
-          where,
-        ),
-      );
-    }
-    if (demand.peakInodes > free) {
-      raise(
-        makeProblem(
-          'peak-short',
-          `needs ${fmt(demand.peakInodes)} inodes ${on} while the restore runs; ${fmt(free)} are free: short by ${fmt(demand.peakInodes - free)}`,
-          where,
-        ),
-      );
-    }
     const after = free - demand.inodes;
     if (after < (total * policy.warnInodesPercent) / 100 && verdict !== 'critical') {
       raise(
@@ -123,42 +103,63 @@ export function evaluateBudget(
     raise(
       makeProblem(
         'inodes-dynamic',
-        `${fs.fsType} allocates inodes from free space ${on}: the ${fmt(demand.inodes)} new inodes are budgeted as blocks`,
-        where,
-      ),
-    );
-  }
-
-  // Blocks, against bavail.
-  const { available } = fs.blocks;
-  const spareBlocks = available - blockReserve;
-  if (demand.blocks > 0 && demand.blocks > spareBlocks) {
-    const short = demand.blocks - spareBlocks;
-    raise(
-      makeProblem(
-        'blocks-short',
-        `needs ${fmt(demand.blocks)} blocks of ${fs.blockSize} B ${on}; ${fmt(available)} are available and ${fmt(blockReserve)} must stay available: short by ${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`,
-        { ...where, severity: 'critical' },
-      ),
-    );
-  } else if (spareBlocks < 0) {
-    raise(
-      makeProblem(
-        'below-reserve',
-        `${fmt(available)} blocks available ${on}, below the reserve of ${fmt(blockReserve)}; the restore adds none`,
-        where,
-      ),
-    );
-  }
-  if (demand.peakBlocks > available) {
-    raise(
-      makeProblem(
-        'peak-short',
-        `needs ${fmt(demand.peakBlocks)} blocks ${on} while the restore runs; ${fmt(available)} are available: short by ${fmt(demand.peakBlocks - available)}`,
+        `${fs.fsType} reports no inode limit ${on}: the ${fmt(demand.inodes)} new inodes are budgeted as blocks`,
         where,
       ),
     );
   }
   budget.verdict = verdict;
   return { budget, problems };
+}
+
+/** The problem that explains one finding of judgeBudget, with the exact shortfall. */
+function describeFinding(
+  finding: Finding,
+  fs: FilesystemInfo,
+  where: { mountPoint: string },
+  on: string,
+): Problem {
+  const { free, needed, reserve, short } = finding;
+  if (finding.resource === 'inodes') {
+    switch (finding.kind) {
+      case 'short':
+        return makeProblem(
+          'inodes-short',
+          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
+          { ...where, severity: 'critical' },
+        );
+      case 'below-reserve':
+        return makeProblem(
+          'below-reserve',
+          `${fmt(free)} inodes free ${on}, below the reserve of ${fmt(reserve)}; the restore adds none`,
+          where,
+        );
+      case 'peak-short':
+        return makeProblem(
+          'peak-short',
+          `needs ${fmt(needed)} inodes ${on} while the restore runs; ${fmt(free)} are free: short by ${fmt(short)}`,
+          where,
+        );
+    }
+  }
+  switch (finding.kind) {
+    case 'short':
+      return makeProblem(
+        'blocks-short',
+        `needs ${fmt(needed)} blocks of ${fs.blockSize} B ${on}; ${fmt(free)} are available and ${fmt(reserve)} must stay available: short by ${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`,
+        { ...where, severity: 'critical' },
+      );
+    case 'below-reserve':
+      return makeProblem(
+        'below-reserve',
+        `${fmt(free)} blocks available ${on}, below the reserve of ${fmt(reserve)}; the restore adds none`,
+        where,
+      );
+    case 'peak-short':
+      return makeProblem(
+        'peak-short',
+        `needs ${fmt(needed)} blocks ${on} while the restore runs; ${fmt(free)} are available: short by ${fmt(short)}`,
+        where,
+      );
+  }
 }

@@ -44,7 +44,7 @@ for (const [name, ffree, bavail, wanted, expected] of CASES) {
   });
 }
 
-test('dynamic inodes (XFS, btrfs) are not guarded by inode counts, only blocks', () => {
+test('no inode limit reported (btrfs: files 0): not guarded by inode counts, only blocks', () => {
   assert.is(
     judgeDemand(
       { ...mount, dynamicInodes: true },
