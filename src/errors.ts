@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   TARGET_MISSING: 'the target directory does not exist',
   TARGET_INVALID: 'the target is not a directory or cannot be read',
   MAILMAN_NOT_FOUND: 'no Mailman 2.1 var dir (a lists/ dir of list configs) was found',
+  SELECTION_EMPTY:
+    'the member root or the --include/--exclude globs select no member of the archive (a typo is never an OK)',
   PLAN_INVALID: 'the plan file is not a valid restoreplan plan',
   PLAN_STALE: 'the archive changed since the plan was made',
   PLAN_INFEASIBLE: 'the plan does not fit and cannot be applied',

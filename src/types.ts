@@ -133,12 +133,29 @@ export type Strategy = 'in-place' | 'staged' | 'alternate';
 export type WriteMode = 'create' | 'replace' | 'rewrite';
 export type StepType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'chardev' | 'blockdev';
 
-export interface PlanStep {
+/**
+ * What a step costs on the filesystem it writes on, priced once by the planner with that
+ * filesystem's block model, in the order apply runs the steps: the steps' costs add up exactly
+ * to the stage budget, and apply's budget guard prices what is left of a run by summing them.
+ */
+export interface StepCost {
+  /** The filesystem the step writes on (its mount point, as in the stage budget). */
+  mountPoint: string;
+  /** Net inodes added: the step's own and those of the missing parent directories it is the first to need. */
+  inodes: number;
+  /** Net blocks added (in the filesystem's block size), directory growth included; negative when a file is replaced by a smaller one. */
+  blocks: number;
+  /** Inodes held only while the step runs (the temporary file of an atomic replace). */
+  peakInodes: number;
+  /** Blocks held only while the step runs (the old copy of a file being replaced). */
+  peakBlocks: number;
+}
+
+interface StepCommon {
   memberPath: string;
   targetPath: string;
-  type: StepType;
+  /** Apparent size of a regular file; 0 for the other types. */
   size: number;
-  write: WriteMode;
   /** Where the member sits in the uncompressed tar stream, so apply can read it directly. */
   source: MemberSource;
   /** Mode bits to give the restored path (for configs: those of the file it replaces). */
@@ -147,13 +164,45 @@ export interface PlanStep {
   owner: { uid: number; gid: number } | null;
   /** Seconds since the epoch; for Mailman configs while Mailman runs, the apply time instead (see `freshMtime`). */
   mtime: number;
-  /** Give the file the apply time as mtime (a running Mailman reloads configs by mtime). */
+  /** Give the path the apply time as mtime (a running Mailman reloads configs by mtime). */
   freshMtime: boolean;
-  /** Symlink text, or the targetPath a hard link points at. */
-  linkTarget?: string;
+  cost: StepCost;
+}
+
+export interface FileStep extends StepCommon {
+  type: 'file';
+  write: WriteMode;
   /** sha256 of the member's data when the planner read it (configs are always read and validated). */
   sha256?: string;
 }
+
+/** A directory that is not there yet (one already there is no step). */
+export interface DirStep extends StepCommon {
+  type: 'dir';
+  write: 'create';
+}
+
+export interface SymlinkStep extends StepCommon {
+  type: 'symlink';
+  write: 'create' | 'replace';
+  /** The link text. */
+  linkTarget: string;
+}
+
+export interface HardlinkStep extends StepCommon {
+  type: 'hardlink';
+  write: 'create' | 'replace';
+  /** The targetPath the link points at: restored earlier in the plan, or already on disk. */
+  linkTarget: string;
+}
+
+export interface SpecialStep extends StepCommon {
+  type: 'fifo' | 'chardev' | 'blockdev';
+  write: 'create' | 'replace';
+}
+
+/** One thing apply does, discriminated by `type`; only a regular file can be rewritten in place. */
+export type PlanStep = FileStep | DirStep | SymlinkStep | HardlinkStep | SpecialStep;
 
 export interface MemberSource {
   headerOffset: number;
@@ -163,12 +212,16 @@ export interface MemberSource {
   sparse: Array<[number, number]> | null;
 }
 
+/** One filesystem's budget for one stage: the sums of the stage's step costs on it. */
 export interface StageBudget {
   mountPoint: string;
   inodesNeeded: number;
+  /** Inodes at the worst moment of the stage (net plus one temporary file). */
+  inodesPeak: number;
   inodesFree: number;
   inodesReserve: number;
   blocksNeeded: number;
+  blocksPeak: number;
   blocksAvailable: number;
   blocksReserve: number;
 }
@@ -188,11 +241,9 @@ export interface PlanList {
   reason: string;
 }
 
-export interface PlanDocument {
+interface PlanCommon {
   schemaVersion: typeof SCHEMA_VERSION;
   createdAt: string;
-  feasible: boolean;
-  strategy: Strategy | null;
   reason: string;
   archive: {
     path: string;
@@ -216,6 +267,20 @@ export interface PlanDocument {
   stages: PlanStage[];
   problems: Problem[];
 }
+
+/** A plan apply can carry out: `strategy` is null only when there is nothing to do. */
+export interface FeasiblePlan extends PlanCommon {
+  feasible: true;
+  strategy: Strategy | null;
+}
+
+/** Nothing fits: the stages show the layout whose shortfall `reason` explains; apply refuses it. */
+export interface InfeasiblePlan extends PlanCommon {
+  feasible: false;
+  strategy: null;
+}
+
+export type PlanDocument = FeasiblePlan | InfeasiblePlan;
 
 export type ApplyStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do';
 

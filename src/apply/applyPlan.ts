@@ -961,6 +961,8 @@ class ApplyRun {
 
   private async restoreFile(task: Task, resolved: ResolvedTarget): Promise<void> {
     const { step } = task;
+    if (step.type !== 'file')
+      throw new RestoreplanError('INTERNAL', `${step.memberPath} is not a file`);
     const reader = this.reader as MemberReader;
     const targetPath = resolved.targetPath;
     const meta = { mode: step.mode, owner: step.owner, mtime: this.mtimeOf(step) };

@@ -20,9 +20,20 @@ export interface ExistingEntry {
   kind: ExistingKind;
   /** st_blocks (512-byte units) of what exists; 0 when absent or a directory. */
   blocks512: number;
+  /** st_mode, st_uid, st_gid of what exists (not read for a directory: 0). */
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
-export const ABSENT: ExistingEntry = Object.freeze({ kind: 'absent', blocks512: 0 });
+export const ABSENT: ExistingEntry = Object.freeze({
+  kind: 'absent',
+  blocks512: 0,
+  mode: 0,
+  uid: 0,
+  gid: 0,
+});
+const DIRECTORY: ExistingEntry = Object.freeze({ ...ABSENT, kind: 'dir' });
 
 export type ExistingDirectory =
   | { exists: false; /** Something that is not a directory is in the way. */ blocked: boolean }
@@ -31,6 +42,9 @@ export type ExistingDirectory =
       /** st_dev as "major:minor": the filesystem that new entries of this directory land on. */
       device: string;
       blocks512: number;
+      /** Its owner: what a new path beneath it gets (never a uid from the backup's machine). */
+      uid: number;
+      gid: number;
       /** Names of the entries already there (for the directory's growth). */
       names: readonly string[];
     };
@@ -136,7 +150,8 @@ export function createExistingProbe(
         : st.isSymbolicLink()
           ? 'symlink'
           : 'other';
-    return { kind, blocks512: kind === 'dir' ? 0 : st.blocks };
+    if (kind === 'dir') return DIRECTORY;
+    return { kind, blocks512: st.blocks, mode: st.mode, uid: st.uid, gid: st.gid };
   }
 
   return {
@@ -160,13 +175,15 @@ export function createExistingProbe(
         exists: true,
         device: formatDevice(st.dev),
         blocks512: Number(st.blocks),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
         names: [...listing.keys()],
       };
     },
     probeEntry(dirPath, name) {
       const kind = readListing(dirPath).get(name);
       if (kind === undefined) return ABSENT;
-      if (kind === Kind.Dir) return { kind: 'dir', blocks512: 0 };
+      if (kind === Kind.Dir) return DIRECTORY;
       return lstatKind(path.join(dirPath, name));
     },
   };

@@ -64,6 +64,8 @@ export interface MemberTable {
   ): number;
   previousSize(): number;
   previousStored(): number;
+  /** The type code recorded for `memberPath`, or -1 when it was never recorded. */
+  lookup(memberPath: string): number;
   /** Distinct paths recorded. */
   readonly size: number;
   /** Bytes the table currently holds (for the memory budget and its test). */
@@ -94,6 +96,25 @@ export function createMemberTable(): MemberTable {
   let count = 0;
   let prevSize = 0;
   let prevStored = 0;
+  // The hash of the last path hashed: two numbers, not an object, on the per-member path.
+  let h1 = 0;
+  let h2 = 0;
+
+  function hashPath(memberPath: string, prefix: PathHashPrefix): void {
+    let a = prefix.h1;
+    let b = prefix.h2;
+    for (let i = prefix.length; i < memberPath.length; i += 1) {
+      const c = memberPath.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b + c, 0x5bd1e995);
+    }
+    a ^= memberPath.length;
+    b ^= b >>> 15;
+    b = Math.imul(b, 0xc2b2ae35);
+    b ^= b >>> 13;
+    h1 = a | 0;
+    h2 = b | 0;
+  }
 
   function findSlot(hi: number, lo: number): number {
     const mask = capacity - 1;
@@ -150,18 +171,8 @@ export function createMemberTable(): MemberTable {
 
   return {
     upsert(memberPath, typeCode, size, stored, prefix = EMPTY_PREFIX) {
-      let h1 = prefix.h1;
-      let h2 = prefix.h2;
-      for (let i = prefix.length; i < memberPath.length; i += 1) {
-        const c = memberPath.charCodeAt(i);
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 + c, 0x5bd1e995);
-      }
-      h1 ^= memberPath.length;
-      h2 ^= h2 >>> 15;
-      h2 = Math.imul(h2, 0xc2b2ae35);
-      h2 ^= h2 >>> 13;
-      const slot = findSlot(h1 | 0, h2 | 0);
+      hashPath(memberPath, prefix);
+      const slot = findSlot(h1, h2);
       const previous = types[slot] ?? 0;
       if (previous !== 0) {
         prevSize = sizeAt(slot);
@@ -169,12 +180,17 @@ export function createMemberTable(): MemberTable {
         store(slot, typeCode, size, stored);
         return previous;
       }
-      hashHi[slot] = h1 | 0;
-      hashLo[slot] = h2 | 0;
+      hashHi[slot] = h1;
+      hashLo[slot] = h2;
       store(slot, typeCode, size, stored);
       count += 1;
       if (count > capacity * MAX_LOAD) grow();
       return -1;
+    },
+    lookup(memberPath) {
+      hashPath(memberPath, EMPTY_PREFIX);
+      const type = types[findSlot(h1, h2)] ?? 0;
+      return type === 0 ? -1 : type;
     },
     previousSize: () => prevSize,
     previousStored: () => prevStored,

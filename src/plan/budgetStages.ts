@@ -1,33 +1,36 @@
 /**
- * Per-stage, per-filesystem budgets of a layout (the steps of a plan, grouped in stages). The
- * demand of stage k is what stages 1..k need minus what stages 1..k-1 need, from one
- * cumulative ledger, so a directory created by an early stage is not charged again later; the
- * supply a stage is judged against is what will be free when it starts (now, minus the
- * earlier stages), which is also what apply's gate re-reads before it.
+ * Prices the steps of a layout and budgets its stages. Every step gets its cost from one demand
+ * ledger fed the steps in the order apply runs them (stage by stage), so a directory created by
+ * an early step is not charged again later, and a stage's demand is the sum of its steps' costs
+ * (sumStepCosts) — the same sum apply's guard makes over the steps it has left. The supply a
+ * stage is judged against is what will be free when it starts (now, minus the earlier stages),
+ * which is also what apply's gate re-reads before it.
  */
 import path from 'node:path';
 
-import type { Problem } from '../problems.js';
+import type { ExistingProbe } from '../filesystems/probeExisting.js';
 import { createExistingProbe } from '../filesystems/probeExisting.js';
 import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
-import type { FilesystemBudget, PlanStep, StageBudget } from '../types.js';
-import { createFilesystemRegistry } from './createFilesystemRegistry.js';
-import {
-  createDemandLedger,
-  NO_DEMAND,
-  type DemandMember,
-  type FilesystemDemand,
-} from './computeDemand.js';
+import type { Problem } from '../problems.js';
+import type { FilesystemBudget, PlanStep, StageBudget, StepCost } from '../types.js';
+import { createDemandLedger, type DemandMember } from './computeDemand.js';
+import { createFilesystemRegistry, type FilesystemRegistry } from './createFilesystemRegistry.js';
 import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
+import { NO_DEMAND } from './judgeBudget.js';
+import type { UnpricedStep } from './makeStep.js';
+import { sumStepCosts } from './sumStepCosts.js';
 
 export interface StageDraft {
   name: string;
   root: string;
-  steps: PlanStep[];
+  /** In execution order (orderSteps). */
+  steps: UnpricedStep[];
 }
 
 export interface StageEvaluation {
   name: string;
+  /** The stage's steps, each with its cost. */
+  steps: PlanStep[];
   budget: StageBudget[];
   filesystems: FilesystemBudget[];
   problems: Problem[];
@@ -41,7 +44,13 @@ export interface LayoutPolicy extends Omit<BudgetPolicy, 'growthInodes'> {
   growthPath: string;
 }
 
-function storedBytes(step: PlanStep): number {
+export interface BudgetContext {
+  probe: ExistingProbe;
+  registry: FilesystemRegistry;
+}
+
+/** Bytes of data a file step writes: a sparse file's data extents, not its apparent size. */
+export function storedBytesOf(step: Pick<UnpricedStep, 'type' | 'size' | 'source'>): number {
   if (step.type !== 'file') return 0;
   if (!step.source.sparse) return step.size;
   let sum = 0;
@@ -49,56 +58,68 @@ function storedBytes(step: PlanStep): number {
   return sum;
 }
 
+function demandOfStep(step: UnpricedStep, member: DemandMember): DemandMember {
+  member.type = step.type;
+  member.dataBytes = storedBytesOf(step);
+  member.linkLength = step.type === 'symlink' ? Buffer.byteLength(step.linkTarget) : 0;
+  member.linkResolved = true;
+  return member;
+}
+
+function priceStep(step: UnpricedStep, cost: StepCost): PlanStep {
+  return { ...step, cost } as PlanStep;
+}
+
 export async function budgetStages(
   stages: readonly StageDraft[],
   policy: LayoutPolicy,
+  context?: BudgetContext,
 ): Promise<StageEvaluation[]> {
-  const registry = await createFilesystemRegistry();
+  const registry = context?.registry ?? (await createFilesystemRegistry());
   const { filesystems } = registry;
   const ledger = createDemandLedger({
-    probe: createExistingProbe(),
+    probe: context?.probe ?? createExistingProbe(),
     resolveFilesystem: registry.resolveFilesystem,
     modelOf: registry.modelOf,
   });
   const growthFs = ledger.touch(path.resolve(policy.growthPath));
   const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
-  let before = new Map<number, FilesystemDemand>();
+  /** Net inodes and blocks the earlier stages take, per mount point. */
+  const earlier = new Map<string, { inodes: number; blocks: number }>();
   const evaluations: StageEvaluation[] = [];
   for (const stage of stages) {
-    ledger.touch(path.resolve(stage.root));
-    let replaces = 0;
+    const stageFs = ledger.touch(path.resolve(stage.root));
+    const steps: PlanStep[] = [];
     for (const step of stage.steps) {
-      member.type = step.type;
-      member.dataBytes = storedBytes(step);
-      member.linkLength = step.type === 'symlink' ? Buffer.byteLength(step.linkTarget ?? '') : 0;
-      member.linkResolved = true;
-      if (step.write === 'replace') replaces += 1;
-      ledger.add(step.targetPath, member, null);
+      const outcome = ledger.add(step.targetPath, demandOfStep(step, member), null);
+      const fs = filesystems[outcome.fsIndex] ?? filesystems[stageFs];
+      // A rewrite in place needs no temporary file: it holds nothing beyond its net cost.
+      const rewrite = step.type === 'file' && step.write === 'rewrite';
+      steps.push(
+        priceStep(step, {
+          mountPoint: fs?.mountPoint ?? '/',
+          inodes: outcome.inodes,
+          blocks: outcome.blocks,
+          peakInodes: rewrite ? 0 : outcome.peakInodes,
+          peakBlocks: rewrite ? 0 : outcome.peakBlocks,
+        }),
+      );
     }
-    const after = ledger.finish();
+    const demands = sumStepCosts(steps.map((s) => s.cost));
+    const growthMount = filesystems[growthFs]?.mountPoint;
+    if (growthMount !== undefined && !demands.has(growthMount)) demands.set(growthMount, NO_DEMAND);
     const evaluation: StageEvaluation = {
       name: stage.name,
+      steps,
       budget: [],
       filesystems: [],
       problems: [],
       fits: true,
     };
-    for (const [fsIndex, total] of after) {
-      const info = filesystems[fsIndex];
+    for (const [mountPoint, demand] of demands) {
+      const info = filesystems.find((f) => f.mountPoint === mountPoint);
       if (!info) continue;
-      const prior = before.get(fsIndex) ?? NO_DEMAND;
-      const inodes = total.inodes - prior.inodes;
-      const blocks = total.blocks - prior.blocks;
-      const touched = total.creates - prior.creates + (total.replaces - prior.replaces) > 0;
-      if (!touched && fsIndex !== growthFs) continue;
-      // Rewrites need no temporary file: a stage without replaces peaks at its net demand.
-      const demand: FilesystemDemand = {
-        ...total,
-        inodes,
-        blocks,
-        peakInodes: replaces > 0 ? inodes + 1 : inodes,
-        peakBlocks: replaces > 0 ? blocks + (total.peakBlocks - total.blocks) : blocks,
-      };
+      const prior = earlier.get(mountPoint) ?? { inodes: 0, blocks: 0 };
       // What will be free when the stage starts: now, minus what earlier stages take.
       const projected: FilesystemInfo = {
         ...info,
@@ -111,23 +132,28 @@ export async function budgetStages(
       };
       const result = evaluateBudget(projected, demand, {
         ...policy,
-        growthInodes: fsIndex === growthFs ? policy.growthInodes : 0,
+        growthInodes: mountPoint === growthMount ? policy.growthInodes : 0,
       });
       evaluation.filesystems.push(result.budget);
       evaluation.problems.push(...result.problems);
       if (result.budget.verdict === 'critical') evaluation.fits = false;
       evaluation.budget.push({
-        mountPoint: info.mountPoint,
-        inodesNeeded: inodes,
+        mountPoint,
+        inodesNeeded: demand.inodes,
+        inodesPeak: demand.peakInodes,
         inodesFree: projected.inodes.free,
         inodesReserve: result.budget.inodes.reserve,
-        blocksNeeded: blocks,
+        blocksNeeded: demand.blocks,
+        blocksPeak: demand.peakBlocks,
         blocksAvailable: projected.blocks.available,
         blocksReserve: result.budget.blocks.reserve,
       });
+      earlier.set(mountPoint, {
+        inodes: prior.inodes + demand.inodes,
+        blocks: prior.blocks + demand.blocks,
+      });
     }
     evaluations.push(evaluation);
-    before = after;
   }
   return evaluations;
 }

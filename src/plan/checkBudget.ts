@@ -1,64 +1,105 @@
 /**
  * `restoreplan check`: would restoring the selection into the target fit on every filesystem
- * it touches, while keeping the reserve? One pass over the archive; never writes anything.
+ * it touches, while keeping the reserve? Never writes anything.
+ *
+ * It is the budget of exactly what `plan` would do, by construction: the Mailman profile asks
+ * the planner's own decision (decideRestore); without a profile, the same selection
+ * (createSelection) is streamed through the same ledger that prices plan steps, judged by the
+ * same rule (judgeBudget), with the planner's way out when only temporary files do not fit
+ * (rewriting existing files in place). Streaming keeps memory bounded by the member table and
+ * the directory count: a check of a whole backup needs no step list.
  */
-import { lstatSync } from 'node:fs';
 import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { walkArchive } from '../archive/walkArchive.js';
 import { throwIfAborted } from '../errors.js';
+import { createExistingProbe } from '../filesystems/probeExisting.js';
+import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
+import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
-import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
-import { censusQueues, estimateQueueGrowth } from '../mailman/censusQueues.js';
-import { listNamesAt } from '../mailman/findMailmanRoot.js';
 import { makeProblem, worstSeverity, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
-import { createExistingProbe } from '../filesystems/probeExisting.js';
-import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget } from '../types.js';
-import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
+import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget, type Verdict } from '../types.js';
+import { isShortOnlyAtPeak } from './chooseLayout.js';
+import {
+  createDemandLedger,
+  NO_FILESYSTEM_DEMAND,
+  type FilesystemDemand,
+} from './computeDemand.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
-import { createDemandLedger, NO_DEMAND, type DemandMember } from './computeDemand.js';
-import { evaluateBudget } from './evaluateBudget.js';
-import { createMemberFilter, MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
-import { relativeToRoot } from './memberRoot.js';
-import { checkMailmanRestore } from './planRestore.js';
+import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+import { createSelection } from './createSelection.js';
+import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
+import { NO_DEMAND } from './judgeBudget.js';
+import { measureGrowth, type GrowthOptions } from './measureGrowth.js';
+import { collectProblems, decideRestore, resolveProfile, type PlanOptions } from './planRestore.js';
 import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
+import { sumStepCosts } from './sumStepCosts.js';
 
-export interface CheckOptions extends CommonOptions, ReserveOptions {
+export interface CheckOptions extends CommonOptions, ReserveOptions, GrowthOptions {
   /** The directory the member root is restored into. */
   target: string;
   /** The archive directory that corresponds to `target` (default: the archive root). */
   memberRoot?: string;
   include?: string[];
   exclude?: string[];
+  /** Default: 'mailman' when the target is (or holds) a Mailman var dir, as for `plan`. */
   profile?: 'mailman' | 'none';
   /** Restore fifos and device nodes (+1 inode each); by default they are skipped. */
   allowSpecial?: boolean;
-  /**
-   * Inodes the live system will consume meanwhile, added to the inode reserve of the target's
-   * filesystem: a number, or a function of the target (the Mailman profile measures queue
-   * inflow: `estimateQueueGrowth(census, windowHours)`).
-   */
-  growthInodes?: number | ((target: string) => Promise<number>);
-  /**
-   * Hours of queue inflow to keep free when the target is a Mailman var dir and growthInodes
-   * is not given (default 12).
-   */
-  growthWindowHours?: number;
+  /** Mailman profile: the planner's options. */
+  lists?: string[];
+  includeDegraded?: boolean;
+  withState?: boolean;
+  withArchives?: boolean;
+  now?: Date;
 }
 
-/**
- * The live system's expected inode growth: given, or — when the target is a Mailman var dir —
- * the queue inflow of the last hour times the window (mail keeps arriving, one file per
- * message, while lists are restored; the incident's queues filled for 16 hours).
- */
-async function measureGrowth(target: string, options: CheckOptions): Promise<number> {
-  if (typeof options.growthInodes === 'function') return options.growthInodes(target);
-  if (options.growthInodes !== undefined) return options.growthInodes;
-  if ((await listNamesAt(target)).length === 0) return 0;
-  const census = await censusQueues(target, options.signal ? { signal: options.signal } : {});
-  return estimateQueueGrowth(census, options.growthWindowHours ?? 12);
+function verdictOf(problems: readonly Problem[]): Verdict {
+  const severity = worstSeverity(problems);
+  return severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok';
+}
+
+/** The check of the Mailman profile: the planner's decision, summed per filesystem. */
+async function checkMailman(
+  archive: string | NodeJS.ReadableStream,
+  options: PlanOptions,
+): Promise<CheckResult> {
+  const decision = await decideRestore(archive, { ...options, profile: 'mailman' });
+  const problems = collectProblems(decision);
+  const steps = decision.shown?.evaluations.flatMap((e) => e.steps) ?? [];
+  const counts = emptyCounts();
+  for (const step of steps) countMember(counts, step.type, step.size, 1);
+  const { registry } = decision.context;
+  const demands = sumStepCosts(steps.map((s) => s.cost));
+  const staged = decision.chosen?.layout.strategy === 'staged';
+  const filesystems: FilesystemBudget[] = [];
+  // The target's filesystem is reported even when nothing lands there (its supply and reserve).
+  const targetInfo = await statFilesystem(decision.selection.targetRoot);
+  if (!demands.has(targetInfo.mountPoint)) demands.set(targetInfo.mountPoint, NO_DEMAND);
+  for (const [mountPoint, demand] of demands) {
+    const info =
+      registry.filesystems.find((f) => f.mountPoint === mountPoint) ??
+      (mountPoint === targetInfo.mountPoint ? targetInfo : undefined);
+    if (!info) continue;
+    const evaluation = evaluateBudget(info, demand, {
+      ...decision.policy,
+      growthInodes: mountPoint === targetInfo.mountPoint ? decision.policy.growthInodes : 0,
+    });
+    // A staged plan's later stages are gated by apply: that they do not fit yet is a warning.
+    if (staged && evaluation.budget.verdict === 'critical') evaluation.budget.verdict = 'warning';
+    filesystems.push(evaluation.budget);
+    // Nothing restored: the budget problems (below the reserve, low after) are not in the plan's.
+    if (steps.length === 0) problems.push(...evaluation.problems);
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    verdict: verdictOf(problems),
+    selection: counts,
+    filesystems,
+    problems,
+  };
 }
 
 export interface BudgetCheck {
@@ -69,145 +110,119 @@ export interface BudgetCheck {
 }
 
 /**
- * The check without the walk: everything is prepared (target, reserve, mounts), then members
- * are fed one by one. checkBudget drives it with walkArchive; tests feed synthetic entries.
+ * The check without a profile, without the walk: everything is prepared (target, reserve,
+ * mounts), then members are fed one by one. checkBudget drives it with walkArchive; tests feed
+ * the listing of other tools.
  */
 export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCheck> {
   const target = await resolveTargetDir(options.target);
-  const { inodeReserve, blockReserve, warnInodesPercent } = resolveReserveOptions(options);
-  const filter = createMemberFilter(options);
+  const reserve = resolveReserveOptions(options);
   const growth = await measureGrowth(target, options);
-
   const registry = await createFilesystemRegistry();
-  const { filesystems, resolveFilesystem } = registry;
-
-  const problems: Problem[] = [];
-  const conflicts: string[] = [];
-  let unresolvedLinks = 0;
   const probe = createExistingProbe();
+  const selection = createSelection({ ...options, target, probe });
+  const conflicts: string[] = [];
+  let conflictCount = 0;
   const ledger = createDemandLedger({
     probe,
-    resolveFilesystem,
+    resolveFilesystem: registry.resolveFilesystem,
     modelOf: registry.modelOf,
-    onConflict: (targetPath) => conflicts.push(targetPath),
-  });
-  ledger.touch(target);
-
-  const members = createMemberTable();
-  const selection = emptyCounts();
-  const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
-  const previous: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
-
-  /** A hard link's target is restored in this run (the archive has it earlier) or is on disk. */
-  const isLinkResolved = (entry: ArchiveEntry): boolean => {
-    const rel = relativeToRoot(entry.linkPath, filter.memberRoot);
-    if (rel === null || rel === '') return false;
-    if (filter.matches(rel)) return true;
-    return lstatSync(path.join(target, rel), { throwIfNoEntry: false })?.isFile() ?? false;
-  };
-
-  return {
-    onEntry(entry: ArchiveEntry): void {
-      const rel = filter.accept(entry);
-      if (rel === null) return;
-      member.type = entry.type;
-      member.dataBytes = entry.type === 'file' ? entry.storedSize : 0;
-      member.linkLength = entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0;
-      member.linkResolved = entry.type === 'hardlink' ? isLinkResolved(entry) : true;
-      if (!member.linkResolved) unresolvedLinks += 1;
-      // The member table keeps a type code and two numbers per path; what they mean depends
-      // on the type, so a superseded occurrence can be retracted exactly.
-      const size =
-        entry.type === 'file'
-          ? entry.size
-          : entry.type === 'symlink'
-            ? member.linkLength
-            : entry.type === 'hardlink'
-              ? Number(member.linkResolved)
-              : 0;
-      const prevCode = members.upsert(
-        entry.memberPath,
-        TYPE_CODES[entry.type],
-        size,
-        member.dataBytes,
-      );
-      let prev: DemandMember | null = null;
-      if (prevCode !== -1) {
-        const prevType = TYPE_BY_CODE[prevCode] ?? 'file';
-        previous.type = prevType;
-        previous.dataBytes = prevType === 'file' ? members.previousStored() : 0;
-        previous.linkLength = prevType === 'symlink' ? members.previousSize() : 0;
-        previous.linkResolved = prevType === 'hardlink' ? members.previousSize() === 1 : true;
-        countMember(selection, prevType, prevType === 'file' ? members.previousSize() : 0, -1);
-        prev = previous;
-      }
-      countMember(selection, entry.type, entry.size, 1);
-      ledger.add(path.join(target, rel), member, prev);
+    onConflict: (targetPath) => {
+      conflictCount += 1;
+      if (conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
     },
-    finish: () => summarize(),
+  });
+  const targetFs = ledger.touch(target);
+  return {
+    onEntry(entry) {
+      const selected = selection.offer(entry);
+      if (selected) ledger.add(path.join(target, selected.rel), selected.member, selected.previous);
+    },
+    finish,
   };
 
-  function summarize(): CheckResult {
-    problems.push(...filter.problems());
-    if (unresolvedLinks > 0) {
+  function finish(): CheckResult {
+    selection.assertSelected();
+    const problems: Problem[] = selection.problems();
+    for (const conflict of conflicts) {
       problems.push(
         makeProblem(
-          'hardlink-unresolved',
-          `${unresolvedLinks} hard links point at members that are neither restored nor on disk: each is restored as a regular file (+1 inode; its data size is not known here)`,
+          'type-conflict',
+          `${conflict}: a path of another type is in the way; what the archive has there is not restored`,
+          { targetPath: conflict },
         ),
       );
     }
-    for (const conflict of conflicts.slice(0, MAX_LISTED_PROBLEMS)) {
+    if (conflictCount > conflicts.length) {
       problems.push(
-        makeProblem('type-conflict', `${conflict} exists with another type and would be replaced`, {
-          targetPath: conflict,
-        }),
+        makeProblem('type-conflict', `${conflictCount - conflicts.length} more type conflicts`),
       );
     }
-    if (selection.entries === 0) {
-      problems.push(makeProblem('empty-selection', 'no member of the archive is selected'));
-    }
-
     const demands = ledger.finish();
-    // ledger.touch(target) came first: filesystem #0 is the target's.
-    const targetFs = 0;
-    const budgets: FilesystemBudget[] = [];
-    for (let index = 0; index < filesystems.length; index += 1) {
-      const info = filesystems[index];
-      if (!info) continue;
-      const demand = demands.get(index) ?? NO_DEMAND;
-      if (
-        index !== targetFs &&
-        demand.creates === 0 &&
-        demand.replaces === 0 &&
-        demand.blocks === 0
-      ) {
-        continue; // a mount we only looked at
-      }
-      const evaluation = evaluateBudget(info, demand, {
-        inodeReserve,
-        blockReserve,
-        warnInodesPercent,
-        // The live system (Mailman) writes on the target's filesystem.
-        growthInodes: index === targetFs ? growth : 0,
+    const judge = (rewrite: boolean) => {
+      const budgets: FilesystemBudget[] = [];
+      const found: Problem[] = [];
+      registry.filesystems.forEach((info, index) => {
+        const demand: FilesystemDemand = demands.get(index) ?? NO_FILESYSTEM_DEMAND;
+        if (
+          index !== targetFs &&
+          demand.creates === 0 &&
+          demand.replaces === 0 &&
+          demand.blocks === 0
+        )
+          return; // a mount we only looked at
+        const policy: BudgetPolicy = {
+          ...reserve,
+          // The live system (Mailman) writes on the target's filesystem.
+          growthInodes: index === targetFs ? growth : 0,
+        };
+        const evaluation = evaluateBudget(
+          info,
+          rewrite
+            ? {
+                ...demand,
+                peakInodes: demand.rewrite.peakInodes,
+                peakBlocks: demand.rewrite.peakBlocks,
+              }
+            : demand,
+          policy,
+        );
+        budgets.push(evaluation.budget);
+        found.push(...evaluation.problems);
       });
-      budgets.push(evaluation.budget);
-      problems.push(...evaluation.problems);
+      return { budgets, found };
+    };
+    let judged = judge(false);
+    const fileReplaces = [...demands.values()].reduce((n, d) => n + d.rewrite.fileReplaces, 0);
+    // The planner's way out, decided by the same rule: when only the temporary files of replaces
+    // do not fit, existing files are rewritten in place (no inode even while it runs).
+    if (
+      verdictOf(judged.found) === 'critical' &&
+      isShortOnlyAtPeak(judged.found) &&
+      fileReplaces > 0
+    ) {
+      judged = judge(true);
+      judged.found.unshift(
+        makeProblem(
+          'rewrite-in-place',
+          `${fileReplaces} existing files are repaired by rewriting their contents in place (no inode is free); each member is read and verified first`,
+        ),
+      );
     }
+    problems.push(...judged.found);
     if (growth > 0) {
       problems.push(
         makeProblem(
           'queue-growing',
-          `the inode reserve of ${filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
+          `the inode reserve of ${registry.filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
         ),
       );
     }
-    const severity = worstSeverity(problems);
     return {
       schemaVersion: SCHEMA_VERSION,
-      verdict: severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok',
-      selection,
-      filesystems: budgets,
+      verdict: verdictOf(problems),
+      selection: selection.counts,
+      filesystems: judged.budgets,
       problems,
     };
   }
@@ -217,12 +232,10 @@ export async function checkBudget(
   archive: string | NodeJS.ReadableStream,
   options: CheckOptions,
 ): Promise<CheckResult> {
-  if (options.profile === 'mailman') {
-    // The Mailman selection is the planner's: which lists are broken, which archive copy is
-    // valid; check reports the budget of exactly that.
-    return checkMailmanRestore(archive, options);
-  }
-  const check = await createBudgetCheck(options);
+  const target = await resolveTargetDir(options.target);
+  const profile = await resolveProfile(target, options.profile);
+  if (profile === 'mailman') return checkMailman(archive, { ...options, target });
+  const check = await createBudgetCheck({ ...options, target });
   await walkArchive(archive, {
     onEntry: (entry) => check.onEntry(entry),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -7,16 +7,22 @@
  * Memory: one record per directory (never per member), so it stays bounded by the directory
  * count; members are fed one at a time and, when a memberPath repeats, the earlier occurrence
  * is retracted (the last occurrence wins, as extraction would leave it).
+ *
+ * The ledger is incremental: every `add` reports what that member changed on its filesystem
+ * (its own inode and blocks, the missing parent directories it is the first to need, the growth
+ * of the directory it lands in, rounded totals included). Fed the steps of a plan in the order
+ * apply runs them, those per-step costs add up exactly to the filesystem's total: that is how a
+ * plan step carries its cost and apply's guard prices what is left by summing them.
  */
 import path from 'node:path';
 
 import type { EntryType } from '../archive/ArchiveEntry.js';
 import type { ExistingEntry, ExistingKind, ExistingProbe } from '../filesystems/probeExisting.js';
+import { NO_DEMAND, type Demand } from './judgeBudget.js';
 import { ABSENT } from '../filesystems/probeExisting.js';
 import {
   addDirectoryEntry,
   emptyDirectorySize,
-  sumDirectorySizes,
   type BlockModel,
   type DirectorySize,
 } from './blockModel.js';
@@ -40,15 +46,39 @@ function sizeOfNames(names: readonly string[]): DirectorySize {
   return size;
 }
 
+/**
+ * What a member does at its path. `skip`: it is not restored — a path of another type is in the
+ * way (or a non-directory where one of its parent directories belongs), or it is a hard link
+ * whose target is neither restored nor on disk. One rule for check, plan and apply.
+ */
+export type MemberWrite = 'create' | 'replace' | 'none' | 'skip';
+
 export interface MemberCost {
   inodes: number;
   blocks: number;
   /** Extra inodes and blocks that exist only while this member is being written. */
   peakInodes: number;
   peakBlocks: number;
-  write: 'create' | 'replace' | 'none';
-  /** Something of another type is in the way (a file where a directory is, or the reverse). */
+  write: MemberWrite;
+  /** Skipped because something of another type is in the way. */
   conflict: boolean;
+}
+
+const SKIP_CONFLICT: Readonly<MemberCost> = Object.freeze({
+  inodes: 0,
+  blocks: 0,
+  peakInodes: 0,
+  peakBlocks: 0,
+  write: 'skip',
+  conflict: true,
+});
+const SKIP_UNLINKED: Readonly<MemberCost> = Object.freeze({ ...SKIP_CONFLICT, conflict: false });
+
+function sameKind(type: EntryType, kind: ExistingKind): boolean {
+  if (type === 'file' || type === 'hardlink') return kind === 'file';
+  if (type === 'symlink') return kind === 'symlink';
+  if (type === 'dir') return kind === 'dir';
+  return kind === 'other';
 }
 
 /**
@@ -61,105 +91,104 @@ export function computeMemberCost(
   model: BlockModel,
   member: DemandMember,
   existing: ExistingEntry,
-): MemberCost {
-  const existingBlocks = (existing.blocks512 * 512) / model.blockSize;
-  const cost: MemberCost = {
-    inodes: 0,
-    blocks: 0,
-    peakInodes: 0,
-    peakBlocks: 0,
-    write: 'none',
-    conflict: false,
-  };
-  const type = member.type === 'hardlink' && !member.linkResolved ? 'file' : member.type;
-  if (type === 'dir') {
-    if (existing.kind === 'dir') return cost;
-    if (existing.kind === 'absent') {
-      cost.inodes = 1;
-      cost.write = 'create';
-      return cost;
-    }
-    // A file where the directory must go: extraction removes it and creates the directory.
-    cost.conflict = true;
-    cost.write = 'replace';
-    cost.blocks = -existingBlocks;
-    return cost;
+): Readonly<MemberCost> {
+  if (member.type === 'hardlink' && !member.linkResolved) return SKIP_UNLINKED;
+  if (existing.kind !== 'absent' && !sameKind(member.type, existing.kind)) return SKIP_CONFLICT;
+  if (member.type === 'dir') {
+    return existing.kind === 'dir'
+      ? { ...SKIP_UNLINKED, write: 'none' }
+      : { inodes: 1, blocks: 0, peakInodes: 0, peakBlocks: 0, write: 'create', conflict: false };
   }
   let newBlocks = 0;
   let newInodes = 1;
-  if (type === 'file') newBlocks = model.fileBlocks(member.dataBytes);
-  else if (type === 'symlink') newBlocks = model.symlinkBlocks(member.linkLength);
-  else if (type === 'hardlink') newInodes = model.hardlinkInodes;
+  if (member.type === 'file') newBlocks = model.fileBlocks(member.dataBytes);
+  else if (member.type === 'symlink') newBlocks = model.symlinkBlocks(member.linkLength);
+  else if (member.type === 'hardlink') newInodes = model.hardlinkInodes;
   if (existing.kind === 'absent') {
-    cost.inodes = newInodes;
-    cost.blocks = newBlocks;
-    cost.write = 'create';
-    return cost;
+    return {
+      inodes: newInodes,
+      blocks: newBlocks,
+      peakInodes: 0,
+      peakBlocks: 0,
+      write: 'create',
+      conflict: false,
+    };
   }
-  // Something is there: it is replaced (the old inode goes away as the new one arrives).
-  cost.write = 'replace';
-  cost.conflict = existing.kind === 'dir' || !sameKind(type, existing.kind);
   // A hard link over an existing name: what that name held is the old copy of a file this run
   // also restores (its blocks are already netted there), so the link itself moves nothing.
   // Not modelled: a multiply-linked file whose other names are not restored keeps its old
   // inode and data alive (+1 inode, + the new data) — rare outside hard-link farms.
-  if (type === 'hardlink') return cost;
-  cost.blocks = newBlocks - existingBlocks;
-  cost.peakInodes = 1;
-  cost.peakBlocks = existingBlocks;
-  return cost;
-}
-
-function sameKind(type: EntryType, kind: ExistingKind): boolean {
-  if (type === 'file' || type === 'hardlink') return kind === 'file';
-  if (type === 'symlink') return kind === 'symlink';
-  return kind === 'other';
+  if (member.type === 'hardlink') {
+    return {
+      inodes: 0,
+      blocks: 0,
+      peakInodes: 0,
+      peakBlocks: 0,
+      write: 'replace',
+      conflict: false,
+    };
+  }
+  const existingBlocks = (existing.blocks512 * 512) / model.blockSize;
+  return {
+    inodes: 0,
+    blocks: newBlocks - existingBlocks,
+    peakInodes: 1,
+    peakBlocks: existingBlocks,
+    write: 'replace',
+    conflict: false,
+  };
 }
 
 /** Demand on one filesystem. */
-export interface FilesystemDemand {
-  /** Net inodes added. */
-  inodes: number;
-  /** Inodes at the worst moment (net + the temporary file of a replace). */
-  peakInodes: number;
-  /** Net blocks added (rounded up), directory growth and inode metadata included. */
-  blocks: number;
-  peakBlocks: number;
+export interface FilesystemDemand extends Demand {
   creates: number;
   replaces: number;
   conflicts: number;
   /** Directories created (members and missing parents). */
   newDirectories: number;
+  /**
+   * The peaks if every regular file that is replaced were rewritten in place instead (no
+   * temporary file): what is left is the temporary files of other replaced types.
+   */
+  rewrite: { fileReplaces: number; peakInodes: number; peakBlocks: number };
 }
 
 /** No demand at all: a filesystem the restore only looked at. */
-export const NO_DEMAND: Readonly<FilesystemDemand> = Object.freeze({
-  inodes: 0,
-  peakInodes: 0,
-  blocks: 0,
-  peakBlocks: 0,
+export const NO_FILESYSTEM_DEMAND: Readonly<FilesystemDemand> = Object.freeze({
+  ...NO_DEMAND,
   creates: 0,
   replaces: 0,
   conflicts: 0,
   newDirectories: 0,
+  rewrite: Object.freeze({ fileReplaces: 0, peakInodes: 0, peakBlocks: 0 }),
 });
 
 interface DirectoryState {
   fsIndex: number;
   existed: boolean;
-  /** Blocks the directory has now (0 for a new one). */
-  existingBlocks: number;
-  /** Entries already on disk. */
-  base: DirectorySize;
+  /** A non-directory is in the way of this directory or of one above it: nothing lands here. */
+  blocked: boolean;
+  /** Blocks the directory has now, or would have with its entries on disk (0 for a new one). */
+  blocksNow: number;
   /** Entries the restore adds. */
   added: DirectorySize;
+  /** Entries on disk plus those added. */
+  total: DirectorySize;
+  /** Blocks this directory currently adds to its filesystem's total. */
+  contribution: number;
 }
 
 interface FilesystemAccumulator {
   inodes: number;
+  /** Member data blocks (fractional on XFS/btrfs). */
   blocks: number;
+  /** Directory growth, the sum of every directory's contribution. */
+  dirBlocks: number;
   anyReplace: boolean;
   maxPeakBlocks: number;
+  anyOtherReplace: boolean;
+  maxOtherPeakBlocks: number;
+  fileReplaces: number;
   creates: number;
   replaces: number;
   conflicts: number;
@@ -171,8 +200,18 @@ export interface DemandLedgerOptions {
   /** The filesystem index of an existing directory with `device` (st_dev "major:minor"). */
   resolveFilesystem: (device: string, dirPath: string) => number;
   modelOf: (fsIndex: number) => BlockModel;
-  /** A type conflict was found at `targetPath`. */
+  /** A type conflict was found at `targetPath` (once per path). */
   onConflict?: (targetPath: string) => void;
+}
+
+/**
+ * What one `add` changed. The object is reused by the next call: copy what you keep.
+ * `inodes` and `blocks` are the change of the filesystem's rounded totals, so the values of a
+ * sequence of adds sum exactly to its totals; the peaks are the member's own.
+ */
+export interface LedgerOutcome extends MemberCost {
+  /** The filesystem the member lands on (-1 for a hard link skipped before any lookup). */
+  fsIndex: number;
 }
 
 export interface DemandLedger {
@@ -180,34 +219,92 @@ export interface DemandLedger {
    * Adds the member restored at `targetPath` (absolute, normalized). `previous` is the
    * superseded earlier occurrence of the same memberPath, which is retracted.
    */
-  add(targetPath: string, member: DemandMember, previous: DemandMember | null): void;
+  add(targetPath: string, member: DemandMember, previous: DemandMember | null): LedgerOutcome;
   /** Makes sure `dirPath`'s filesystem is reported even if nothing lands there. */
   touch(dirPath: string): number;
-  /** The demand per filesystem index. */
+  /** The demand per filesystem index so far (cheap: the ledger keeps running totals). */
   finish(): Map<number, FilesystemDemand>;
 }
+
+const roundBlocks = (blocks: number): number => Math.ceil(blocks - 1e-9);
 
 export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
   const { probe, resolveFilesystem, modelOf } = options;
   const directories = new Map<string, DirectoryState>();
-  const filesystems = new Map<number, FilesystemAccumulator>();
+  const filesystems: FilesystemAccumulator[] = [];
+  const outcome: LedgerOutcome = {
+    fsIndex: -1,
+    inodes: 0,
+    blocks: 0,
+    peakInodes: 0,
+    peakBlocks: 0,
+    write: 'skip',
+    conflict: false,
+  };
+  /** Rounded totals before the current add, per filesystem index. */
+  const beforeInodes: number[] = [];
+  const beforeBlocks: number[] = [];
 
   function accumulator(fsIndex: number): FilesystemAccumulator {
-    let acc = filesystems.get(fsIndex);
+    let acc = filesystems[fsIndex];
     if (!acc) {
       acc = {
         inodes: 0,
         blocks: 0,
+        dirBlocks: 0,
         anyReplace: false,
         maxPeakBlocks: 0,
+        anyOtherReplace: false,
+        maxOtherPeakBlocks: 0,
+        fileReplaces: 0,
         creates: 0,
         replaces: 0,
         conflicts: 0,
         newDirectories: 0,
       };
-      filesystems.set(fsIndex, acc);
+      filesystems[fsIndex] = acc;
     }
     return acc;
+  }
+
+  function totalBlocks(fsIndex: number, acc: FilesystemAccumulator): number {
+    // Inode metadata (XFS chunks, btrfs items) is charged for the inodes added; sub-block sums
+    // round up once per filesystem, a tiny epsilon keeps float noise from adding a block.
+    return roundBlocks(
+      acc.blocks + acc.dirBlocks + modelOf(fsIndex).inodeBlocks(Math.max(0, acc.inodes)),
+    );
+  }
+
+  /** Recomputes what a directory adds, after its entries changed. */
+  function refresh(state: DirectoryState): void {
+    let blocks = 0;
+    if (!state.blocked) {
+      const model = modelOf(state.fsIndex);
+      if (!state.existed) blocks = model.directoryBlocks(state.added);
+      else if (state.added.entries > 0)
+        blocks = Math.max(0, model.directoryBlocks(state.total) - state.blocksNow);
+    }
+    accumulator(state.fsIndex).dirBlocks += blocks - state.contribution;
+    state.contribution = blocks;
+  }
+
+  function addEntry(state: DirectoryState, name: string, sign: 1 | -1): void {
+    const length = Buffer.byteLength(name);
+    addDirectoryEntry(state.added, length, sign);
+    addDirectoryEntry(state.total, length, sign);
+    refresh(state);
+  }
+
+  function newState(fsIndex: number, blocked: boolean): DirectoryState {
+    return {
+      fsIndex,
+      existed: false,
+      blocked,
+      blocksNow: 0,
+      added: emptyDirectorySize(),
+      total: emptyDirectorySize(),
+      contribution: 0,
+    };
   }
 
   /** The state of directory `dirPath`, creating (and counting) missing ones up the tree. */
@@ -217,148 +314,182 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     const onDisk = probe.probeDirectory(dirPath);
     let state: DirectoryState;
     if (onDisk.exists) {
+      const fsIndex = resolveFilesystem(onDisk.device, dirPath);
+      const model = modelOf(fsIndex);
+      const base = sizeOfNames(onDisk.names);
       state = {
-        fsIndex: resolveFilesystem(onDisk.device, dirPath),
+        ...newState(fsIndex, false),
         existed: true,
-        existingBlocks: 0,
-        base: sizeOfNames(onDisk.names),
-        added: emptyDirectorySize(),
+        blocksNow: Math.max(
+          (onDisk.blocks512 * 512) / model.blockSize,
+          model.directoryBlocks(base),
+        ),
+        total: base,
       };
-      state.existingBlocks = (onDisk.blocks512 * 512) / modelOf(state.fsIndex).blockSize;
-    } else {
-      const parentPath = path.dirname(dirPath);
-      if (parentPath === dirPath) throw new Error('the root directory does not exist');
-      const parent = ensureDirectory(parentPath);
-      if (onDisk.blocked) options.onConflict?.(dirPath);
-      state = {
-        fsIndex: parent.fsIndex,
-        existed: false,
-        existingBlocks: 0,
-        base: emptyDirectorySize(),
-        added: emptyDirectorySize(),
-      };
-      // A missing parent directory costs its inode (its blocks are counted in finish()) and an
-      // entry in its own parent; a file in the way is replaced by it (net 0 inodes).
-      addDirectoryEntry(parent.added, Buffer.byteLength(path.basename(dirPath)));
-      const acc = accumulator(parent.fsIndex);
-      if (!onDisk.blocked) acc.inodes += 1;
-      acc.creates += 1;
-      acc.newDirectories += 1;
+      directories.set(dirPath, state);
+      accumulator(fsIndex); // reported even when nothing lands there
+      return state;
     }
+    const parentPath = path.dirname(dirPath);
+    if (parentPath === dirPath) throw new Error('the root directory does not exist');
+    const parent = ensureDirectory(parentPath);
+    if (parent.blocked || onDisk.blocked) {
+      // A non-directory is where this directory belongs: nothing beneath it is restored.
+      if (!parent.blocked) {
+        accumulator(parent.fsIndex).conflicts += 1;
+        options.onConflict?.(dirPath);
+      }
+      state = newState(parent.fsIndex, true);
+      directories.set(dirPath, state);
+      return state;
+    }
+    // A missing parent directory costs its inode and an entry in its own parent.
+    state = newState(parent.fsIndex, false);
     directories.set(dirPath, state);
-    accumulator(state.fsIndex); // reported even when nothing lands there
+    const acc = accumulator(parent.fsIndex);
+    acc.inodes += 1;
+    acc.creates += 1;
+    acc.newDirectories += 1;
+    addEntry(parent, path.basename(dirPath), 1);
+    refresh(state);
     return state;
   }
 
-  function apply(fsIndex: number, cost: MemberCost, sign: 1 | -1): void {
+  function applyCost(
+    fsIndex: number,
+    cost: Readonly<MemberCost>,
+    sign: 1 | -1,
+    type: EntryType,
+  ): void {
     const acc = accumulator(fsIndex);
     acc.inodes += sign * cost.inodes;
     acc.blocks += sign * cost.blocks;
     if (cost.write === 'create') acc.creates += sign;
     if (cost.write === 'replace') acc.replaces += sign;
     if (cost.conflict) acc.conflicts += sign;
-    if (sign === 1 && cost.write === 'replace') {
-      acc.anyReplace = acc.anyReplace || cost.peakInodes > 0;
+    if (sign === 1 && cost.write === 'replace' && cost.peakInodes > 0) {
+      // Maxima are not retracted: a superseded replace may leave the peak a little high.
+      acc.anyReplace = true;
       acc.maxPeakBlocks = Math.max(acc.maxPeakBlocks, cost.peakBlocks);
+      if (type === 'file') acc.fileReplaces += 1;
+      else {
+        acc.anyOtherReplace = true;
+        acc.maxOtherPeakBlocks = Math.max(acc.maxOtherPeakBlocks, cost.peakBlocks);
+      }
     }
+  }
+
+  function snapshot(): void {
+    for (let i = 0; i < filesystems.length; i += 1) {
+      const acc = filesystems[i];
+      if (!acc) continue;
+      beforeInodes[i] = acc.inodes;
+      beforeBlocks[i] = totalBlocks(i, acc);
+    }
+  }
+
+  function report(fsIndex: number, cost: Readonly<MemberCost>): LedgerOutcome {
+    const acc = accumulator(fsIndex);
+    outcome.fsIndex = fsIndex;
+    outcome.write = cost.write;
+    outcome.conflict = cost.conflict;
+    outcome.inodes = acc.inodes - (beforeInodes[fsIndex] ?? 0);
+    outcome.blocks = totalBlocks(fsIndex, acc) - (beforeBlocks[fsIndex] ?? 0);
+    outcome.peakInodes = cost.peakInodes;
+    outcome.peakBlocks = roundBlocks(cost.peakBlocks);
+    return outcome;
+  }
+
+  function reportSkip(fsIndex: number, cost: Readonly<MemberCost>): LedgerOutcome {
+    outcome.fsIndex = fsIndex;
+    outcome.write = cost.write;
+    outcome.conflict = cost.conflict;
+    outcome.inodes = 0;
+    outcome.blocks = 0;
+    outcome.peakInodes = 0;
+    outcome.peakBlocks = 0;
+    return outcome;
   }
 
   return {
     add(targetPath, member, previous) {
+      const unlinked = (m: DemandMember | null): boolean =>
+        m === null || (m.type === 'hardlink' && !m.linkResolved);
+      // Skipped before any lookup: a missing parent is not created for a link that is not made.
+      if (unlinked(member) && unlinked(previous)) return reportSkip(-1, SKIP_UNLINKED);
+      snapshot();
       const parentPath = path.dirname(targetPath);
       const name = path.basename(targetPath);
       const parent = ensureDirectory(parentPath);
+      if (parent.blocked) return report(parent.fsIndex, SKIP_CONFLICT);
       const model = modelOf(parent.fsIndex);
       const existing = parent.existed ? probe.probeEntry(parentPath, name) : ABSENT;
 
       if (member.type === 'dir' || previous?.type === 'dir') {
         // A directory is one state shared by everything beneath it: it is counted once, when
         // first seen (as a member or a missing parent), and a repeat changes nothing.
-        if (previous !== null || directories.has(targetPath)) return;
-        if (member.type !== 'dir') {
-          // Unreachable through add() ordering; kept for a file after a dir of the same path.
-          return;
-        }
-        if (existing.kind === 'dir') {
-          ensureDirectory(targetPath);
-          return;
+        const known = directories.get(targetPath);
+        if (previous !== null || known) {
+          return report(
+            parent.fsIndex,
+            known?.blocked ? SKIP_CONFLICT : { ...SKIP_UNLINKED, write: 'none' },
+          );
         }
         const cost = computeMemberCost(model, member, existing);
-        if (cost.conflict) options.onConflict?.(targetPath);
-        apply(parent.fsIndex, cost, 1);
-        if (existing.kind === 'absent') addDirectoryEntry(parent.added, Buffer.byteLength(name));
-        directories.set(targetPath, {
-          fsIndex: parent.fsIndex,
-          existed: false,
-          existingBlocks: 0,
-          base: emptyDirectorySize(),
-          added: emptyDirectorySize(),
-        });
+        if (cost.write === 'none') {
+          ensureDirectory(targetPath);
+          return report(parent.fsIndex, cost);
+        }
+        if (cost.conflict) {
+          accumulator(parent.fsIndex).conflicts += 1;
+          options.onConflict?.(targetPath);
+          directories.set(targetPath, newState(parent.fsIndex, true));
+          return report(parent.fsIndex, cost);
+        }
+        applyCost(parent.fsIndex, cost, 1, 'dir');
         accumulator(parent.fsIndex).newDirectories += 1;
-        return;
+        const state = newState(parent.fsIndex, false);
+        directories.set(targetPath, state);
+        addEntry(parent, name, 1);
+        refresh(state);
+        return report(parent.fsIndex, cost);
       }
-      if (previous) {
-        apply(parent.fsIndex, computeMemberCost(model, previous, existing), -1);
-      } else if (existing.kind === 'absent') {
-        addDirectoryEntry(parent.added, Buffer.byteLength(name));
-      }
+      const counted = (c: Readonly<MemberCost>): boolean => c.write !== 'skip';
+      const prevCost = previous ? computeMemberCost(model, previous, existing) : null;
       const cost = computeMemberCost(model, member, existing);
-      if (cost.conflict && !previous) options.onConflict?.(targetPath);
-      apply(parent.fsIndex, cost, 1);
+      if (prevCost) applyCost(parent.fsIndex, prevCost, -1, previous?.type ?? 'file');
+      if (existing.kind === 'absent') {
+        const was = prevCost !== null && counted(prevCost);
+        if (counted(cost) && !was) addEntry(parent, name, 1);
+        else if (!counted(cost) && was) addEntry(parent, name, -1);
+      }
+      if (cost.conflict && !prevCost?.conflict) options.onConflict?.(targetPath);
+      applyCost(parent.fsIndex, cost, 1, member.type);
+      return report(parent.fsIndex, cost);
     },
     touch(dirPath) {
       return ensureDirectory(dirPath).fsIndex;
     },
     finish() {
-      const blocksByFs = new Map<number, number>();
-      for (const state of directories.values()) {
-        const model = modelOf(state.fsIndex);
-        let blocks: number;
-        if (!state.existed) blocks = model.directoryBlocks(state.added);
-        else if (state.added.entries === 0) continue;
-        else {
-          const now = Math.max(state.existingBlocks, model.directoryBlocks(state.base));
-          blocks = Math.max(
-            0,
-            model.directoryBlocks(sumDirectorySizes(state.base, state.added)) - now,
-          );
-        }
-        blocksByFs.set(state.fsIndex, (blocksByFs.get(state.fsIndex) ?? 0) + blocks);
-      }
       const result = new Map<number, FilesystemDemand>();
-      for (const [fsIndex, acc] of filesystems) {
-        const model = modelOf(fsIndex);
-        // Inode metadata (XFS chunks, btrfs items) is charged for the inodes added.
-        const rawBlocks =
-          acc.blocks + (blocksByFs.get(fsIndex) ?? 0) + model.inodeBlocks(Math.max(0, acc.inodes));
-        // Sub-block sums (XFS inode chunks, btrfs metadata) round up once per filesystem; a
-        // tiny epsilon keeps float noise from adding a block.
-        const blocks = Math.ceil(rawBlocks - 1e-9);
+      filesystems.forEach((acc, fsIndex) => {
+        const blocks = totalBlocks(fsIndex, acc);
         result.set(fsIndex, {
           inodes: acc.inodes,
           peakInodes: acc.inodes + (acc.anyReplace ? 1 : 0),
           blocks,
-          peakBlocks: blocks + Math.ceil(acc.maxPeakBlocks - 1e-9),
+          peakBlocks: blocks + roundBlocks(acc.maxPeakBlocks),
           creates: acc.creates,
           replaces: acc.replaces,
           conflicts: acc.conflicts,
           newDirectories: acc.newDirectories,
+          rewrite: {
+            fileReplaces: acc.fileReplaces,
+            peakInodes: acc.inodes + (acc.anyOtherReplace ? 1 : 0),
+            peakBlocks: blocks + roundBlocks(acc.maxOtherPeakBlocks),
+          },
         });
-      }
-      for (const fsIndex of blocksByFs.keys()) {
-        if (!result.has(fsIndex)) {
-          result.set(fsIndex, {
-            inodes: 0,
-            peakInodes: 0,
-            blocks: Math.ceil((blocksByFs.get(fsIndex) ?? 0) - 1e-9),
-            peakBlocks: 0,
-            creates: 0,
-            replaces: 0,
-            conflicts: 0,
-            newDirectories: 0,
-          });
-        }
-      }
+      });
       return result;
     },
   };

@@ -6,8 +6,7 @@
 import { makeProblem, type Problem } from '../problems.js';
 import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
 import type { FilesystemBudget, Verdict } from '../types.js';
-import type { FilesystemDemand } from './computeDemand.js';
-import { judgeBudget, type Finding } from './judgeBudget.js';
+import { judgeBudget, type Demand, type Finding } from './judgeBudget.js';
 import { resolveBlockReserve, resolveInodeReserve, type ReserveSpec } from './reservePolicy.js';
 
 export interface BudgetPolicy {
@@ -34,7 +33,7 @@ function worst(a: Verdict, b: Verdict): Verdict {
 
 export function evaluateBudget(
   fs: FilesystemInfo,
-  demand: FilesystemDemand,
+  demand: Demand,
   policy: BudgetPolicy,
 ): BudgetEvaluation {
   const problems: Problem[] = [];

@@ -1,24 +1,28 @@
 /**
- * A plan step from an archive member and what is on disk at its targetPath. Read-only: one
- * lstat per step plus one per directory for the owner.
+ * A plan step from an archive member, once the selection and the ledger have decided that it is
+ * restored and how (`create` or `replace`). Reads the disk only through the probe: the mode of
+ * what it replaces, the owner of the directory it lands in.
  */
-import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
-import type { PlanStep, StepType } from '../types.js';
+import { RestoreplanError } from '../errors.js';
+import type { ExistingProbe } from '../filesystems/probeExisting.js';
+import type { PlanStep } from '../types.js';
+
+/** A step before it is priced (budgetStages gives each its cost, in the order apply runs them). */
+export type UnpricedStep = PlanStep extends infer S
+  ? S extends PlanStep
+    ? Omit<S, 'cost'>
+    : never
+  : never;
 
 export interface StepContext {
+  probe: ExistingProbe;
   /** Give files the apply time as mtime (a running Mailman reloads configs by mtime). */
   freshMtime: boolean;
   /** Owner lookups by directory, shared across the steps of one plan. */
   owners: Map<string, { uid: number; gid: number } | null>;
-}
-
-export type StepDecision = { step: PlanStep } | { skip: string };
-
-function lstatOrNull(targetPath: string): Stats | null {
-  return lstatSync(targetPath, { throwIfNoEntry: false }) ?? null;
 }
 
 /**
@@ -27,71 +31,89 @@ function lstatOrNull(targetPath: string): Stats | null {
  */
 export function ownerOf(
   dirPath: string,
-  owners: StepContext['owners'],
+  context: Pick<StepContext, 'probe' | 'owners'>,
 ): { uid: number; gid: number } | null {
-  const known = owners.get(dirPath);
+  const known = context.owners.get(dirPath);
   if (known !== undefined) return known;
-  const stats = lstatOrNull(dirPath);
+  const onDisk = context.probe.probeDirectory(dirPath);
   let owner: { uid: number; gid: number } | null;
-  if (stats?.isDirectory()) owner = { uid: stats.uid, gid: stats.gid };
+  if (onDisk.exists) owner = { uid: onDisk.uid, gid: onDisk.gid };
   else {
     const parent = path.dirname(dirPath);
-    owner = parent === dirPath ? null : ownerOf(parent, owners);
+    owner = parent === dirPath ? null : ownerOf(parent, context);
   }
-  owners.set(dirPath, owner);
+  context.owners.set(dirPath, owner);
   return owner;
 }
 
-function sameKind(type: StepType, stats: Stats): boolean {
-  if (type === 'dir') return stats.isDirectory();
-  if (type === 'symlink') return stats.isSymbolicLink();
-  if (type === 'file' || type === 'hardlink') return stats.isFile();
-  return !stats.isDirectory() && !stats.isFile() && !stats.isSymbolicLink();
+function probeAt(probe: ExistingProbe, targetPath: string) {
+  const dir = path.dirname(targetPath);
+  return probe.probeDirectory(dir).exists ? probe.probeEntry(dir, path.basename(targetPath)) : null;
 }
 
-/**
- * `rel` is the member's path relative to the member root; `targetRoot` the directory it maps
- * onto. `modeFrom`, when given, is a path whose mode a new file takes (config.pck.last for a
- * missing config.pck).
- */
+export interface StepExtra {
+  sha256?: string;
+  /** For a hard link: the targetPath it points at. */
+  linkTarget?: string;
+  /** A path whose mode a new file takes (config.pck.last for a missing config.pck). */
+  modeFrom?: string;
+}
+
+/** `rel` is the member's path relative to the member root; `root` the directory it maps onto. */
 export function makeStep(
-  targetRoot: string,
+  context: StepContext,
+  root: string,
   rel: string,
   entry: ArchiveEntry,
-  context: StepContext,
-  extra: { sha256?: string; linkTarget?: string; modeFrom?: string; memberPath?: string } = {},
-): StepDecision | null {
-  const targetPath = path.join(targetRoot, rel);
-  const existing = lstatOrNull(targetPath);
-  if (entry.type === 'dir' && existing?.isDirectory()) return null; // nothing to do
-  if (existing && !sameKind(entry.type, existing)) {
-    return {
-      skip: `a ${existing.isDirectory() ? 'directory' : 'file of another type'} is in the way`,
-    };
-  }
-  const modeSource = existing ?? (extra.modeFrom ? lstatOrNull(extra.modeFrom) : null);
-  const owner = existing
-    ? { uid: existing.uid, gid: existing.gid }
-    : ownerOf(path.dirname(targetPath), context.owners);
-  const step: PlanStep = {
-    memberPath: extra.memberPath ?? entry.memberPath,
+  write: 'create' | 'replace',
+  extra: StepExtra = {},
+): UnpricedStep {
+  const targetPath = path.join(root, rel);
+  const existing = write === 'replace' ? probeAt(context.probe, targetPath) : null;
+  const modeSource =
+    existing ?? (extra.modeFrom !== undefined ? probeAt(context.probe, extra.modeFrom) : null);
+  const owner =
+    existing && existing.kind !== 'absent'
+      ? { uid: existing.uid, gid: existing.gid }
+      : ownerOf(path.dirname(targetPath), context);
+  const fromDisk = modeSource && modeSource.kind === 'file' ? modeSource.mode : null;
+  const common = {
+    memberPath: entry.memberPath,
     targetPath,
-    type: entry.type,
-    size: entry.type === 'file' ? entry.size : 0,
-    write: existing ? 'replace' : 'create',
+    size: 0,
     source: {
       headerOffset: entry.headerOffset,
       dataOffset: entry.dataOffset,
       dataLength: entry.dataLength,
       sparse: entry.sparse,
     },
-    mode: (modeSource && !modeSource.isSymbolicLink() ? modeSource.mode : entry.mode) & 0o7777,
+    mode: (fromDisk ?? entry.mode) & 0o7777,
     owner,
     mtime: entry.mtime,
-    freshMtime: entry.type === 'file' && context.freshMtime,
+    freshMtime: false,
   };
-  if (extra.linkTarget !== undefined) step.linkTarget = extra.linkTarget;
-  else if (entry.type === 'symlink') step.linkTarget = entry.linkPath;
-  if (extra.sha256 !== undefined) step.sha256 = extra.sha256;
-  return { step };
+  switch (entry.type) {
+    case 'file':
+      return {
+        ...common,
+        type: 'file',
+        write,
+        size: entry.size,
+        freshMtime: context.freshMtime,
+        ...(extra.sha256 !== undefined ? { sha256: extra.sha256 } : {}),
+      };
+    case 'dir':
+      return { ...common, type: 'dir', write: 'create' };
+    case 'symlink':
+      return { ...common, type: 'symlink', write, linkTarget: entry.linkPath };
+    case 'hardlink':
+      if (extra.linkTarget === undefined)
+        throw new RestoreplanError(
+          'INTERNAL',
+          `${entry.memberPath}: a hard link step needs its target`,
+        );
+      return { ...common, type: 'hardlink', write, linkTarget: extra.linkTarget };
+    default:
+      return { ...common, type: entry.type, write };
+  }
 }

@@ -338,7 +338,7 @@ test('a member whose data does not match the planned sha256 is refused before an
     const member = './archives/private/alpha/readonly.txt';
     const plan = await planFor(archive, root, { select: (m) => m.name === member });
     const step = plan.stages[0]?.steps[0];
-    assert.ok(step);
+    assert.ok(step?.type === 'file');
     step.sha256 = sha('something else');
     const result = await applyPlan(plan, { journalPath: path.join(dir, 'j') });
     assert.is(result.status, 'failed');
@@ -715,6 +715,8 @@ if (needsMount) {
             {
               mountPoint: mnt,
               inodesNeeded: countNewInodes(plan, stage.name),
+              inodesPeak: countNewInodes(plan, stage.name),
+              blocksPeak: 0,
               inodesFree: 0,
               inodesReserve: reserve,
               blocksNeeded: 0,

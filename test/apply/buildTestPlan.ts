@@ -11,6 +11,8 @@ import { open } from 'node:fs/promises';
 
 import { fingerprintArchiveFile } from '../../src/archive/fingerprintArchive.js';
 
+import { budgetStages } from '../../src/plan/budgetStages.js';
+import type { UnpricedStep } from '../../src/plan/makeStep.js';
 import type { PlanDocument, PlanStage, PlanStep, StepType } from '../../src/types.js';
 import { run } from '../helpers/env.js';
 
@@ -90,18 +92,16 @@ export async function buildTestPlan(
   options: TestPlanOptions = {},
 ): Promise<PlanDocument> {
   const members = listTarMembers(archive).filter(options.select ?? (() => true));
-  const stages = new Map<string, PlanStep[]>();
+  const stages = new Map<string, UnpricedStep[]>();
   for (const member of members) {
     const stage = options.stageOf?.(member) ?? 'all';
     const storedLength = member.sparse
       ? member.sparse.reduce((sum, [, n]) => sum + n, 0)
       : member.size;
-    const step: PlanStep = {
+    const base = {
       memberPath: member.name,
       targetPath: `${root}/${member.name}`,
-      type: member.type,
       size: member.type === 'file' ? member.size : 0,
-      write: options.write?.(member) ?? 'create',
       source: {
         headerOffset: member.offset,
         dataOffset: member.offsetData,
@@ -113,14 +113,33 @@ export async function buildTestPlan(
       mtime: member.mtime,
       freshMtime: options.freshMtime ?? false,
     };
-    if (member.type === 'symlink') step.linkTarget = member.linkname;
-    if (member.type === 'hardlink') {
-      step.linkTarget = member.linkname.startsWith('/')
-        ? member.linkname
-        : `${root}/${member.linkname}`;
-    }
-    if (options.withSha256 && member.type === 'file') {
-      step.sha256 = createHash('sha256').update(readMemberData(archive, member)).digest('hex');
+    const write = options.write?.(member) ?? 'create';
+    const notRewrite = write === 'rewrite' ? 'replace' : write;
+    let step: UnpricedStep;
+    switch (member.type) {
+      case 'file':
+        step = { ...base, type: 'file', write };
+        if (options.withSha256)
+          step.sha256 = createHash('sha256').update(readMemberData(archive, member)).digest('hex');
+        break;
+      case 'dir':
+        step = { ...base, type: 'dir', write: 'create' };
+        break;
+      case 'symlink':
+        step = { ...base, type: 'symlink', write: notRewrite, linkTarget: member.linkname };
+        break;
+      case 'hardlink':
+        step = {
+          ...base,
+          type: 'hardlink',
+          write: notRewrite,
+          linkTarget: member.linkname.startsWith('/')
+            ? member.linkname
+            : `${root}/${member.linkname}`,
+        };
+        break;
+      default:
+        step = { ...base, type: member.type, write: notRewrite };
     }
     const list = stages.get(stage) ?? [];
     list.push(step);
@@ -152,12 +171,35 @@ export async function buildTestPlan(
         }
       : null,
     lists: [],
-    stages: [...stages].map(([name, steps]) => ({
-      name,
-      root,
-      steps,
-      budget: options.budget?.(name) ?? [],
-    })),
+    stages: await Promise.all(
+      [...stages].map(async ([name, steps]) => ({
+        name,
+        root,
+        steps: await priceSteps(root, name, steps),
+        budget: options.budget?.(name) ?? [],
+      })),
+    ),
     problems: [],
   };
+}
+
+/**
+ * Each step priced by the planner's own pricing (so apply's guard sees real costs); a hostile
+ * step that the pricing cannot even place costs nothing — apply must refuse it anyway.
+ */
+async function priceSteps(root: string, name: string, steps: UnpricedStep[]): Promise<PlanStep[]> {
+  const zero = { mountPoint: '/', inodes: 0, blocks: 0, peakInodes: 0, peakBlocks: 0 };
+  try {
+    const [evaluation] = await budgetStages([{ name, root, steps }], {
+      inodeReserve: { kind: 'count', value: 0 },
+      blockReserve: { kind: 'count', value: 0 },
+      warnInodesPercent: 0,
+      growthInodes: 0,
+      growthPath: root,
+    });
+    if (evaluation) return evaluation.steps;
+  } catch {
+    // fall through: unpriced
+  }
+  return steps.map((step) => ({ ...step, cost: zero }) as PlanStep);
 }

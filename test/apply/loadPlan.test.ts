@@ -42,6 +42,7 @@ function minimalPlan(): PlanDocument {
             owner: null,
             mtime: 0,
             freshMtime: false,
+            cost: { mountPoint: '/', inodes: 1, blocks: 1, peakInodes: 0, peakBlocks: 0 },
           },
         ],
       },

@@ -26,6 +26,7 @@ function step(size: number): PlanStep {
     owner: null,
     mtime: 0,
     freshMtime: false,
+    cost: { mountPoint: '/', inodes: 1, blocks: 1, peakInodes: 0, peakBlocks: 0 },
   };
 }
 

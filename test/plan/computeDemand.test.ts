@@ -28,14 +28,21 @@ function fakeProbe(disk: Disk): ExistingProbe & { listings: number } {
       const names = Object.keys(disk)
         .filter((p) => path.dirname(p) === dirPath && p !== dirPath)
         .map((p) => path.basename(p));
-      return { exists: true as const, device: node.device ?? '8:1', blocks512: 8, names };
+      return {
+        exists: true as const,
+        device: node.device ?? '8:1',
+        blocks512: 8,
+        uid: 0,
+        gid: 0,
+        names,
+      };
     },
     probeEntry(dirPath: string, name: string): ExistingEntry {
       const node = disk[path.join(dirPath, name)];
-      if (!node) return { kind: 'absent', blocks512: 0 };
+      if (!node) return { kind: 'absent', blocks512: 0, mode: 0, uid: 0, gid: 0 };
       return node.kind === 'dir'
-        ? { kind: 'dir', blocks512: 0 }
-        : { kind: node.kind, blocks512: node.blocks512 };
+        ? { kind: 'dir', blocks512: 0, mode: 0, uid: 0, gid: 0 }
+        : { kind: node.kind, blocks512: node.blocks512, mode: 0o100644, uid: 0, gid: 0 };
     },
   };
   return probe;
@@ -138,10 +145,19 @@ const CASES: {
     blocks: 1,
   },
   {
-    name: 'hard link whose target is not restored: a regular file',
-    members: [['/t/h', 'hardlink', { linkResolved: false }]],
-    inodes: 1,
+    name: 'hard link whose target is neither restored nor on disk: not restored, nothing counted',
+    members: [['/t/missing/h', 'hardlink', { linkResolved: false }]],
+    inodes: 0,
     blocks: 0,
+  },
+  {
+    name: 'a resolved link supersedes an unresolved one: counted once, its missing parent too',
+    members: [
+      ['/t/d/h', 'hardlink', { linkResolved: false }],
+      ['/t/d/h', 'hardlink', { linkResolved: true }],
+    ],
+    inodes: 1,
+    blocks: 1,
   },
   {
     name: 'a fifo, when allowed: one inode',
@@ -220,21 +236,27 @@ test('a file where a directory must go is a type conflict', () => {
     modelOf: () => ext4,
     onConflict: (p) => conflicts.push(p),
   });
-  ledger.add('/t/a/f', { type: 'file', dataBytes: 1, linkLength: 0, linkResolved: true }, null);
+  const outcome = ledger.add(
+    '/t/a/f',
+    { type: 'file', dataBytes: 1, linkLength: 0, linkResolved: true },
+    null,
+  );
   assert.equal(conflicts, ['/t/a']);
-  // The file in the way is replaced by the directory: no new inode for it.
-  assert.is(ledger.finish().get(0)!.inodes, 1);
+  // One rule with plan and apply: nothing is restored beneath a path of another type.
+  assert.is(outcome.write, 'skip');
+  assert.is(ledger.finish().get(0)!.inodes, 0);
 });
 
-test('computeMemberCost: a symlink replacing a file is a conflict, net 0 inodes', () => {
+test('computeMemberCost: a symlink where a file is: a conflict, skipped, costs nothing', () => {
   const cost = computeMemberCost(
     ext4,
     { type: 'symlink', dataBytes: 0, linkLength: 5, linkResolved: true },
-    { kind: 'file', blocks512: 8 },
+    { kind: 'file', blocks512: 8, mode: 0o100644, uid: 0, gid: 0 },
   );
   assert.is(cost.inodes, 0);
   assert.is(cost.conflict, true);
-  assert.is(cost.blocks, -1);
+  assert.is(cost.blocks, 0);
+  assert.is(cost.write, 'skip');
 });
 
 test('each directory is listed once however many members it gets', () => {

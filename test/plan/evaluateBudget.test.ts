@@ -28,6 +28,7 @@ function demand(inodes: number, blocks: number, replaces = 0): FilesystemDemand 
     peakBlocks: blocks,
     creates: inodes,
     replaces,
+    rewrite: { fileReplaces: replaces, peakInodes: inodes, peakBlocks: blocks },
     conflicts: 0,
     newDirectories: 0,
   };

@@ -6,7 +6,7 @@ import type { ApplyResult, PlanDocument } from '../../src/types.js';
 import { describeNextSteps } from '../../src/wizard/describeNextSteps.js';
 
 function makePlan(overrides: Partial<PlanDocument> = {}): PlanDocument {
-  return {
+  return <PlanDocument>{
     schemaVersion: 1,
     createdAt: '2024-03-01T12:00:00.000Z',
     feasible: true,

@@ -1,0 +1,157 @@
+/**
+ * The selected members (drafts) placed under one root: each becomes a step, or is skipped for a
+ * reason, by the same rules the accounting counts with — the demand ledger decides `create`,
+ * `replace`, "already there" and "skipped" (a type conflict, a non-directory in the way of a
+ * parent, a hard link whose target is neither restored nor on disk), so check, plan and apply
+ * cannot disagree on what a member does. Read-only: the disk is read through the probe.
+ */
+import path from 'node:path';
+
+import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
+import type { ExistingProbe } from '../filesystems/probeExisting.js';
+import { makeProblem, type Problem } from '../problems.js';
+import { createDemandLedger, type DemandMember } from './computeDemand.js';
+import type { FilesystemRegistry } from './createFilesystemRegistry.js';
+import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+import { isFileOnDisk } from './createSelection.js';
+import { makeStep, type StepContext, type UnpricedStep } from './makeStep.js';
+
+export type StageName = 'configs' | 'state' | 'archives' | 'files';
+
+/** A member chosen for restoring, before it is placed under a root. */
+export interface Draft {
+  stage: StageName;
+  /** Path relative to the member root. */
+  rel: string;
+  /** A copy of the walk's entry. */
+  entry: ArchiveEntry;
+  sha256?: string;
+  /** A path whose mode a new file takes (config.pck.last for a missing config.pck). */
+  modeFrom?: string;
+  /** For hard links: the link target's path relative to the member root. */
+  linkRel?: string;
+  /**
+   * Restore only when nothing is at the targetPath: list state and archives on disk are newer
+   * than any backup (every post archived since it is in the mbox only), so they are kept.
+   */
+  onlyIfMissing?: boolean;
+  /** Give the file the apply time as mtime (Mailman configs and state while Mailman runs). */
+  freshMtime?: boolean;
+}
+
+export interface PlacedStep {
+  stage: StageName;
+  step: UnpricedStep;
+}
+
+export interface Placement {
+  root: string;
+  placed: PlacedStep[];
+  skipped: Problem[];
+}
+
+export interface PlaceContext {
+  probe: ExistingProbe;
+  registry: FilesystemRegistry;
+}
+
+/** The accounting's view of a draft; the stored data of a sparse file, not its apparent size. */
+export function demandOf(
+  entry: Pick<ArchiveEntry, 'type' | 'storedSize' | 'linkPath'>,
+  linkResolved: boolean,
+): DemandMember {
+  return {
+    type: entry.type,
+    dataBytes: entry.type === 'file' ? entry.storedSize : 0,
+    linkLength: entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0,
+    linkResolved,
+  };
+}
+
+export function placeDrafts(
+  context: PlaceContext,
+  root: string,
+  drafts: readonly Draft[],
+): Placement {
+  const conflicts: string[] = [];
+  let conflictCount = 0;
+  let lastReported = '';
+  const ledger = createDemandLedger({
+    probe: context.probe,
+    resolveFilesystem: context.registry.resolveFilesystem,
+    modelOf: context.registry.modelOf,
+    onConflict: (targetPath) => {
+      lastReported = targetPath;
+      conflictCount += 1;
+      if (conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
+    },
+  });
+  ledger.touch(root);
+  const steps: StepContext = { probe: context.probe, freshMtime: false, owners: new Map() };
+  const fresh: StepContext = { ...steps, freshMtime: true };
+  const placed: PlacedStep[] = [];
+  const skipped: Problem[] = [];
+  const restoredRels = new Set(drafts.map((d) => d.rel));
+  let kept = 0;
+  let blockedBeneath = 0;
+  for (const draft of drafts) {
+    const { entry } = draft;
+    const linkResolved =
+      draft.linkRel === undefined ||
+      restoredRels.has(draft.linkRel) ||
+      isFileOnDisk(context.probe, root, draft.linkRel);
+    const targetPath = path.join(root, draft.rel);
+    const outcome = ledger.add(targetPath, demandOf(entry, linkResolved), null);
+    if (outcome.write === 'skip') {
+      if (!linkResolved) {
+        skipped.push(
+          makeProblem(
+            'hardlink-unresolved',
+            `${entry.memberPath} links to ${entry.linkPath}, which is neither restored nor on disk: not restored`,
+            { memberPath: entry.memberPath },
+          ),
+        );
+      } else if (lastReported !== targetPath) blockedBeneath += 1;
+      continue;
+    }
+    if (outcome.write === 'none') continue; // a directory that is already there
+    if (draft.onlyIfMissing && outcome.write === 'replace') {
+      kept += 1;
+      continue;
+    }
+    placed.push({
+      stage: draft.stage,
+      step: makeStep(draft.freshMtime ? fresh : steps, root, draft.rel, entry, outcome.write, {
+        ...(draft.sha256 !== undefined ? { sha256: draft.sha256 } : {}),
+        ...(draft.modeFrom !== undefined ? { modeFrom: draft.modeFrom } : {}),
+        ...(draft.linkRel !== undefined ? { linkTarget: path.join(root, draft.linkRel) } : {}),
+      }),
+    });
+  }
+  for (const conflict of conflicts) {
+    skipped.push(
+      makeProblem(
+        'type-conflict',
+        `${conflict}: a path of another type is in the way; what the archive has there is not restored`,
+        { targetPath: conflict },
+      ),
+    );
+  }
+  if (conflictCount > conflicts.length || blockedBeneath > 0) {
+    skipped.push(
+      makeProblem(
+        'type-conflict',
+        `${conflictCount - conflicts.length} more type conflicts; ${blockedBeneath} members beneath a path of another type are not restored`,
+      ),
+    );
+  }
+  if (kept > 0) {
+    skipped.push(
+      makeProblem(
+        'kept-existing',
+        `${kept} archive files already on disk are kept: they are newer than the backup's copies`,
+      ),
+    );
+  }
+  return { root, placed, skipped };
+}

@@ -1,0 +1,230 @@
+/**
+ * The Mailman profile's selection: which lists need restoring (diagnosed on disk), and for each
+ * the members to restore from the archive — the newest valid copy of its config, its list
+ * directory when it is gone, list state and archives when asked. The drafts go through the same
+ * placement, pricing and verdict as any other selection.
+ */
+import path from 'node:path';
+
+import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
+import type { WalkResult } from '../archive/walkArchive.js';
+import { RestoreplanError } from '../errors.js';
+import { diagnoseMailman, type DoctorReport } from '../mailman/diagnoseMailman.js';
+import { makeProblem, type Problem } from '../problems.js';
+import type { CommonOptions } from '../progress.js';
+import type { PlanDocument, PlanList } from '../types.js';
+import { chooseConfigSource, lastValidCopy } from './chooseConfigSource.js';
+import { collectMailmanMembers } from './collectMailmanMembers.js';
+import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
+import type { Draft } from './placeDrafts.js';
+import { selectListNames } from './selectListNames.js';
+
+export interface MailmanSelectOptions extends CommonOptions {
+  lists?: string[];
+  includeDegraded?: boolean;
+  withState?: boolean;
+  withArchives?: boolean;
+  memberRoot?: string;
+  growthWindowHours?: number;
+  now?: Date;
+}
+
+/** What a selection hands to placement, pricing and the verdict. */
+export interface RestoreSelection {
+  walk: WalkResult;
+  /** The directory the member root maps onto (Mailman: the var dir). */
+  targetRoot: string;
+  drafts: Draft[];
+  lists: PlanList[];
+  problems: Problem[];
+  mailman: PlanDocument['mailman'];
+  /** Inodes the live system takes meanwhile, on the target's filesystem. */
+  growthInodes: number;
+}
+
+export async function selectMailmanLists(
+  archive: string | NodeJS.ReadableStream,
+  target: string,
+  options: MailmanSelectOptions,
+): Promise<RestoreSelection> {
+  const report: DoctorReport = await diagnoseMailman(target, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.growthWindowHours !== undefined
+      ? { growthWindowHours: options.growthWindowHours }
+      : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const varDir = report.root;
+  const onDisk = new Map(report.lists.map((list) => [list.name, list]));
+  const wanted = selectListNames(report.lists, {
+    ...(options.lists ? { lists: options.lists } : {}),
+    ...(options.includeDegraded !== undefined ? { includeDegraded: options.includeDegraded } : {}),
+  });
+  const collection = await collectMailmanMembers(archive, {
+    lists: wanted,
+    withState: options.withState ?? false,
+    withArchives: options.withArchives ?? false,
+    ...(options.memberRoot !== undefined
+      ? { memberRoot: normalizeMemberRoot(options.memberRoot) }
+      : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  if (
+    collection.root === null ||
+    (options.memberRoot !== undefined && collection.archiveLists.length === 0)
+  ) {
+    // Even with nothing broken: a backup that holds no var dir (or a mistyped --member-root)
+    // could restore nothing, and a pre-flight must not call that OK.
+    throw new RestoreplanError(
+      'MAILMAN_NOT_FOUND',
+      options.memberRoot !== undefined
+        ? `the archive holds no Mailman var dir at ${normalizeMemberRoot(options.memberRoot) || 'its root'}`
+        : 'the archive holds no Mailman var dir (no lists/<name>/config.pck)',
+      {
+        hint: 'name the var dir inside the archive with --member-root (restoreplan scan ARCHIVE shows it), or use --profile none',
+      },
+    );
+  }
+  const root = collection.root;
+  const problems: Problem[] = [];
+  const lists: PlanList[] = [];
+  const drafts: Draft[] = [];
+  const running = report.mailmanRunning;
+
+  for (const list of report.lists) {
+    if (wanted.has(list.name)) continue;
+    lists.push({
+      name: list.name,
+      status: list.status,
+      action: 'skip',
+      reason:
+        list.status === 'ok'
+          ? 'config.pck loads'
+          : list.status === 'degraded'
+            ? `degraded: Mailman ${list.mailmanAction} (add --include-degraded to restore config.pck instead)`
+            : 'not selected (--lists)',
+    });
+  }
+  for (const name of [...wanted].sort()) {
+    const disk = onDisk.get(name);
+    const status: PlanList['status'] = disk?.status ?? 'missing';
+    const collected = collection.lists.get(name);
+    if (disk?.locked) {
+      lists.push({
+        name,
+        status,
+        action: 'skip',
+        reason: `locks/${name}.lock is held by a live process`,
+      });
+      problems.push(
+        makeProblem(
+          'list-locked',
+          `${name}: its lock is held by a live process; not restored until it is released`,
+          { list: name },
+        ),
+      );
+      continue;
+    }
+    const chosen = chooseConfigSource(collected?.files);
+    if (!chosen) {
+      const seen = [
+        ...(collected?.files.get('config.pck') ?? []),
+        ...(collected?.files.get('config.pck.last') ?? []),
+      ];
+      const why =
+        seen.length === 0
+          ? 'the archive has no config.pck or config.pck.last for it'
+          : `no copy in the archive loads (${seen.map((c) => `${c.entry.memberPath}: ${c.detail}`).join('; ')})`;
+      lists.push({ name, status, action: 'skip', reason: why });
+      problems.push(makeProblem('no-valid-copy', `${name}: ${why}`, { list: name }));
+      continue;
+    }
+    const source = chosen.copy;
+    const listRel = `lists/${name}`;
+    if (!disk) {
+      const dirEntry = collected?.listDir ?? {
+        ...copyEntry(source.entry),
+        type: 'dir' as const,
+        size: 0,
+        storedSize: 0,
+        mode: 0o2775,
+      };
+      drafts.push({ stage: 'configs', rel: listRel, entry: dirEntry });
+    }
+    drafts.push({
+      stage: 'configs',
+      rel: `${listRel}/config.pck`,
+      entry: source.entry,
+      sha256: source.sha256,
+      modeFrom: path.join(varDir, listRel, 'config.pck.last'),
+      // Mailman caches configs by mtime: what it loads gets the apply time while it runs.
+      freshMtime: running,
+    });
+    lists.push({
+      name,
+      status,
+      action: 'restore',
+      source: source.entry.memberPath,
+      reason: `${status === 'missing' ? 'not on disk' : (disk?.mailmanAction ?? status)}; config.pck from ${source.entry.memberPath}${chosen.fromPck ? '' : ' (the archive has no valid config.pck)'}`,
+    });
+    if (options.withState) {
+      for (const file of ['request.pck', 'pending.pck'] as const) {
+        const copy = lastValidCopy(collected?.files.get(file));
+        // A state file that loads on disk is newer than the backup's: kept. A broken or
+        // missing one is restored.
+        const stateOnDisk = disk?.stateFiles.find((f) => f.name === file);
+        if (stateOnDisk?.state === 'ok') continue;
+        if (copy)
+          drafts.push({
+            stage: 'state',
+            rel: `${listRel}/${file}`,
+            entry: copy.entry,
+            sha256: copy.sha256,
+            freshMtime: running,
+          });
+      }
+    }
+    if (options.withArchives) {
+      // Archive pages keep the dates pipermail gave them. The last occurrence of a path wins.
+      const latest = new Map<string, ArchiveEntry>();
+      for (const entry of collected?.bulk ?? []) latest.set(entry.memberPath, entry);
+      for (const entry of latest.values()) {
+        const rel = relativeToRoot(entry.memberPath, root);
+        if (rel === null || rel === '') continue;
+        const draft: Draft = { stage: 'archives', rel, entry, onlyIfMissing: true };
+        if (entry.type === 'hardlink') {
+          const linkRel = relativeToRoot(entry.linkPath, root);
+          if (linkRel === null) continue;
+          draft.linkRel = linkRel;
+        }
+        drafts.push(draft);
+      }
+    }
+  }
+  if (running) {
+    problems.push(
+      makeProblem(
+        'mailman-running',
+        'Mailman is running: restored configs get the apply time as mtime so the qrunners reload them',
+      ),
+    );
+  }
+  return {
+    walk: collection.walk,
+    targetRoot: varDir,
+    drafts,
+    lists,
+    problems,
+    growthInodes: report.growthAllowance,
+    mailman: {
+      root: varDir,
+      running,
+      freshMtime: running,
+      restartAdvised: false,
+      note: running
+        ? 'Mailman is running: restored configs get a fresh mtime, so the running qrunners reload them; no restart is needed'
+        : 'Mailman is not running: start it after apply; the restored configs keep their mtime from the backup',
+    },
+  };
+}
