@@ -19,6 +19,8 @@ export interface MountSpec {
   inodes?: number;
   /** Mount here (must exist) instead of a fresh scratch dir: to put a filesystem inside another. */
   at?: string;
+  /** More mkfs options (XFS: `-i maxpct=1`, the inode cap). */
+  mkfsOptions?: string[];
 }
 
 /** Tools each type needs, for `missingNeeds({ root: true, tools })`. */
@@ -49,12 +51,12 @@ function mkfsArgs(spec: MountSpec, image: string): [string, string[]] {
       if (spec.type === 'ext4-1k') args.push('-b', '1024');
       else args.push('-b', '4096');
       if (spec.inodes !== undefined) args.push('-N', String(spec.inodes));
-      return ['mkfs.ext4', [...args, image]];
+      return ['mkfs.ext4', [...args, ...(spec.mkfsOptions ?? []), image]];
     }
     case 'xfs':
-      return ['mkfs.xfs', ['-q', '-f', image]];
+      return ['mkfs.xfs', ['-q', '-f', ...(spec.mkfsOptions ?? []), image]];
     case 'btrfs':
-      return ['mkfs.btrfs', ['-q', '-f', image]];
+      return ['mkfs.btrfs', ['-q', '-f', ...(spec.mkfsOptions ?? []), image]];
     case 'tmpfs':
       throw new Error('tmpfs has no image');
   }

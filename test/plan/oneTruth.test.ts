@@ -1,0 +1,147 @@
+/**
+ * Issue 10's disagreements that need no real filesystem, each a regression test that failed on
+ * 0.1.0: check and plan must select and price the same members.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
+import { RestoreplanError } from '../../src/errors.js';
+import { checkBudget } from '../../src/plan/checkBudget.js';
+import { planRestore } from '../../src/plan/planRestore.js';
+import { sumStepCosts } from '../../src/plan/sumStepCosts.js';
+import type { PlanDocument } from '../../src/types.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { buildBackup } from '../helpers/liveMailman.js';
+import { cli } from '../helpers/runCli.js';
+
+const why = missingNeeds({ tools: ['tar', 'python3'] });
+const scratch = makeScratch('restoreplan-one-truth-');
+let sandbox: IncidentSandbox;
+
+test.before(async () => {
+  if (why) return;
+  sandbox = await buildBackup(path.join(scratch.dir, 'sandbox'));
+});
+test.after(() => scratch.cleanup());
+
+function skip(): boolean {
+  if (why) console.log(`skipped: ${why}`);
+  return why !== null;
+}
+
+const allSteps = (doc: PlanDocument) => doc.stages.flatMap((s) => s.steps);
+const planInodes = (doc: PlanDocument): number =>
+  [...sumStepCosts(allSteps(doc).map((s) => s.cost)).values()].reduce((n, d) => n + d.inodes, 0);
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<RestoreplanError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.instance(error, RestoreplanError);
+    assert.is((error as RestoreplanError).code, code);
+    return error as RestoreplanError;
+  }
+  assert.unreachable(`expected ${code}`);
+  throw new Error('unreachable');
+}
+
+test('check on a Mailman var dir finds the archive var dir as plan does (no nested extraction)', async () => {
+  if (skip()) return;
+  // 0.1.0: check counted the whole archive nested under the var dir (500 inodes of 501
+  // members) for a repair plan does with none.
+  const check = await checkBudget(sandbox.backup, { target: sandbox.live });
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  assert.is(check.filesystems[0]?.inodes.needed, planInodes(plan));
+  assert.is(check.selection.entries, allSteps(plan).length);
+  assert.ok(check.selection.entries <= 3, `only the broken configs: ${check.selection.entries}`);
+});
+
+test('a hard link selected without its target: check and plan both restore nothing and say so', async () => {
+  if (skip()) return;
+  const tree = path.join(scratch.dir, 'links');
+  mkdirSync(path.join(tree, 'data'), { recursive: true });
+  writeFileSync(path.join(tree, 'data', 'a'), 'shared\n');
+  run('ln', [path.join(tree, 'data', 'a'), path.join(tree, 'data', 'b')]);
+  const archive = path.join(scratch.dir, 'links.tar');
+  // Named in order: data/a is stored as the file, data/b as the link to it.
+  run('tar', ['-cf', archive, '-C', tree, '--no-recursion', 'data', 'data/a', 'data/b']);
+  const target = path.join(scratch.dir, 'links-target');
+  mkdirSync(target);
+  const options = { target, profile: 'none' as const, include: ['data/b'] };
+  const check = await checkBudget(archive, options);
+  const plan = await planRestore(archive, options);
+  assert.is(check.filesystems[0]?.inodes.needed, 0);
+  assert.is(planInodes(plan), 0);
+  assert.is(allSteps(plan).length, 0);
+  for (const doc of [check, plan]) {
+    const problem = doc.problems.find((p) => p.kind === 'hardlink-unresolved');
+    assert.ok(problem, 'the link is named');
+    assert.match(problem.message, /not restored/);
+  }
+  // With its target selected too, both link it: one inode, for the file.
+  const both = { ...options, include: ['data/a', 'data/b'] };
+  const check2 = await checkBudget(archive, both);
+  const plan2 = await planRestore(archive, both);
+  assert.is(check2.filesystems[0]?.inodes.needed, planInodes(plan2));
+  assert.equal(
+    allSteps(plan2).map((s) => s.type),
+    ['file', 'hardlink'],
+  );
+});
+
+test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the real roots', async () => {
+  if (skip()) return;
+  const target = path.join(scratch.dir, 'typo-target');
+  mkdirSync(target);
+  for (const run of [checkBudget, planRestore]) {
+    const error = await expectCode(
+      run(sandbox.backup, { target, profile: 'none', memberRoot: 'var/lib/mailmen' }),
+      'SELECTION_EMPTY',
+    );
+    assert.match(String(error.details.hint), /var\/lib\/mailman/);
+  }
+  // The Mailman profile with a --member-root where the archive holds no var dir.
+  await expectCode(
+    checkBudget(sandbox.backup, { target: sandbox.live, memberRoot: 'var/lib/mailmen' }),
+    'MAILMAN_NOT_FOUND',
+  );
+});
+
+test('CLI: a selection of nothing is UNKNOWN (exit 3) in --nagios, never OK', () => {
+  if (skip()) return;
+  const target = path.join(scratch.dir, 'typo-cli');
+  mkdirSync(target);
+  const r = cli([
+    'check',
+    sandbox.backup,
+    '--target',
+    target,
+    '--profile',
+    'none',
+    '--member-root',
+    'var/lib/mailmen',
+    '--nagios',
+  ]);
+  assert.is(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /^RESTOREPLAN UNKNOWN - SELECTION_EMPTY: /);
+  const p = cli([
+    'plan',
+    sandbox.backup,
+    '--target',
+    target,
+    '--profile',
+    'none',
+    '--member-root',
+    'var/lib/mailmen',
+  ]);
+  assert.is(p.code, 3);
+  assert.match(
+    p.stderr,
+    /^restoreplan: SELECTION_EMPTY: .*\n {2}hint: the archive holds var\/lib\/mailman/,
+  );
+});
+
+test.run();
