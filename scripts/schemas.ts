@@ -6,8 +6,10 @@
  * what the types generate now, so run this after changing a type and commit the result.
  *
  * What a type cannot say is said in its JSDoc: `@asType integer` for counts and sizes, `@format
- * date-time` for ISO-8601 times. Objects stay open (no `additionalProperties: false`): fields
- * may be added to a document without a new schemaVersion.
+ * date-time` for ISO-8601 times; on a nullable number, `@asType integer @nullable` (`@asType`
+ * alone replaces the type and silently drops the null). Objects stay open (no
+ * `additionalProperties: false`): fields may be added to a document without a new
+ * schemaVersion.
  *
  * The generator is pinned to ts-json-schema-generator ~2.4: 2.5 and later require Node 22, and
  * this project supports Node 20. It reads unions (discriminated or not) as `anyOf`, extended
