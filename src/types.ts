@@ -17,17 +17,26 @@ export interface Warning {
 }
 
 export interface TypeCounts {
+  /** @asType integer */
   entries: number;
+  /** @asType integer */
   files: number;
+  /** @asType integer */
   dirs: number;
+  /** @asType integer */
   symlinks: number;
+  /** @asType integer */
   hardlinks: number;
+  /** @asType integer */
   other: number;
+  /** @asType integer */
   bytes: number;
 }
 
 export interface ScanTotals extends TypeCounts {
+  /** @asType integer */
   impliedDirs: number;
+  /** @asType integer */
   duplicates: number;
 }
 
@@ -37,6 +46,7 @@ export interface TreeRow extends TypeCounts {
 
 export interface ArchiveInfo {
   path: string;
+  /** @asType integer @nullable */
   sizeBytes: number | null;
   compression: Compression;
   formats: TarFormat[];
@@ -48,28 +58,47 @@ export interface ScanResult {
   archive: ArchiveInfo;
   totals: ScanTotals;
   tree: TreeRow[];
-  mailman: { root: string; lists: number } | null;
+  mailman: {
+    root: string;
+    /** @asType integer */
+    lists: number;
+  } | null;
   warnings: Warning[];
 }
 
 export interface InodeBudget {
+  /** @asType integer */
   total: number;
+  /** @asType integer */
   free: number;
+  /** @asType integer */
   needed: number;
+  /** @asType integer */
   peak: number;
+  /** @asType integer */
   reserve: number;
+  /** @asType integer */
   freeAfter: number;
   dynamic: boolean;
 }
 
 export interface BlockBudget {
+  /** @asType integer */
   total: number;
+  /** @asType integer */
   free: number;
+  /** @asType integer */
   available: number;
+  /** @asType integer */
   needed: number;
-  /** Blocks at the worst moment: net plus the old copy of the largest file being replaced. */
+  /**
+   * Blocks at the worst moment: net plus the old copy of the largest file being replaced.
+   * @asType integer
+   */
   peak: number;
+  /** @asType integer */
   reserve: number;
+  /** @asType integer */
   availableAfter: number;
 }
 
@@ -77,6 +106,7 @@ export interface FilesystemBudget {
   mountPoint: string;
   fsType: string;
   device: string;
+  /** @asType integer */
   blockSize: number;
   inodes: InodeBudget;
   blocks: BlockBudget;
@@ -110,8 +140,11 @@ export interface ListDiagnosis {
 }
 
 export interface QueueCensus {
+  /** @asType integer */
   files: number;
+  /** @format date-time */
   oldest?: string;
+  /** @format date-time */
   newest?: string;
 }
 
@@ -123,10 +156,27 @@ export interface DoctorResult {
   mailmanRunning: boolean;
   filesystem: {
     mountPoint: string;
-    inodes: { total: number; free: number };
-    blocks: { total: number; available: number };
+    inodes: {
+      /** @asType integer */
+      total: number;
+      /** @asType integer */
+      free: number;
+    };
+    blocks: {
+      /** @asType integer */
+      total: number;
+      /** @asType integer */
+      available: number;
+    };
   };
-  summary: { ok: number; degraded: number; corrupt: number };
+  summary: {
+    /** @asType integer */
+    ok: number;
+    /** @asType integer */
+    degraded: number;
+    /** @asType integer */
+    corrupt: number;
+  };
 }
 
 export type Strategy = 'in-place' | 'staged' | 'alternate';
@@ -141,27 +191,50 @@ export type StepType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'chard
 export interface StepCost {
   /** The filesystem the step writes on (its mount point, as in the stage budget). */
   mountPoint: string;
-  /** Net inodes added: the step's own and those of the missing parent directories it is the first to need. */
+  /**
+   * Net inodes added: the step's own and those of the missing parent directories it is the first to need.
+   * @asType integer
+   */
   inodes: number;
-  /** Net blocks added (in the filesystem's block size), directory growth included; negative when a file is replaced by a smaller one. */
+  /**
+   * Net blocks added (in the filesystem's block size), directory growth included; negative when a file is replaced by a smaller one.
+   * @asType integer
+   */
   blocks: number;
-  /** Inodes held only while the step runs (the temporary file of an atomic replace). */
+  /**
+   * Inodes held only while the step runs (the temporary file of an atomic replace).
+   * @asType integer
+   */
   peakInodes: number;
-  /** Blocks held only while the step runs (the old copy of a file being replaced). */
+  /**
+   * Blocks held only while the step runs (the old copy of a file being replaced).
+   * @asType integer
+   */
   peakBlocks: number;
 }
 
 interface StepCommon {
   memberPath: string;
   targetPath: string;
-  /** Apparent size of a regular file; 0 for the other types. */
+  /**
+   * Apparent size of a regular file; 0 for the other types.
+   * @asType integer
+   */
   size: number;
   /** Where the member sits in the uncompressed tar stream, so apply can read it directly. */
   source: MemberSource;
-  /** Mode bits to give the restored path (for configs: those of the file it replaces). */
+  /**
+   * Mode bits to give the restored path (for configs: those of the file it replaces).
+   * @asType integer
+   */
   mode: number;
   /** Owner to give the restored path; null keeps the writer's (an unprivileged apply). */
-  owner: { uid: number; gid: number } | null;
+  owner: {
+    /** @asType integer */
+    uid: number;
+    /** @asType integer */
+    gid: number;
+  } | null;
   /** Seconds since the epoch; for Mailman configs while Mailman runs, the apply time instead (see `freshMtime`). */
   mtime: number;
   /** Give the path the apply time as mtime (a running Mailman reloads configs by mtime). */
@@ -205,8 +278,11 @@ export interface SpecialStep extends StepCommon {
 export type PlanStep = FileStep | DirStep | SymlinkStep | HardlinkStep | SpecialStep;
 
 export interface MemberSource {
+  /** @asType integer */
   headerOffset: number;
+  /** @asType integer */
   dataOffset: number;
+  /** @asType integer */
   dataLength: number;
   /** Sparse map of the real file as [offset, length] pairs, or null. */
   sparse: Array<[number, number]> | null;
@@ -215,14 +291,24 @@ export interface MemberSource {
 /** One filesystem's budget for one stage: the sums of the stage's step costs on it. */
 export interface StageBudget {
   mountPoint: string;
+  /** @asType integer */
   inodesNeeded: number;
-  /** Inodes at the worst moment of the stage (net plus one temporary file). */
+  /**
+   * Inodes at the worst moment of the stage (net plus one temporary file).
+   * @asType integer
+   */
   inodesPeak: number;
+  /** @asType integer */
   inodesFree: number;
+  /** @asType integer */
   inodesReserve: number;
+  /** @asType integer */
   blocksNeeded: number;
+  /** @asType integer */
   blocksPeak: number;
+  /** @asType integer */
   blocksAvailable: number;
+  /** @asType integer */
   blocksReserve: number;
 }
 
@@ -243,11 +329,14 @@ export interface PlanList {
 
 interface PlanCommon {
   schemaVersion: typeof SCHEMA_VERSION;
+  /** @format date-time */
   createdAt: string;
   reason: string;
   archive: {
     path: string;
+    /** @asType integer @nullable */
     sizeBytes: number | null;
+    /** @format date-time */
     mtime: string | null;
     fingerprint: string;
     compression: Compression;
@@ -287,10 +376,21 @@ export type ApplyStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do';
 export interface ApplyResult {
   schemaVersion: typeof SCHEMA_VERSION;
   status: ApplyStatus;
-  restored: { targetPath: string; bytes: number; sha256: string }[];
+  restored: {
+    targetPath: string;
+    /** @asType integer */
+    bytes: number;
+    sha256: string;
+  }[];
   skipped: { targetPath: string; reason: string }[];
   verified: boolean;
-  inodes: { mountPoint: string; predicted: number; actual: number }[];
+  inodes: {
+    mountPoint: string;
+    /** @asType integer */
+    predicted: number;
+    /** @asType integer */
+    actual: number;
+  }[];
   journal: string;
   /** Why the run stopped or failed (absent when it completed). */
   reason?: string;

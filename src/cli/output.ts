@@ -3,7 +3,7 @@
  * --json, human text otherwise, one coded error line on stderr. Commands return an exit code
  * and never call process.exit themselves.
  */
-import { isRestoreplanError, RestoreplanError } from '../errors.js';
+import { isRestoreplanError, RestoreplanError, type ErrorCode } from '../errors.js';
 import { SCHEMA_VERSION } from '../types.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 
@@ -24,6 +24,17 @@ export const processIo: Io = {
   stderr: process.stderr,
   stdin: process.stdin,
 };
+
+/** What `--json` prints on stdout when a command fails (exit 3): the code of the error line. */
+export interface ErrorDocument {
+  schemaVersion: typeof SCHEMA_VERSION;
+  error: {
+    /** The stable code of the error line `restoreplan: <CODE>: <message>` (docs/error-codes.md). */
+    code: ErrorCode;
+    /** The error line's message, on one line. */
+    message: string;
+  };
+}
 
 export function writeJson(io: Io, document: unknown): void {
   io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -53,7 +64,11 @@ export function reportError(
   if (hint) io.stderr.write(`  hint: ${hint}\n`);
   if (flags.debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   if (flags.json) {
-    writeJson(io, { schemaVersion: SCHEMA_VERSION, error: { code: coded.code, message: oneLine } });
+    const document: ErrorDocument = {
+      schemaVersion: SCHEMA_VERSION,
+      error: { code: coded.code, message: oneLine },
+    };
+    writeJson(io, document);
   }
   return EXIT.UNKNOWN;
 }

@@ -3,7 +3,8 @@
  * node_modules/restoreplan, a strict TypeScript consumer (module nodenext) compiled with the
  * repo's tsc (together with docs/runbook.md's recovery script) and run against a tiny GNU tar
  * archive. What the script reports is checked against GNU tar's own listing and the bytes on
- * disk, not against restoreplan itself.
+ * disk, not against restoreplan itself; the results it got match the schemas, and the schemas
+ * are reachable through the package's exports (`restoreplan/schemas/<name>.schema.json`).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { assertMatchesSchema, SCHEMA_NAMES } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,6 +84,8 @@ process.stdout.write(
     hasCodeDocs: typeof ERROR_CODES.PLAN_STALE === 'string',
     hasKindDocs: typeof PROBLEM_CATALOG['inodes-short'].summary === 'string',
     sawProgress: events.length > 0,
+    // The results themselves, for the schemas.
+    documents: { scan, check, plan, applied },
   }) + '\\n',
 );
 `;
@@ -183,6 +187,10 @@ if (why || !existsSync(path.join(repo, 'dist', 'index.js'))) {
       assert.is(out.abortCode, 'ABORTED');
       assert.ok(out.hasCodeDocs && out.hasKindDocs);
       assert.ok(out.sawProgress, 'onProgress is called');
+      assertMatchesSchema(out.documents.scan, 'scan', 'scanArchive()');
+      assertMatchesSchema(out.documents.check, 'check', 'checkBudget()');
+      assertMatchesSchema(out.documents.plan, 'plan', 'planRestore()');
+      assertMatchesSchema(out.documents.applied, 'apply', 'applyPlan()');
       for (const file of ['etc/app/a.conf', 'etc/app/b.conf', 'top.txt']) {
         assert.equal(
           readFileSync(path.join(target, file)),
@@ -199,6 +207,27 @@ if (why || !existsSync(path.join(repo, 'dist', 'index.js'))) {
       );
       assert.is.not(deep.status, 0);
       assert.match(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
+      // ...but the schemas are: restoreplan/schemas/<name>.schema.json, the committed files.
+      const resolved = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+console.log(JSON.stringify(${JSON.stringify(SCHEMA_NAMES)}.map((n) => require.resolve('restoreplan/schemas/' + n + '.schema.json'))));`,
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      assert.is(resolved.status, 0, resolved.stderr);
+      const files = JSON.parse(resolved.stdout) as string[];
+      for (const [i, name] of SCHEMA_NAMES.entries()) {
+        assert.is(
+          readFileSync(files[i]!, 'utf8'),
+          readFileSync(path.join(repo, 'schemas', `${name}.schema.json`), 'utf8'),
+          `${name}.schema.json shipped`,
+        );
+      }
       const root = spawnSync(
         process.execPath,
         [

@@ -20,6 +20,7 @@ import * as assert from 'uvu/assert';
 import { applyPlan } from '../../src/apply/applyPlan.js';
 import { defaultFsOps, type FsOps } from '../../src/apply/fsOps.js';
 import type { PlanDocument } from '../../src/types.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 import { buildTestPlan, fingerprintOf } from './buildTestPlan.js';
@@ -133,6 +134,7 @@ test('restores a tree exactly as GNU tar extracts it (contents, modes, mtimes, l
     mkdirSync(root);
     const plan = await planFor(archive, root);
     const result = await applyPlan(plan, { journalPath: path.join(dir, 'j.journal') });
+    assertMatchesSchema(result, 'apply', 'applyPlan() of a tree with links and sparse files');
     assert.is(result.status, 'complete', JSON.stringify(result.skipped));
     assert.ok(result.verified);
     assert.equal(result.skipped, []);
@@ -291,6 +293,7 @@ test('dry-run writes nothing, not even the journal, and lists the steps', async 
     const plan = await planFor(archive, root);
     const journalPath = path.join(dir, 'j.journal');
     const result = await applyPlan(plan, { journalPath, dryRun: true });
+    assertMatchesSchema(result, 'apply', 'applyPlan() dry run');
     assert.is(result.dryRun, true);
     assert.is(result.preview?.length, plan.stages[0]?.steps.length);
     assert.equal(readdirSync(root), []);
@@ -420,6 +423,7 @@ for (const code of ['ENOSPC', 'EACCES']) {
       const plan = await planFor(archive, root);
       const journalPath = path.join(dir, 'j.journal');
       const result = await applyPlan(plan, { journalPath, fsOps: faultyOps(code, 900) });
+      assertMatchesSchema(result, 'apply', `applyPlan() after ${code}`);
       assert.is(result.status, code === 'ENOSPC' ? 'stopped' : 'failed');
       assert.match(result.reason ?? '', code);
       assert.equal(leftoverTemps(root), []);
@@ -432,6 +436,7 @@ for (const code of ['ENOSPC', 'EACCES']) {
         assert.is(value.split(':')[1], restored.get(full));
       }
       const resumed = await applyPlan(plan, { journalPath });
+      assertMatchesSchema(resumed, 'apply', `applyPlan() resumed after ${code}`);
       assert.is(resumed.status, 'complete', resumed.reason);
       const oracle = path.join(dir, 'oracle');
       mkdirSync(oracle);

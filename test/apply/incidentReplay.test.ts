@@ -18,6 +18,7 @@ import * as assert from 'uvu/assert';
 import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
 import type { ApplyResult, CheckResult, DoctorResult, PlanDocument } from '../../src/types.js';
 import { listTarMembers } from './buildTestPlan.js';
+import { assertMatchesSchema, type SchemaName } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import {
   archiveMembersOf,
@@ -71,6 +72,11 @@ function restoreplan<T>(args: string[]): { code: number | null; json: T; stderr:
       `restoreplan ${args.join(' ')}: no JSON (exit ${result.status}): ${result.stderr}`,
     );
   }
+  // Every document of the incident, whatever the test then checks, matches its schema (a
+  // failed apply exits 3 with its own document, an error with the error document).
+  const isError = typeof json === 'object' && json !== null && 'error' in json;
+  const schema = isError ? 'error' : (args[0] as SchemaName);
+  assertMatchesSchema(json, schema, `restoreplan ${args[0]} --json (exit ${result.status})`);
   return { code: result.status, json, stderr: result.stderr };
 }
 

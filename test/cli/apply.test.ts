@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 
 import { makeScratch, run } from '../helpers/env.js';
 import { buildTestPlan } from '../apply/buildTestPlan.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { cli } from '../helpers/runCli.js';
 
 const PICKLE = `
@@ -48,7 +49,9 @@ test('without a TTY and without --yes: CONFIRMATION_REQUIRED, exit 3, nothing wr
     assert.is(human.stdout, '');
     const json = cli(['apply', planPath, '--json']);
     assert.is(json.code, 3);
-    assert.is(JSON.parse(json.stdout).error.code, 'CONFIRMATION_REQUIRED');
+    const error = JSON.parse(json.stdout);
+    assertMatchesSchema(error, 'error', 'apply --json error document');
+    assert.is(error.error.code, 'CONFIRMATION_REQUIRED');
     assert.equal(readdirSync(root), []);
   } finally {
     cleanup();
@@ -62,12 +65,14 @@ test('--dry-run --json prints one document with the steps; --yes restores (exit 
     const dry = cli(['apply', planPath, '--dry-run', '--json']);
     assert.is(dry.code, 0, dry.stderr);
     const preview = JSON.parse(dry.stdout);
+    assertMatchesSchema(preview, 'apply', 'apply --dry-run --json');
     assert.is(preview.dryRun, true);
     assert.is(preview.preview.length, 3);
     assert.equal(readdirSync(root), []);
     const done = cli(['apply', planPath, '--yes', '--json']);
     assert.is(done.code, 0, done.stderr);
     const result = JSON.parse(done.stdout);
+    assertMatchesSchema(result, 'apply', 'apply --yes --json');
     assert.is(result.status, 'complete');
     assert.is(result.journal, `${planPath}.journal`);
     assert.ok(existsSync(path.join(root, 'lists/delta/config.pck')));

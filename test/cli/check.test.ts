@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { CheckResult } from '../../src/types.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 import { cli } from '../helpers/runCli.js';
@@ -54,6 +55,7 @@ test('fits: exit 0, JSON per the contract', () => {
   const r = cli(['check', archive, '--target', target, '--json']);
   assert.is(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as CheckResult;
+  assertMatchesSchema(doc, 'check');
   assert.is(doc.schemaVersion, 1);
   assert.is(doc.verdict, 'ok');
   assert.is(doc.selection.entries, members);

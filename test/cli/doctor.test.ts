@@ -8,6 +8,7 @@ import type { Io } from '../../src/cli/output.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { makeScratch } from '../helpers/env.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 
 async function doctor(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
@@ -33,6 +34,7 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     const ok = await doctor([dir, '--json']);
     assert.is(ok.code, 0, ok.stderr);
     const doc = JSON.parse(ok.stdout);
+    assertMatchesSchema(doc, 'doctor', 'doctor --json (all ok)');
     assert.is(doc.schemaVersion, 1);
     assert.equal(doc.summary, { ok: 2, degraded: 0, corrupt: 0 });
     assert.equal(Object.keys(doc.lists[0]).slice(0, 4), ['name', 'status', 'loadsFrom', 'files']);
@@ -53,12 +55,16 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     ]);
     const corrupt = await doctor([dir, '--json']);
     assert.is(corrupt.code, 2);
-    assert.equal(JSON.parse(corrupt.stdout).summary, { ok: 0, degraded: 1, corrupt: 1 });
+    const corruptDoc = JSON.parse(corrupt.stdout);
+    assertMatchesSchema(corruptDoc, 'doctor', 'doctor --json (degraded and corrupt)');
+    assert.equal(corruptDoc.summary, { ok: 0, degraded: 1, corrupt: 1 });
 
     const missing = await doctor([path.join(dir, 'qfiles'), '--json']);
     assert.is(missing.code, 3);
     assert.match(missing.stderr, /^restoreplan: MAILMAN_NOT_FOUND: /);
-    assert.is(JSON.parse(missing.stdout).error.code, 'MAILMAN_NOT_FOUND');
+    const error = JSON.parse(missing.stdout);
+    assertMatchesSchema(error, 'error', 'doctor --json error document');
+    assert.is(error.error.code, 'MAILMAN_NOT_FOUND');
   } finally {
     cleanup();
   }

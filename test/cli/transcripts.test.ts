@@ -8,7 +8,8 @@
  * the six random characters of the scratch dir (always /tmp/rp-tx-XXXXXX, so the paths in
  * tables keep their width and the tables their alignment) and the tmpfs device number, both
  * handed out at run time. Without root (no mount) only the transcripts that do not show a
- * filesystem run.
+ * filesystem run. The same commands with --json, on the same sandbox, print documents that
+ * match their schemas.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { buildIncidentSandbox } from '../../samples/buildIncidentSandbox.js';
+import { assertMatchesSchema, type SchemaName } from '../helpers/assertSchema.js';
 import { isRoot, run } from '../helpers/env.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -114,46 +116,96 @@ function runCase(c: Case, sandbox: string, scratch: string): string {
   return `${transcript}--- exit ${result.status}\n`;
 }
 
-test('transcripts of scan, doctor, check (--nagios), plan and apply', async () => {
+let scratch = '';
+let sandbox = '';
+let mounted = false;
+
+test.before(async () => {
   if (!existsSync(bin)) throw new Error('dist/ is missing: npm run build');
-  const scratch = mkdtempSync(SCRATCH_PREFIX);
-  assert.is(scratch.length, SCRATCH_SHOWN.length);
+  scratch = mkdtempSync(SCRATCH_PREFIX);
   const fsRoot = path.join(scratch, 'fs');
-  let mounted = false;
-  try {
-    mkdirSync(fsRoot);
-    if (isRoot) {
-      run('mount', ['-t', 'tmpfs', '-o', TMPFS, 'tmpfs', fsRoot]);
-      mounted = true;
-    } else {
-      console.log('skipped: transcripts that show a filesystem need root (a fixed-size tmpfs)');
-    }
-    const sandbox = path.join(fsRoot, 'sb');
-    await buildIncidentSandbox(sandbox, { now: NOW, seed: 7 });
-    mkdirSync(path.join(sandbox, 'fresh'));
-    const mismatches: string[] = [];
-    for (const c of CASES) {
-      if (c.fs && !mounted) continue;
-      const actual = runCase(c, sandbox, scratch);
-      const file = path.join(dir, `${c.name}.txt`);
-      if (update) {
-        writeFileSync(file, actual);
-        continue;
-      }
-      if (!existsSync(file)) {
-        mismatches.push(`${c.name}: no transcript (run with UPDATE_TRANSCRIPTS=1)`);
-        continue;
-      }
-      const expected = readFileSync(file, 'utf8');
-      if (actual !== expected) {
-        mismatches.push(`${c.name}:\n--- expected\n${expected}--- actual\n${actual}`);
-      }
-    }
-    assert.equal(mismatches, [], mismatches.join('\n'));
-  } finally {
-    if (mounted) spawnSync('umount', [fsRoot]);
-    rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(fsRoot);
+  if (isRoot) {
+    run('mount', ['-t', 'tmpfs', '-o', TMPFS, 'tmpfs', fsRoot]);
+    mounted = true;
+  } else {
+    console.log('skipped: transcripts that show a filesystem need root (a fixed-size tmpfs)');
   }
+  sandbox = path.join(fsRoot, 'sb');
+  await buildIncidentSandbox(sandbox, { now: NOW, seed: 7 });
+  mkdirSync(path.join(sandbox, 'fresh'));
+});
+
+test.after(() => {
+  if (mounted) spawnSync('umount', [path.join(scratch, 'fs')]);
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test('transcripts of scan, doctor, check (--nagios), plan and apply', () => {
+  assert.is(scratch.length, SCRATCH_SHOWN.length);
+  const mismatches: string[] = [];
+  for (const c of CASES) {
+    if (c.fs && !mounted) continue;
+    const actual = runCase(c, sandbox, scratch);
+    const file = path.join(dir, `${c.name}.txt`);
+    if (update) {
+      writeFileSync(file, actual);
+      continue;
+    }
+    if (!existsSync(file)) {
+      mismatches.push(`${c.name}: no transcript (run with UPDATE_TRANSCRIPTS=1)`);
+      continue;
+    }
+    const expected = readFileSync(file, 'utf8');
+    if (actual !== expected) {
+      mismatches.push(`${c.name}:\n--- expected\n${expected}--- actual\n${actual}`);
+    }
+  }
+  assert.equal(mismatches, [], mismatches.join('\n'));
+});
+
+/**
+ * The same commands with --json on the same sandbox: each prints one document that matches its
+ * schema (the numbers depend on the filesystem, the shape does not, so these run without root
+ * too). Plan writes the plan file the apply cases read outside the tmpfs, whose free inodes the
+ * transcripts show.
+ */
+const JSON_CASES: { args: string[]; schema: SchemaName; exit: number }[] = [
+  { args: ['scan', '<SANDBOX>/backup.tar'], schema: 'scan', exit: 0 },
+  { args: ['scan', '<SANDBOX>/no-such.tar'], schema: 'error', exit: 3 },
+  { args: ['doctor', '<SANDBOX>/live'], schema: 'doctor', exit: 2 },
+  {
+    args: ['check', '<SANDBOX>/backup.tar', '--target', '<SANDBOX>/fresh'],
+    schema: 'check',
+    exit: -1,
+  },
+  {
+    args: ['check', '<SANDBOX>/backup.tar', '--target', '<SANDBOX>/live', '--profile', 'mailman'],
+    schema: 'check',
+    exit: -1,
+  },
+  {
+    args: ['plan', '<SANDBOX>/backup.tar', '--target', '<SANDBOX>/live', '--out', '<OUT>/p.json'],
+    schema: 'plan',
+    exit: 0,
+  },
+  { args: ['apply', '<OUT>/p.json', '--dry-run'], schema: 'apply', exit: 0 },
+  { args: ['apply', '<OUT>/p.json'], schema: 'error', exit: 3 },
+];
+
+test('--json: every command prints one document that matches its schema', () => {
+  for (const c of JSON_CASES) {
+    const args = c.args.map((a) => a.replaceAll('<SANDBOX>', sandbox).replaceAll('<OUT>', scratch));
+    args.push('--json');
+    const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input: '' });
+    const label = `restoreplan ${c.args.join(' ')} --json`;
+    // check's verdict (exit 0, 1 or 2) depends on the filesystem the sandbox is on.
+    if (c.exit >= 0) assert.is(result.status, c.exit, `${label}: ${result.stderr}`);
+    else assert.ok(result.status !== 3, `${label}: ${result.stderr}`);
+    assertMatchesSchema(JSON.parse(result.stdout), c.schema, label);
+  }
+  // The plan file --out wrote is the same document.
+  assertMatchesSchema(JSON.parse(readFileSync(path.join(scratch, 'p.json'), 'utf8')), 'plan');
 });
 
 test.run();

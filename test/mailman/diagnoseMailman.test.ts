@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { isRestoreplanError } from '../../src/errors.js';
 import { diagnoseMailman, sortListsByUrgency } from '../../src/mailman/diagnoseMailman.js';
 import { buildIncidentSandbox } from '../../samples/buildIncidentSandbox.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
 
 /** Every path under `root` with its bytes (or link text), mtime, ctime and link count. */
@@ -38,6 +39,7 @@ const why = missingNeeds({ tools: ['tar'] });
       const progress: number[] = [];
       const result = await diagnoseMailman(dir, { onProgress: (e) => progress.push(e.done ?? -1) });
       assert.equal(snapshot(sandbox.live), before, 'doctor is read-only');
+      assertMatchesSchema(result, 'doctor', 'diagnoseMailman() of the incident sandbox');
       assert.is(result.root, sandbox.live, 'found the one var dir below the sandbox');
       const byStatus = (status: string): string[] =>
         result.lists.filter((l) => l.status === status).map((l) => l.name);

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 
 import { RestoreplanError } from '../../src/errors.js';
 import { checkBudget, createBudgetCheck } from '../../src/plan/checkBudget.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { listTarWithPython, makeMailmanShapedTree } from '../helpers/mailmanShapedTree.js';
 import { makeEntry } from '../helpers/makeEntry.js';
@@ -113,6 +114,7 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as tf:
     evil,
   ]);
   const result = await checkBudget(evil, { target });
+  assertMatchesSchema(result, 'check', 'checkBudget() of an archive with unsafe members');
   assert.is(result.selection.entries, 1);
   assert.is(result.selection.bytes, 9000);
   assert.is(result.filesystems[0]!.inodes.needed, 1);
@@ -184,6 +186,7 @@ test('a Mailman var dir as target: queue inflow of the last hour × 12 h joins t
     utimesSync(old, twoHoursAgo, twoHoursAgo);
   }
   const result = await checkBudget(archive, { target: varDir, reserveInodes: 0 });
+  assertMatchesSchema(result, 'check', 'checkBudget() into a Mailman var dir');
   // 10 files arrived within the hour: 10 per hour for 12 hours.
   assert.is(result.filesystems[0]!.inodes.reserve, 120);
   const shorter = await checkBudget(archive, {

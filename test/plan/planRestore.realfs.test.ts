@@ -31,6 +31,7 @@ import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { planRestore, type PlanOptions } from '../../src/plan/planRestore.js';
 import type { ApplyResult, PlanDocument } from '../../src/types.js';
 import { listTarMembers } from '../apply/buildTestPlan.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import {
   archiveMembersOf,
@@ -73,16 +74,29 @@ test.before(async () => {
 });
 test.after(() => scratch.cleanup());
 
-function plan(live: string, options: Partial<PlanOptions> = {}, archive?: string) {
-  return planRestore(archive ?? sandbox.backup, { target: live, ...options });
+/** planRestore on the sandbox's backup; every plan of every scenario matches the schema. */
+async function plan(
+  live: string,
+  options: Partial<PlanOptions> = {},
+  archive?: string,
+): Promise<PlanDocument> {
+  const doc = await planRestore(archive ?? sandbox.backup, { target: live, ...options });
+  assertMatchesSchema(doc, 'plan', `planRestore(${JSON.stringify(options)})`);
+  return doc;
 }
 
-function apply(doc: PlanDocument, options: { now?: Date; journal?: string } = {}) {
+/** applyPlan with a fresh journal; every result (complete, stopped, failed) matches the schema. */
+async function apply(
+  doc: PlanDocument,
+  options: { now?: Date; journal?: string } = {},
+): Promise<ApplyResult> {
   journals += 1;
-  return applyPlan(doc, {
+  const result = await applyPlan(doc, {
     journalPath: options.journal ?? path.join(scratch.dir, `apply-${journals}.journal`),
     ...(options.now ? { now: options.now } : {}),
   });
+  assertMatchesSchema(result, 'apply', `applyPlan() of a ${doc.strategy ?? 'infeasible'} plan`);
+  return result;
 }
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { planRestore } from '../../src/plan/planRestore.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, run } from '../helpers/env.js';
 
 /** A GNU tar with `data/a` and `data/b`, b a hard link to a. */
@@ -26,6 +27,7 @@ test('a hard link whose target is not selected links to the file already on disk
     mkdirSync(path.join(target, 'data'), { recursive: true });
     writeFileSync(path.join(target, 'data/a'), 'shared\n');
     const plan = await planRestore(archive, { target, profile: 'none', include: ['data/b'] });
+    assertMatchesSchema(plan, 'plan', 'planRestore() with a hard link to a file on disk');
     const steps = plan.stages.flatMap((s) => s.steps);
     assert.equal(
       steps.map((s) => [s.memberPath, s.type, 'linkTarget' in s ? s.linkTarget : undefined]),
@@ -44,6 +46,7 @@ test('neither restored nor on disk: the hard link is reported, not planned', asy
     const target = path.join(dir, 'target');
     mkdirSync(target);
     const plan = await planRestore(archive, { target, profile: 'none', include: ['data/b'] });
+    assertMatchesSchema(plan, 'plan', 'planRestore() with an unresolved hard link');
     assert.not.ok(plan.stages.flatMap((s) => s.steps).some((s) => s.type === 'hardlink'));
     assert.ok(plan.problems.some((p) => p.kind === 'hardlink-unresolved'));
   } finally {
