@@ -25,6 +25,26 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+/**
+ * A step's cost, as the planner priced it: apply's budget guard sums these for the steps it has
+ * left, so a plan without them (made by 0.1.0) or with absurd ones is not carried out.
+ */
+function validateCost(where: string, cost: unknown): void {
+  if (!isRecord(cost))
+    throw invalid(where, 'missing (a plan made by restoreplan 0.1.0: make a new plan)');
+  if (typeof cost.mountPoint !== 'string' || !path.isAbsolute(cost.mountPoint))
+    throw invalid(`${where}.mountPoint`, 'not an absolute path');
+  // Net blocks go down when a file is replaced by a smaller one; inodes never do.
+  if (!isInteger(cost.blocks)) throw invalid(`${where}.blocks`, 'not an integer');
+  for (const key of ['inodes', 'peakInodes', 'peakBlocks']) {
+    if (!isCount(cost[key])) throw invalid(`${where}.${key}`, 'not a count');
+  }
+}
+
 /** Throws PLAN_INVALID unless `value` has every field apply needs, with sane values. */
 export function validatePlan(value: unknown): PlanDocument {
   if (!isRecord(value)) throw invalid('plan', 'not a JSON object');
@@ -34,6 +54,8 @@ export function validatePlan(value: unknown): PlanDocument {
       `expected ${SCHEMA_VERSION}, got ${JSON.stringify(value.schemaVersion)}`,
     );
   if (typeof value.feasible !== 'boolean') throw invalid('feasible', 'not a boolean');
+  if (value.feasible === false && value.strategy !== null)
+    throw invalid('strategy', 'an infeasible plan has no strategy');
   const archive = value.archive;
   if (!isRecord(archive)) throw invalid('archive', 'missing');
   if (typeof archive.path !== 'string' || archive.path === '')
@@ -49,6 +71,9 @@ export function validatePlan(value: unknown): PlanDocument {
       throw invalid('mailman.root', 'missing');
   }
   if (!Array.isArray(value.stages)) throw invalid('stages', 'not an array');
+  // One step per targetPath: the planner's selection already let the last occurrence win, so
+  // a repeat is an edit (a second write over a path apply would have to arbitrate).
+  const targets = new Set<string>();
   value.stages.forEach((stage: unknown, s) => {
     const at = `stages[${s}]`;
     if (!isRecord(stage)) throw invalid(at, 'not an object');
@@ -73,6 +98,15 @@ export function validatePlan(value: unknown): PlanDocument {
         throw invalid(`${where}.type`, 'unknown');
       if (typeof step.write !== 'string' || !WRITE_MODES.has(step.write))
         throw invalid(`${where}.write`, 'unknown');
+      if (step.type === 'dir' && step.write !== 'create')
+        throw invalid(`${where}.write`, 'a directory step only creates');
+      if (step.write === 'rewrite' && step.type !== 'file')
+        throw invalid(`${where}.write`, 'only a regular file is rewritten in place');
+      const resolvedTarget = path.resolve(step.targetPath);
+      if (targets.has(resolvedTarget))
+        throw invalid(`${where}.targetPath`, `${step.targetPath} has more than one step`);
+      targets.add(resolvedTarget);
+      validateCost(`${where}.cost`, step.cost);
       if (!isCount(step.size)) throw invalid(`${where}.size`, 'not a count');
       if (!isCount(step.mode)) throw invalid(`${where}.mode`, 'not a count');
       if (typeof step.mtime !== 'number' || !Number.isFinite(step.mtime))

@@ -318,7 +318,9 @@ test('PLAN_STALE when the archive changed; PLAN_INFEASIBLE; PLAN_INVALID', async
         return (error as { code?: string }).code;
       }
     };
-    assert.is(await codeOf({ ...plan, feasible: false }), 'PLAN_INFEASIBLE');
+    assert.is(await codeOf({ ...plan, feasible: false, strategy: null }), 'PLAN_INFEASIBLE');
+    // An infeasible plan with a strategy is an edited one.
+    assert.is(await codeOf({ ...plan, feasible: false }), 'PLAN_INVALID');
     assert.is(await codeOf({ ...plan, stages: 'x' }), 'PLAN_INVALID');
     // Same size and mtime, another file (a restored copy of the backup): the fingerprint differs.
     run('cp', ['-p', archive, `${archive}.copy`]);

@@ -66,6 +66,30 @@ const BROKEN: Array<[string, (p: Loose) => void]> = [
   ['stages[0].steps[0].source.sparse', (p) => (p.stages[0].steps[0].source.sparse = [[1]])],
   ['stages[0].steps[0].owner', (p) => (p.stages[0].steps[0].owner = { uid: 'root' })],
   ['stages[0].steps[0].linkTarget', (p) => (p.stages[0].steps[0].type = 'symlink')],
+  ['strategy', (p) => (p.feasible = false)],
+  ['stages[0].steps[0].cost', (p) => delete p.stages[0].steps[0].cost],
+  ['stages[0].steps[0].cost.inodes', (p) => (p.stages[0].steps[0].cost.inodes = -1)],
+  ['stages[0].steps[0].cost.blocks', (p) => (p.stages[0].steps[0].cost.blocks = 1.5)],
+  ['stages[0].steps[0].cost.mountPoint', (p) => (p.stages[0].steps[0].cost.mountPoint = 'x')],
+  [
+    'stages[0].steps[0].write',
+    (p) => {
+      p.stages[0].steps[0].type = 'dir';
+      p.stages[0].steps[0].write = 'replace';
+    },
+  ],
+  [
+    'stages[0].steps[0].write',
+    (p) => {
+      p.stages[0].steps[0].type = 'symlink';
+      p.stages[0].steps[0].linkTarget = 'x';
+      p.stages[0].steps[0].write = 'rewrite';
+    },
+  ],
+  [
+    'stages[0].steps[1].targetPath',
+    (p) => p.stages[0].steps.push({ ...p.stages[0].steps[0], targetPath: '/t/./a' }),
+  ],
 ];
 
 test('a valid plan passes', () => {
