@@ -1,0 +1,195 @@
+/**
+ * Deciding, separate from writing (as restic's restorer does): for one stage, which steps run,
+ * in which order and at what cost, and which are skipped and why — a member path that escapes,
+ * a path that does not resolve inside the root without a symlink, a step a later member of the
+ * same path supersedes, a list whose lock a live process holds, a refusal (device nodes, fifos
+ * not allowed, symlink text that leaves the root, a type conflict), a step an earlier run already
+ * restored or that the live system changed since. Nothing here writes: a dry run is exactly this.
+ */
+import path from 'node:path';
+
+import { isRestoreplanError } from '../errors.js';
+import type { PlanStage, PlanStep } from '../types.js';
+import type { RunContext, StageWork } from './createRunContext.js';
+import { checkSymlinkText, isSymlinkOnDisk } from './createSymlink.js';
+import { listOfTargetPath } from './findLockedLists.js';
+import { priceStep } from './guardStage.js';
+import { resolveInsideRoot, splitInsideRoot, type ResolvedTarget } from './resolveInsideRoot.js';
+import { journaledState } from './verifyOnDisk.js';
+
+/**
+ * Write order within a stage: directories first, then files, then hard links, then symlinks
+ * (so nothing the archive links can be written through later in the same stage).
+ */
+const ORDER: Record<PlanStep['type'], number> = {
+  dir: 0,
+  file: 1,
+  hardlink: 2,
+  symlink: 3,
+  fifo: 4,
+  chardev: 5,
+  blockdev: 5,
+};
+
+export function unsafeMemberPath(memberPath: string): string | null {
+  if (memberPath.startsWith('/')) return 'absolute member path';
+  if (memberPath.split('/').includes('..')) return "member path contains '..'";
+  if (memberPath.includes('\0')) return 'member path contains a NUL byte';
+  return null;
+}
+
+/** Decides, for one stage, which steps run and what each costs; no write happens here. */
+export async function classifyStage(
+  ctx: Pick<
+    RunContext,
+    | 'plan'
+    | 'options'
+    | 'fsOps'
+    | 'mountOf'
+    | 'lockOf'
+    | 'lastStep'
+    | 'knownDirs'
+    | 'plannedSymlinks'
+    | 'records'
+    | 'outcome'
+  >,
+  stage: PlanStage,
+  root: string,
+): Promise<StageWork> {
+  const work: StageWork = { tasks: [], skipped: [] };
+  for (const step of stage.steps) {
+    if (step.type === 'symlink') ctx.plannedSymlinks.add(path.resolve(step.targetPath));
+  }
+  const plannedDirs = new Set<string>();
+  const skip = (targetPath: string, reason: string): void => {
+    work.skipped.push({ targetPath, reason });
+  };
+  for (const step of stage.steps) {
+    const targetPath = step.targetPath;
+    const unsafeMember = unsafeMemberPath(step.memberPath);
+    if (unsafeMember) {
+      skip(targetPath, `unsafe: ${unsafeMember} (${step.memberPath})`);
+      continue;
+    }
+    let resolved: ResolvedTarget;
+    try {
+      resolved = await resolveInsideRoot(root, targetPath, {
+        fsOps: ctx.fsOps,
+        knownDirs: ctx.knownDirs,
+      });
+    } catch (error) {
+      if (!isRestoreplanError(error) || error.code !== 'UNSAFE_PATH') throw error;
+      skip(targetPath, `unsafe: ${String(error.details.reason)}: ${error.message}`);
+      continue;
+    }
+    if (ctx.lastStep.get(resolved.targetPath) !== step) {
+      skip(targetPath, 'superseded: a later member has the same path');
+      continue;
+    }
+    const list = ctx.plan.mailman
+      ? listOfTargetPath(ctx.plan.mailman.root, resolved.targetPath)
+      : null;
+    if (list !== null) {
+      const held = await ctx.lockOf(list);
+      if (held) {
+        ctx.outcome.lockStop = true;
+        skip(targetPath, `locked: ${held}`);
+        continue;
+      }
+    }
+    const refusal = refuseStep(ctx, step, root, resolved);
+    if (refusal) {
+      skip(targetPath, refusal);
+      continue;
+    }
+    const record = ctx.records.get(resolved.targetPath);
+    // A hard link is judged when it runs: its file may be restored again earlier in the stage.
+    if (step.type !== 'hardlink' && record) {
+      const state = await journaledState(step, resolved, record, ctx.fsOps);
+      if (state === 'intact') {
+        skip(targetPath, 'already-restored');
+        continue;
+      }
+      if (state === 'changed') {
+        // Restored by an earlier run, then changed by the live system (Mailman saves its
+        // configs): putting the backup copy back would revert newer data.
+        skip(targetPath, 'changed-since-restored: left as it is');
+        continue;
+      }
+    }
+    const existingDir = path.dirname(resolved.missingDirs[0] ?? resolved.targetPath);
+    const mount = await ctx.mountOf(existingDir);
+    const cost = priceStep(step, resolved, mount, plannedDirs);
+    work.tasks.push({ stage, step, root, targetPath: resolved.targetPath, mount, cost });
+  }
+  work.tasks.sort((a, b) => {
+    const byType = ORDER[a.step.type] - ORDER[b.step.type];
+    if (byType !== 0) return byType;
+    if (a.step.type === 'dir')
+      return a.targetPath.split('/').length - b.targetPath.split('/').length;
+    // Files in archive order: sequential reads of the archive.
+    if (a.step.type === 'file') return a.step.source.dataOffset - b.step.source.dataOffset;
+    return 0;
+  });
+  return work;
+}
+
+/**
+ * Why this step must not run (a refusal that is reported, not an error), or null. Asked when
+ * the stage is classified and again right before the step is written: earlier steps (or
+ * someone else) may have changed the tree in between.
+ */
+export function refuseStep(
+  ctx: Pick<RunContext, 'options' | 'plannedSymlinks'>,
+  step: PlanStep,
+  root: string,
+  resolved: ResolvedTarget,
+): string | null {
+  const existing = resolved.existing;
+  switch (step.type) {
+    case 'chardev':
+    case 'blockdev':
+      return 'special: device nodes are never created by apply';
+    case 'fifo':
+      if (!ctx.options.allowSpecial)
+        return 'special: fifos are restored only when allowed (allowSpecial)';
+      break;
+    case 'symlink':
+      try {
+        checkSymlinkText(
+          root,
+          resolved.targetPath,
+          step.linkTarget ?? '',
+          (candidate) => ctx.plannedSymlinks.has(candidate) || isSymlinkOnDisk(candidate),
+        );
+      } catch (error) {
+        if (isRestoreplanError(error))
+          return `unsafe: ${String(error.details.reason)}: ${error.message}`;
+        throw error;
+      }
+      break;
+    case 'hardlink':
+      try {
+        splitInsideRoot(root, path.resolve(root, step.linkTarget ?? ''));
+        if (!path.isAbsolute(step.linkTarget ?? '')) throw new Error('not absolute');
+      } catch (error) {
+        return `unsafe: link-outside-root: hard link to ${step.linkTarget ?? ''} leaves ${root} (${(error as Error).message})`;
+      }
+      break;
+    default:
+      break;
+  }
+  if (step.type === 'dir') {
+    if (existing && !existing.isDirectory()) {
+      return `type-conflict: ${resolved.targetPath} exists and is not a directory`;
+    }
+    return null;
+  }
+  if (existing?.isDirectory()) return `type-conflict: a directory exists at ${resolved.targetPath}`;
+  if (step.write === 'rewrite') {
+    if (step.type !== 'file') return 'rewrite: only regular files are rewritten in place';
+    if (!existing || !existing.isFile())
+      return `rewrite: ${resolved.targetPath} is not an existing regular file`;
+  }
+  return null;
+}
