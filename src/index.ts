@@ -30,6 +30,7 @@ export { SCHEMA_VERSION } from './types.js';
 export type {
   ApplyPreviewStep,
   ApplyResult,
+  ApplySkip,
   ApplyStatus,
   ArchiveInfo,
   BlockBudget,
@@ -51,6 +52,7 @@ export type {
   QueueCensus,
   ScanResult,
   ScanTotals,
+  SkipKind,
   StageBudget,
   StepType,
   Strategy,

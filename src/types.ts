@@ -219,11 +219,37 @@ export interface PlanDocument {
 
 export type ApplyStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do';
 
+/**
+ * Why apply did not carry out a step: a closed set. Each kind has a summary in SKIP_CATALOG
+ * (src/apply/skipCatalog.ts, typed so that a kind without one does not compile) and a row in
+ * the README's apply section.
+ */
+export type SkipKind =
+  | 'already-restored'
+  | 'superseded'
+  | 'unsafe'
+  | 'locked'
+  | 'changed-since-restored'
+  | 'type-conflict'
+  | 'special'
+  | 'rewrite-refused'
+  | 'verify-failed'
+  | 'not-restored'
+  | 'metadata-not-applied';
+
+export interface ApplySkip {
+  targetPath: string;
+  /** The line for people and runbooks (they grep it): worded as before kinds existed, kept so. */
+  reason: string;
+  /** What a script branches on; stable. */
+  kind: SkipKind;
+}
+
 export interface ApplyResult {
   schemaVersion: typeof SCHEMA_VERSION;
   status: ApplyStatus;
   restored: { targetPath: string; bytes: number; sha256: string }[];
-  skipped: { targetPath: string; reason: string }[];
+  skipped: ApplySkip[];
   verified: boolean;
   inodes: { mountPoint: string; predicted: number; actual: number }[];
   journal: string;

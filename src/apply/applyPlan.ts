@@ -172,7 +172,7 @@ function finishStatus(
       reason: 'some lists are locked by a live process: re-run apply when they are released',
     };
   }
-  if (restored.length === 0 && skipped.every((s) => s.reason === 'already-restored'))
+  if (restored.length === 0 && skipped.every((s) => s.kind === 'already-restored'))
     return { status: 'nothing-to-do' };
   return null;
 }

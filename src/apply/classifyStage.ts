@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { isRestoreplanError } from '../errors.js';
 import type { PlanStage, PlanStep } from '../types.js';
-import type { RunContext, StageWork } from './createRunContext.js';
+import { skipOf, type RunContext, type SkipWhy, type StageWork } from './createRunContext.js';
 import { checkSymlinkText, isSymlinkOnDisk } from './createSymlink.js';
 import { listOfTargetPath } from './findLockedLists.js';
 import { priceStep } from './guardStage.js';
@@ -61,14 +61,14 @@ export async function classifyStage(
     if (step.type === 'symlink') ctx.plannedSymlinks.add(path.resolve(step.targetPath));
   }
   const plannedDirs = new Set<string>();
-  const skip = (targetPath: string, reason: string): void => {
-    work.skipped.push({ targetPath, reason });
+  const skip = (targetPath: string, kind: SkipWhy['kind'], reason: string): void => {
+    work.skipped.push(skipOf(targetPath, { kind, reason }));
   };
   for (const step of stage.steps) {
     const targetPath = step.targetPath;
     const unsafeMember = unsafeMemberPath(step.memberPath);
     if (unsafeMember) {
-      skip(targetPath, `unsafe: ${unsafeMember} (${step.memberPath})`);
+      skip(targetPath, 'unsafe', `unsafe: ${unsafeMember} (${step.memberPath})`);
       continue;
     }
     let resolved: ResolvedTarget;
@@ -79,11 +79,11 @@ export async function classifyStage(
       });
     } catch (error) {
       if (!isRestoreplanError(error) || error.code !== 'UNSAFE_PATH') throw error;
-      skip(targetPath, `unsafe: ${String(error.details.reason)}: ${error.message}`);
+      skip(targetPath, 'unsafe', `unsafe: ${String(error.details.reason)}: ${error.message}`);
       continue;
     }
     if (ctx.lastStep.get(resolved.targetPath) !== step) {
-      skip(targetPath, 'superseded: a later member has the same path');
+      skip(targetPath, 'superseded', 'superseded: a later member has the same path');
       continue;
     }
     const list = ctx.plan.mailman
@@ -93,13 +93,13 @@ export async function classifyStage(
       const held = await ctx.lockOf(list);
       if (held) {
         ctx.outcome.lockStop = true;
-        skip(targetPath, `locked: ${held}`);
+        skip(targetPath, 'locked', `locked: ${held}`);
         continue;
       }
     }
     const refusal = refuseStep(ctx, step, root, resolved);
     if (refusal) {
-      skip(targetPath, refusal);
+      work.skipped.push(skipOf(targetPath, refusal));
       continue;
     }
     const record = ctx.records.get(resolved.targetPath);
@@ -107,13 +107,13 @@ export async function classifyStage(
     if (step.type !== 'hardlink' && record) {
       const state = await journaledState(step, resolved, record, ctx.fsOps);
       if (state === 'intact') {
-        skip(targetPath, 'already-restored');
+        skip(targetPath, 'already-restored', 'already-restored');
         continue;
       }
       if (state === 'changed') {
         // Restored by an earlier run, then changed by the live system (Mailman saves its
         // configs): putting the backup copy back would revert newer data.
-        skip(targetPath, 'changed-since-restored: left as it is');
+        skip(targetPath, 'changed-since-restored', 'changed-since-restored: left as it is');
         continue;
       }
     }
@@ -144,15 +144,18 @@ export function refuseStep(
   step: PlanStep,
   root: string,
   resolved: ResolvedTarget,
-): string | null {
+): SkipWhy | null {
   const existing = resolved.existing;
   switch (step.type) {
     case 'chardev':
     case 'blockdev':
-      return 'special: device nodes are never created by apply';
+      return { kind: 'special', reason: 'special: device nodes are never created by apply' };
     case 'fifo':
       if (!ctx.options.allowSpecial)
-        return 'special: fifos are restored only when allowed (allowSpecial)';
+        return {
+          kind: 'special',
+          reason: 'special: fifos are restored only when allowed (allowSpecial)',
+        };
       break;
     case 'symlink':
       try {
@@ -164,7 +167,10 @@ export function refuseStep(
         );
       } catch (error) {
         if (isRestoreplanError(error))
-          return `unsafe: ${String(error.details.reason)}: ${error.message}`;
+          return {
+            kind: 'unsafe',
+            reason: `unsafe: ${String(error.details.reason)}: ${error.message}`,
+          };
         throw error;
       }
       break;
@@ -173,7 +179,10 @@ export function refuseStep(
         splitInsideRoot(root, path.resolve(root, step.linkTarget ?? ''));
         if (!path.isAbsolute(step.linkTarget ?? '')) throw new Error('not absolute');
       } catch (error) {
-        return `unsafe: link-outside-root: hard link to ${step.linkTarget ?? ''} leaves ${root} (${(error as Error).message})`;
+        return {
+          kind: 'unsafe',
+          reason: `unsafe: link-outside-root: hard link to ${step.linkTarget ?? ''} leaves ${root} (${(error as Error).message})`,
+        };
       }
       break;
     default:
@@ -181,15 +190,32 @@ export function refuseStep(
   }
   if (step.type === 'dir') {
     if (existing && !existing.isDirectory()) {
-      return `type-conflict: ${resolved.targetPath} exists and is not a directory`;
+      return {
+        kind: 'type-conflict',
+        reason: `type-conflict: ${resolved.targetPath} exists and is not a directory`,
+      };
     }
     return null;
   }
-  if (existing?.isDirectory()) return `type-conflict: a directory exists at ${resolved.targetPath}`;
+  if (existing?.isDirectory()) {
+    return {
+      kind: 'type-conflict',
+      reason: `type-conflict: a directory exists at ${resolved.targetPath}`,
+    };
+  }
   if (step.write === 'rewrite') {
-    if (step.type !== 'file') return 'rewrite: only regular files are rewritten in place';
-    if (!existing || !existing.isFile())
-      return `rewrite: ${resolved.targetPath} is not an existing regular file`;
+    if (step.type !== 'file') {
+      return {
+        kind: 'rewrite-refused',
+        reason: 'rewrite: only regular files are rewritten in place',
+      };
+    }
+    if (!existing || !existing.isFile()) {
+      return {
+        kind: 'rewrite-refused',
+        reason: `rewrite: ${resolved.targetPath} is not an existing regular file`,
+      };
+    }
   }
   return null;
 }

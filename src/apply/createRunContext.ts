@@ -11,7 +11,14 @@ import path from 'node:path';
 import type { MountInfoEntry } from '../filesystems/readMountInfo.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { throttleProgress } from '../progress.js';
-import type { ApplyResult, PlanDocument, PlanStage, PlanStep } from '../types.js';
+import type {
+  ApplyResult,
+  ApplySkip,
+  PlanDocument,
+  PlanStage,
+  PlanStep,
+  SkipKind,
+} from '../types.js';
 import type { ApplyOptions } from './applyPlan.js';
 import { createListLockChecker } from './findLockedLists.js';
 import { defaultFsOps, type FsOps } from './fsOps.js';
@@ -39,7 +46,18 @@ export interface Task {
 /** One stage, decided: the tasks to run in write order, and the steps skipped with their reason. */
 export interface StageWork {
   tasks: Task[];
-  skipped: Array<{ targetPath: string; reason: string }>;
+  skipped: ApplySkip[];
+}
+
+/** Why a step is not carried out: its kind (SKIP_CATALOG) and the reason line runbooks grep. */
+export interface SkipWhy {
+  kind: SkipKind;
+  reason: string;
+}
+
+/** The `skipped[]` item for a step (fields in the order the JSON has always had, `kind` last). */
+export function skipOf(targetPath: string, { kind, reason }: SkipWhy): ApplySkip {
+  return { targetPath, reason, kind };
 }
 
 export interface RunContext {

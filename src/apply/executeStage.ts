@@ -16,7 +16,14 @@ import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import { isPidAlive } from '../mailman/detectRunning.js';
 import type { PlanStage, PlanStep } from '../types.js';
 import { refuseStep } from './classifyStage.js';
-import { reportProgress, type RunContext, type StageWork, type Task } from './createRunContext.js';
+import {
+  reportProgress,
+  skipOf,
+  type RunContext,
+  type SkipWhy,
+  type StageWork,
+  type Task,
+} from './createRunContext.js';
 import { createFifo } from './createFifo.js';
 import { createHardLink } from './createHardLink.js';
 import { createSymlink } from './createSymlink.js';
@@ -174,8 +181,13 @@ export async function flushBatch(
   await ctx.journal?.flush();
 }
 
-function skip(ctx: Pick<RunContext, 'outcome'>, targetPath: string, reason: string): void {
-  ctx.outcome.skipped.push({ targetPath, reason });
+function skip(
+  ctx: Pick<RunContext, 'outcome'>,
+  targetPath: string,
+  kind: SkipWhy['kind'],
+  reason: string,
+): void {
+  ctx.outcome.skipped.push(skipOf(targetPath, { kind, reason }));
 }
 
 /**
@@ -186,16 +198,16 @@ function skip(ctx: Pick<RunContext, 'outcome'>, targetPath: string, reason: stri
 async function handleTaskError(ctx: RunContext, task: Task, error: unknown): Promise<void> {
   const targetPath = task.step.targetPath;
   if (isRestoreplanError(error) && error.code === 'UNSAFE_PATH') {
-    skip(ctx, targetPath, `unsafe: ${String(error.details.reason)}: ${error.message}`);
+    skip(ctx, targetPath, 'unsafe', `unsafe: ${String(error.details.reason)}: ${error.message}`);
     return;
   }
   if (isRestoreplanError(error) && error.code === 'VERIFY_FAILED') {
     ctx.outcome.verifyFailed = true;
-    skip(ctx, targetPath, `verify-failed: ${error.message}`);
+    skip(ctx, targetPath, 'verify-failed', `verify-failed: ${error.message}`);
     return;
   }
   const code = errnoCode(error);
-  skip(ctx, targetPath, `not restored: ${describeError(error)}`);
+  skip(ctx, targetPath, 'not-restored', `not restored: ${describeError(error)}`);
   await flushBatch(ctx).catch(() => {});
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     throw new StopRun(
@@ -266,7 +278,7 @@ async function runTask(
   });
   const refusal = refuseStep(ctx, step, root, resolved);
   if (refusal) {
-    skip(ctx, step.targetPath, refusal);
+    ctx.outcome.skipped.push(skipOf(step.targetPath, refusal));
     return 'skipped';
   }
   await makeMissingDirs(ctx, resolved.missingDirs);
@@ -294,7 +306,7 @@ async function runTask(
         knownDirs: ctx.knownDirs,
       });
       if (linked === 'already-linked' && ctx.records.has(targetPath)) {
-        skip(ctx, targetPath, 'already-restored');
+        skip(ctx, targetPath, 'already-restored', 'already-restored');
         return 'done';
       }
       ctx.dirtyDirs.add(path.dirname(targetPath));
@@ -328,7 +340,7 @@ async function runTask(
       return 'done';
     }
     default:
-      skip(ctx, targetPath, 'special: device nodes are never created by apply');
+      skip(ctx, targetPath, 'special', 'special: device nodes are never created by apply');
       return 'skipped';
   }
 }
@@ -415,7 +427,12 @@ async function finishDirectories(ctx: RunContext, createdDirs: readonly Task[]):
       await ctx.fsOps.utimes(targetPath, ctx.now, mtimeOf(ctx, step));
       record(ctx, task, '', 0);
     } catch (error) {
-      skip(ctx, targetPath, `metadata not applied: ${describeError(error)}`);
+      skip(
+        ctx,
+        targetPath,
+        'metadata-not-applied',
+        `metadata not applied: ${describeError(error)}`,
+      );
     }
   }
 }

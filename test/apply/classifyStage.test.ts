@@ -12,7 +12,7 @@ import type { ApplyOptions } from '../../src/apply/applyPlan.js';
 import { classifyStage, unsafeMemberPath } from '../../src/apply/classifyStage.js';
 import type { JournalRecord } from '../../src/apply/openJournal.js';
 import { sha256Of } from '../../src/apply/verifyOnDisk.js';
-import type { PlanStep } from '../../src/types.js';
+import type { PlanStep, SkipKind } from '../../src/types.js';
 import { makeScratch } from '../helpers/env.js';
 import { makeContext, makePlan, makeStage, makeStep, snapshotTree } from './makeRunFixture.js';
 
@@ -29,8 +29,8 @@ interface Case {
   mailman?: boolean;
   /** Tasks in write order (relative targetPaths). */
   tasks: string[];
-  /** Skipped steps: relative targetPath -> the reason's pattern. */
-  skipped?: Array<[string, RegExp]>;
+  /** Skipped steps: relative targetPath, kind, the reason's pattern (unchanged wording). */
+  skipped?: Array<[string, SkipKind, RegExp]>;
 }
 
 const CASES: Case[] = [
@@ -58,9 +58,9 @@ const CASES: Case[] = [
     ],
     tasks: ['ok.txt'],
     skipped: [
-      ['abs.txt', /^unsafe: absolute member path \(\/etc\/abs\.txt\)$/],
-      ['dot.txt', /^unsafe: member path contains '\.\.'/],
-      ['nul.txt', /^unsafe: member path contains a NUL byte/],
+      ['abs.txt', 'unsafe', /^unsafe: absolute member path \(\/etc\/abs\.txt\)$/],
+      ['dot.txt', 'unsafe', /^unsafe: member path contains '\.\.'/],
+      ['nul.txt', 'unsafe', /^unsafe: member path contains a NUL byte/],
     ],
   },
   {
@@ -75,8 +75,8 @@ const CASES: Case[] = [
     ],
     tasks: [],
     skipped: [
-      ['link/x.txt', /^unsafe: symlink-in-path: /],
-      ['file/y.txt', /^unsafe: not-a-directory-in-path: /],
+      ['link/x.txt', 'unsafe', /^unsafe: symlink-in-path: /],
+      ['file/y.txt', 'unsafe', /^unsafe: not-a-directory-in-path: /],
     ],
   },
   {
@@ -86,7 +86,7 @@ const CASES: Case[] = [
       ['a.txt', { memberPath: 'second/a.txt' }],
     ],
     tasks: ['a.txt'],
-    skipped: [['a.txt', /^superseded: a later member has the same path$/]],
+    skipped: [['a.txt', 'superseded', /^superseded: a later member has the same path$/]],
   },
   {
     name: "a list whose lock a live process holds is not touched; another list's files are",
@@ -102,8 +102,8 @@ const CASES: Case[] = [
     },
     tasks: ['lists/beta/config.pck'],
     skipped: [
-      ['lists/alpha/config.pck', /^locked: locks\/alpha\.lock is held by pid 1$/],
-      ['archives/private/alpha/index.html', /^locked: /],
+      ['lists/alpha/config.pck', 'locked', /^locked: locks\/alpha\.lock is held by pid 1$/],
+      ['archives/private/alpha/index.html', 'locked', /^locked: /],
     ],
   },
   {
@@ -115,9 +115,9 @@ const CASES: Case[] = [
     ],
     tasks: [],
     skipped: [
-      ['c', /^special: device nodes are never created by apply$/],
-      ['b', /^special: device nodes are never created by apply$/],
-      ['f', /^special: fifos are restored only when allowed \(allowSpecial\)$/],
+      ['c', 'special', /^special: device nodes are never created by apply$/],
+      ['b', 'special', /^special: device nodes are never created by apply$/],
+      ['f', 'special', /^special: fifos are restored only when allowed \(allowSpecial\)$/],
     ],
   },
   {
@@ -130,9 +130,9 @@ const CASES: Case[] = [
     ],
     tasks: ['via'],
     skipped: [
-      ['up', /^unsafe: link-outside-root: /],
-      ['hop', /^unsafe: /],
-      ['out', /^unsafe: link-outside-root: hard link to \/etc\/passwd leaves /],
+      ['up', 'unsafe', /^unsafe: link-outside-root: /],
+      ['hop', 'unsafe', /^unsafe: /],
+      ['out', 'unsafe', /^unsafe: link-outside-root: hard link to \/etc\/passwd leaves /],
     ],
   },
   {
@@ -147,8 +147,8 @@ const CASES: Case[] = [
     ],
     tasks: [],
     skipped: [
-      ['was-file', /^type-conflict: .*was-file exists and is not a directory$/],
-      ['was-dir', /^type-conflict: a directory exists at .*was-dir$/],
+      ['was-file', 'type-conflict', /^type-conflict: .*was-file exists and is not a directory$/],
+      ['was-dir', 'type-conflict', /^type-conflict: a directory exists at .*was-dir$/],
     ],
   },
   {
@@ -161,8 +161,12 @@ const CASES: Case[] = [
     ],
     tasks: ['there.txt'],
     skipped: [
-      ['missing.txt', /^rewrite: .*missing\.txt is not an existing regular file$/],
-      ['link', /^rewrite: only regular files are rewritten in place$/],
+      [
+        'missing.txt',
+        'rewrite-refused',
+        /^rewrite: .*missing\.txt is not an existing regular file$/,
+      ],
+      ['link', 'rewrite-refused', /^rewrite: only regular files are rewritten in place$/],
     ],
   },
   {
@@ -186,8 +190,8 @@ const CASES: Case[] = [
     ],
     tasks: ['gone.txt', 'h'],
     skipped: [
-      ['intact.txt', /^already-restored$/],
-      ['edited.txt', /^changed-since-restored: left as it is$/],
+      ['intact.txt', 'already-restored', /^already-restored$/],
+      ['edited.txt', 'changed-since-restored', /^changed-since-restored: left as it is$/],
     ],
   },
 ];
@@ -233,14 +237,13 @@ for (const c of CASES) {
         c.tasks,
         'tasks in write order',
       );
-      const skipped = work.skipped.map((s) => [path.relative(root, s.targetPath), s.reason]);
       assert.equal(
-        skipped.map(([rel]) => rel),
-        (c.skipped ?? []).map(([rel]) => rel),
-        'skipped steps',
+        work.skipped.map((s) => [path.relative(root, s.targetPath), s.kind]),
+        (c.skipped ?? []).map(([rel, kind]) => [rel, kind]),
+        'skipped steps and their kinds',
       );
-      for (const [i, [rel, pattern]] of (c.skipped ?? []).entries()) {
-        assert.match(skipped[i]?.[1] ?? '', pattern, rel);
+      for (const [i, [rel, , pattern]] of (c.skipped ?? []).entries()) {
+        assert.match(work.skipped[i]?.reason ?? '', pattern, rel);
       }
       assert.is(ctx.outcome.lockStop, c.name.startsWith('a list whose lock'), 'lockStop');
     } finally {

@@ -188,7 +188,7 @@ test('a member that does not verify is skipped before it costs an inode; the sta
     assert.not.ok(outcome.restoredAll);
     assert.ok(ctx.outcome.verifyFailed);
     assert.equal(
-      ctx.outcome.skipped.map((s) => [path.relative(root, s.targetPath), s.reason.split(':')[0]]),
+      ctx.outcome.skipped.map((s) => [path.relative(root, s.targetPath), s.kind]),
       [['bad.txt', 'verify-failed']],
     );
     assert.equal(readdirSync(root), ['good.txt']);
@@ -242,10 +242,13 @@ test('directory metadata that cannot be applied is reported (metadata not applie
       fsOps: loggingOps(root, [], { op: 'chmod', code: 'EPERM' }),
     });
     assert.ok(outcome.restoredAll, 'every step was done; only the metadata is missing');
-    assert.equal(
-      ctx.outcome.skipped.map((s) => [path.relative(root, s.targetPath), s.reason]),
-      [['d', 'metadata not applied: EPERM: EPERM: injected']],
-    );
+    assert.equal(ctx.outcome.skipped, [
+      {
+        targetPath: path.join(root, 'd'),
+        reason: 'metadata not applied: EPERM: EPERM: injected',
+        kind: 'metadata-not-applied',
+      },
+    ]);
     assert.ok(existsSync(path.join(root, 'd/x.txt')));
   } finally {
     cleanup();

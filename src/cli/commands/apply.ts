@@ -103,7 +103,7 @@ export function renderApply(io: Io, result: ApplyResult): void {
       writeLine(io, table.toString());
     }
   }
-  const notable = result.skipped.filter((s) => s.reason !== 'already-restored');
+  const notable = result.skipped.filter((s) => s.kind !== 'already-restored');
   const already = result.skipped.length - notable.length;
   if (already > 0)
     writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
