@@ -28,8 +28,10 @@ export type { CommonOptions, ProgressCallback, ProgressEvent, ProgressPhase } fr
 
 export { SCHEMA_VERSION } from './types.js';
 export type {
+  ApplyPreviewResult,
   ApplyPreviewStep,
   ApplyResult,
+  ApplyRunResult,
   ApplySkip,
   ApplyStatus,
   ArchiveInfo,

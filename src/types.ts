@@ -245,7 +245,8 @@ export interface ApplySkip {
   kind: SkipKind;
 }
 
-export interface ApplyResult {
+/** The fields a run and a preview share: the apply JSON of CONTRACT.md. */
+interface ApplyResultFields {
   schemaVersion: typeof SCHEMA_VERSION;
   status: ApplyStatus;
   restored: { targetPath: string; bytes: number; sha256: string }[];
@@ -255,10 +256,27 @@ export interface ApplyResult {
   journal: string;
   /** Why the run stopped or failed (absent when it completed). */
   reason?: string;
-  /** True for `--dry-run`: nothing was written; `preview` lists what would be. */
-  dryRun?: boolean;
-  preview?: ApplyPreviewStep[];
 }
+
+/** A run that carried out the plan (or found nothing left to do): no `dryRun` in its JSON. */
+export interface ApplyRunResult extends ApplyResultFields {
+  dryRun?: never;
+  preview?: never;
+}
+
+/**
+ * `--dry-run`: nothing was written, not even the journal; `preview` lists what would be, and
+ * `inodes` what it would take (`actual` 0). Nothing was done, so nothing is verified.
+ */
+export interface ApplyPreviewResult extends ApplyResultFields {
+  status: 'nothing-to-do';
+  verified: false;
+  dryRun: true;
+  preview: ApplyPreviewStep[];
+}
+
+/** What apply returns: `dryRun` tells a preview from a run (`if (result.dryRun)` narrows). */
+export type ApplyResult = ApplyRunResult | ApplyPreviewResult;
 
 export interface ApplyPreviewStep {
   stage: string;

@@ -17,8 +17,10 @@ import { readMountInfo } from '../filesystems/readMountInfo.js';
 import type { CommonOptions } from '../progress.js';
 import {
   SCHEMA_VERSION,
+  type ApplyPreviewResult,
   type ApplyPreviewStep,
   type ApplyResult,
+  type ApplyRunResult,
   type ApplyStatus,
   type PlanDocument,
   type PlanStage,
@@ -68,6 +70,22 @@ export interface ApplyOptions extends CommonOptions {
   describeListLock?: DescribeListLock;
 }
 
+/**
+ * Carries out a plan (a plan file's path, or the document). With `dryRun` it only previews: the
+ * result type says which one a caller holds.
+ */
+export function applyPlan(
+  planOrPath: string | PlanDocument,
+  options: ApplyOptions & { dryRun: true },
+): Promise<ApplyPreviewResult>;
+export function applyPlan(
+  planOrPath: string | PlanDocument,
+  options?: ApplyOptions & { dryRun?: false },
+): Promise<ApplyRunResult>;
+export function applyPlan(
+  planOrPath: string | PlanDocument,
+  options?: ApplyOptions,
+): Promise<ApplyResult>;
 export async function applyPlan(
   planOrPath: string | PlanDocument,
   options: ApplyOptions = {},
@@ -115,7 +133,7 @@ async function runStages(
   ctx: RunContext,
   roots: readonly string[],
   journalPath: string,
-): Promise<ApplyResult> {
+): Promise<ApplyRunResult> {
   ctx.journal = await openJournalWithFallback(journalPath, ctx.fsOps);
   ctx.records = recordsOfPlan(ctx.journal.records, planIdentity(ctx.plan));
   const journal = ctx.journal.path;
@@ -206,7 +224,7 @@ async function previewRun(
   ctx: RunContext,
   roots: readonly string[],
   journalPath: string,
-): Promise<ApplyResult> {
+): Promise<ApplyPreviewResult> {
   ctx.records = recordsOfPlan(await readJournal(journalPath), planIdentity(ctx.plan));
   const preview: ApplyPreviewStep[] = [];
   const predicted = new Map<string, number>();
