@@ -28,8 +28,11 @@ export type { CommonOptions, ProgressCallback, ProgressEvent, ProgressPhase } fr
 
 export { SCHEMA_VERSION } from './types.js';
 export type {
+  ApplyPreviewResult,
   ApplyPreviewStep,
   ApplyResult,
+  ApplyRunResult,
+  ApplySkip,
   ApplyStatus,
   ArchiveInfo,
   BlockBudget,
@@ -51,6 +54,7 @@ export type {
   QueueCensus,
   ScanResult,
   ScanTotals,
+  SkipKind,
   StageBudget,
   StepType,
   Strategy,

@@ -373,7 +373,33 @@ export type PlanDocument = FeasiblePlan | InfeasiblePlan;
 
 export type ApplyStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do';
 
-export interface ApplyResult {
+/**
+ * Why apply did not carry out a step: a closed set. Each kind has a summary in SKIP_CATALOG
+ * (src/apply/skipCatalog.ts, typed so that a kind without one does not compile) and a row in
+ * the README's apply section.
+ */
+export type SkipKind =
+  | 'already-restored'
+  | 'unsafe'
+  | 'locked'
+  | 'changed-since-restored'
+  | 'type-conflict'
+  | 'special'
+  | 'rewrite-refused'
+  | 'verify-failed'
+  | 'not-restored'
+  | 'metadata-not-applied';
+
+export interface ApplySkip {
+  targetPath: string;
+  /** The line for people and runbooks (they grep it): worded as before kinds existed, kept so. */
+  reason: string;
+  /** What a script branches on; stable. */
+  kind: SkipKind;
+}
+
+/** The fields a run and a preview share: the apply JSON of CONTRACT.md. */
+interface ApplyResultFields {
   schemaVersion: typeof SCHEMA_VERSION;
   status: ApplyStatus;
   restored: {
@@ -382,7 +408,7 @@ export interface ApplyResult {
     bytes: number;
     sha256: string;
   }[];
-  skipped: { targetPath: string; reason: string }[];
+  skipped: ApplySkip[];
   verified: boolean;
   inodes: {
     mountPoint: string;
@@ -394,10 +420,27 @@ export interface ApplyResult {
   journal: string;
   /** Why the run stopped or failed (absent when it completed). */
   reason?: string;
-  /** True for `--dry-run`: nothing was written; `preview` lists what would be. */
-  dryRun?: boolean;
-  preview?: ApplyPreviewStep[];
 }
+
+/** A run that carried out the plan (or found nothing left to do): no `dryRun` in its JSON. */
+export interface ApplyRunResult extends ApplyResultFields {
+  dryRun?: never;
+  preview?: never;
+}
+
+/**
+ * `--dry-run`: nothing was written, not even the journal; `preview` lists what would be, and
+ * `inodes` what it would take (`actual` 0). Nothing was done, so nothing is verified.
+ */
+export interface ApplyPreviewResult extends ApplyResultFields {
+  status: 'nothing-to-do';
+  verified: false;
+  dryRun: true;
+  preview: ApplyPreviewStep[];
+}
+
+/** What apply returns: `dryRun` tells a preview from a run (`if (result.dryRun)` narrows). */
+export type ApplyResult = ApplyRunResult | ApplyPreviewResult;
 
 export interface ApplyPreviewStep {
   stage: string;

@@ -8,21 +8,9 @@
  */
 import type { StatsFs } from 'node:fs';
 
-import { judgeBudget } from '../plan/judgeBudget.js';
+import { judgeBudget, type Demand } from '../plan/judgeBudget.js';
 
 import type { FsOps } from './fsOps.js';
-
-/** What the remaining steps on one filesystem still need. */
-export interface MountDemand {
-  /** Net new inodes (created files, dirs, links, missing parents). */
-  inodes: number;
-  /** Extra inodes needed only while a step runs (the temp file of an atomic replace). */
-  peakInodes: number;
-  /** Net new blocks, in the filesystem's block size. */
-  blocks: number;
-  /** Extra blocks only while a step runs (a replace holds old and new copies at once). */
-  peakBlocks: number;
-}
 
 export interface GuardedMount {
   mountPoint: string;
@@ -42,10 +30,6 @@ export interface BudgetStop {
   message: string;
 }
 
-export function emptyDemand(): MountDemand {
-  return { inodes: 0, peakInodes: 0, blocks: 0, peakBlocks: 0 };
-}
-
 /**
  * Decides from one statfs reading whether `demand` still fits, by the planner's own rule
  * (judgeBudget): the first critical finding stops the run.
@@ -53,7 +37,7 @@ export function emptyDemand(): MountDemand {
 export function judgeDemand(
   mount: GuardedMount,
   stats: Pick<StatsFs, 'ffree' | 'bavail' | 'files'>,
-  demand: MountDemand,
+  demand: Demand,
 ): BudgetStop | null {
   const judgement = judgeBudget(
     {
@@ -61,12 +45,7 @@ export function judgeDemand(
       limitedInodes: !mount.dynamicInodes && stats.files > 0,
       blocksAvailable: stats.bavail,
     },
-    {
-      inodes: demand.inodes,
-      peakInodes: demand.inodes + demand.peakInodes,
-      blocks: demand.blocks,
-      peakBlocks: demand.blocks + demand.peakBlocks,
-    },
+    demand,
     { inodes: mount.inodesReserve, blocks: mount.blocksReserve },
   );
   const finding = judgement.findings.find((f) => f.kind !== 'below-reserve');
@@ -100,7 +79,7 @@ function stop(
 /** Reads statfs for every mount with demand and returns the first that would cross its reserve. */
 export async function guardBudget(
   mounts: readonly GuardedMount[],
-  demand: ReadonlyMap<string, MountDemand>,
+  demand: ReadonlyMap<string, Demand>,
   fsOps: Pick<FsOps, 'statfs'>,
 ): Promise<BudgetStop | null> {
   for (const mount of mounts) {

@@ -1,15 +1,24 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import {
-  emptyDemand,
-  guardBudget,
-  judgeDemand,
-  type MountDemand,
-} from '../../src/apply/guardBudget.js';
+import { guardBudget, judgeDemand } from '../../src/apply/guardBudget.js';
+import type { Demand } from '../../src/plan/judgeBudget.js';
+
+/** The demand of a run: net, and what one step holds on top while it runs (its temp file). */
+interface MountDemand {
+  inodes: number;
+  blocks: number;
+  peakInodes: number;
+  peakBlocks: number;
+}
 
 const mount = { mountPoint: '/m', dynamicInodes: false, inodesReserve: 10, blocksReserve: 100 };
-const demand = (d: Partial<MountDemand>): MountDemand => ({ ...emptyDemand(), ...d });
+const demand = (d: Partial<MountDemand>): Demand => ({
+  inodes: d.inodes ?? 0,
+  blocks: d.blocks ?? 0,
+  peakInodes: (d.inodes ?? 0) + (d.peakInodes ?? 0),
+  peakBlocks: (d.blocks ?? 0) + (d.peakBlocks ?? 0),
+});
 
 // [case, ffree, bavail, demand, expected stop resource or null]
 const CASES: Array<[string, number, number, Partial<MountDemand>, 'inodes' | 'blocks' | null]> = [

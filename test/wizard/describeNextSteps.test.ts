@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { DoctorReport } from '../../src/mailman/diagnoseMailman.js';
-import type { ApplyResult, PlanDocument } from '../../src/types.js';
+import type { ApplyRunResult, PlanDocument } from '../../src/types.js';
 import { describeNextSteps } from '../../src/wizard/describeNextSteps.js';
 
 function makePlan(overrides: Partial<PlanDocument> = {}): PlanDocument {
@@ -35,7 +35,7 @@ function makePlan(overrides: Partial<PlanDocument> = {}): PlanDocument {
   };
 }
 
-function makeResult(overrides: Partial<ApplyResult> = {}): ApplyResult {
+function makeResult(overrides: Partial<ApplyRunResult> = {}): ApplyRunResult {
   return {
     schemaVersion: 1,
     status: 'complete',

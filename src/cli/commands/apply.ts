@@ -2,7 +2,7 @@ import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import type { ApplyResult } from '../../types.js';
+import type { ApplyPreviewResult, ApplyResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
@@ -15,8 +15,8 @@ export function exitCodeForApply(result: ApplyResult): ExitCode {
 }
 
 /** Asks on the terminal (prompt on stderr, so --json keeps stdout to one document). */
-async function confirmApply(io: Io, preview: ApplyResult): Promise<boolean> {
-  const steps = preview.preview?.length ?? 0;
+async function confirmApply(io: Io, preview: ApplyPreviewResult): Promise<boolean> {
+  const steps = preview.preview.length;
   // Loaded only when asking: the prompt library costs startup time that `--yes` runs never need.
   const { confirm } = await import('@inquirer/prompts');
   const inodes = preview.inodes.map((i) => `${i.mountPoint}: +${i.predicted} inodes`).join(', ');
@@ -81,14 +81,14 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
 export function renderApply(io: Io, result: ApplyResult): void {
   if (result.dryRun) {
     const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
-    for (const step of result.preview ?? []) {
+    for (const step of result.preview) {
       table.push([step.stage, step.type, step.write, step.targetPath]);
     }
     writeLine(
       io,
-      `Dry run: ${formatCount(result.preview?.length ?? 0)} paths would be restored; nothing was written.`,
+      `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`,
     );
-    if ((result.preview?.length ?? 0) > 0) writeLine(io, table.toString());
+    if (result.preview.length > 0) writeLine(io, table.toString());
   } else {
     const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
     writeLine(
@@ -103,7 +103,7 @@ export function renderApply(io: Io, result: ApplyResult): void {
       writeLine(io, table.toString());
     }
   }
-  const notable = result.skipped.filter((s) => s.reason !== 'already-restored');
+  const notable = result.skipped.filter((s) => s.kind !== 'already-restored');
   const already = result.skipped.length - notable.length;
   if (already > 0)
     writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);

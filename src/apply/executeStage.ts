@@ -1,0 +1,440 @@
+/**
+ * The writer: the only module of a run that calls the write helpers (and so makes the write
+ * syscalls), as restic's restorer keeps one component for them. It carries out the tasks
+ * classify decided — directories first, then files, then hard links, then symlinks, then fifos
+ * — and applies directory metadata last, deepest first (a read-only directory mode applied
+ * early would block its own files). Every step is re-resolved inside its root right before it
+ * is written (earlier steps, or someone else, changed the tree since classify), every file is
+ * verified before it becomes visible and re-read after, and every finished step is journaled.
+ */
+import type { Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { isRestoreplanError, RestoreplanError } from '../errors.js';
+import { isPidAlive } from '../mailman/detectRunning.js';
+import type { PlanStage, PlanStep } from '../types.js';
+import { refuseStep } from './classifyStage.js';
+import {
+  reportProgress,
+  skipOf,
+  type RunContext,
+  type SkipWhy,
+  type StageWork,
+  type Task,
+} from './createRunContext.js';
+import { createFifo } from './createFifo.js';
+import { createHardLink } from './createHardLink.js';
+import { createSymlink } from './createSymlink.js';
+import { errnoCode, type FsOps } from './fsOps.js';
+import { enforceBudget, addTaskInodes, GUARD_EVERY } from './measureInodes.js';
+import { openJournal, planIdentity, type Journal } from './openJournal.js';
+import { openMemberReader, STREAM_BATCH_BYTES, type MemberReader } from './openMemberReader.js';
+import { collectChunks } from './readMemberChunks.js';
+import { resolveInsideRoot, type ResolvedTarget } from './resolveInsideRoot.js';
+import { rewriteInPlace } from './rewriteInPlace.js';
+import { describeError, StopRun } from './StopRun.js';
+import { syncDirectory } from './syncDirectory.js';
+import { hashFile, IN_MEMORY_BYTES, sha256Of, verifyMember, verifyOnDisk } from './verifyOnDisk.js';
+import { writeFileAtomic } from './writeFileAtomic.js';
+
+/** Journal lines (and the directories of their renames) are fsynced every this many steps. */
+export const JOURNAL_BATCH = 64;
+
+/** The temp names writeFileAtomic and createSymlink use (makeTempName). */
+const STALE_TEMP = /^\..+\.restoreplan-(\d+)-[0-9a-f]{8}\.tmp$/;
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** What a stage's execution leaves for the inode meter. */
+export interface StageOutcome {
+  /** Every step of the stage was done (none skipped, none failed). */
+  restoredAll: boolean;
+  /** Inodes the done tasks took, per mount. */
+  ownInodes: Map<string, number>;
+}
+
+/**
+ * The journal normally sits next to the plan; when that filesystem has no inode left for it
+ * (the very situation apply repairs), it goes to the temp dir instead of blocking the repair.
+ */
+export async function openJournalWithFallback(journalPath: string, fsOps: FsOps): Promise<Journal> {
+  try {
+    return await openJournal(journalPath, fsOps);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EROFS') {
+      throw new RestoreplanError(
+        'WRITE_FAILED',
+        `cannot open the journal ${journalPath}: ${describeError(error)}`,
+        {
+          path: journalPath,
+        },
+      );
+    }
+    const fallback = path.join(os.tmpdir(), path.basename(journalPath));
+    return openJournal(fallback, fsOps);
+  }
+}
+
+/**
+ * A killed apply leaves its temp files (`.<name>.restoreplan-<pid>-<hex>.tmp`), each holding
+ * an inode on the filesystem that may have none to spare. Those of processes that are gone
+ * are removed before the stage is measured and budgeted; a live apply's are left alone.
+ */
+export async function removeStaleTemps(
+  ctx: Pick<RunContext, 'fsOps'>,
+  stage: PlanStage,
+): Promise<void> {
+  const dirs = new Set(stage.steps.map((step) => path.dirname(step.targetPath)));
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue; // not there yet: nothing was left in it
+    }
+    for (const name of names) {
+      const pid = Number(STALE_TEMP.exec(name)?.[1] ?? NaN);
+      if (!Number.isInteger(pid) || pid === process.pid || isPidAlive(pid)) continue;
+      await ctx.fsOps.unlink(path.join(dir, name)).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Runs the tasks of one classified stage that the guard let start. Returns normally when every
+ * task was attempted; throws StopRun when the guard, a full disk or a failed write ends the run.
+ */
+export async function executeStage(
+  ctx: RunContext,
+  stage: PlanStage,
+  work: StageWork,
+): Promise<StageOutcome> {
+  const tasks = work.tasks;
+  if (!ctx.reader) ctx.reader = await openMemberReader(ctx.plan.archive);
+  const reader = ctx.reader;
+
+  const createdDirs: Task[] = [];
+  let restoredAll = work.skipped.length === 0;
+  const ownInodes = new Map<string, number>();
+  let sinceGuard = 0;
+  let batchBytes = 0;
+  let batchStart = 0;
+  for (let i = 0; i < tasks.length; i += 1) {
+    const task = tasks[i] as Task;
+    if (ctx.options.signal?.aborted) {
+      await flushBatch(ctx);
+      throw new RestoreplanError('ABORTED', 'cancelled');
+    }
+    if (sinceGuard >= GUARD_EVERY) {
+      sinceGuard = 0;
+      await enforceBudget(ctx, stage, tasks, i);
+    }
+    if (task.step.type === 'file' && !reader.seekable && i >= batchStart) {
+      // One pass over the compressed archive for the next batch of files.
+      batchBytes = 0;
+      let end = i;
+      while (
+        end < tasks.length &&
+        tasks[end]?.step.type === 'file' &&
+        (end === i || batchBytes + (tasks[end]?.step.size ?? 0) <= STREAM_BATCH_BYTES)
+      ) {
+        batchBytes += tasks[end]?.step.size ?? 0;
+        end += 1;
+      }
+      await reader.prepare(
+        tasks.slice(i, end).map((t) => t.step),
+        ctx.options.signal,
+      );
+      batchStart = end;
+    }
+    let outcome: 'done' | 'skipped';
+    try {
+      outcome = await runTask(ctx, reader, task, createdDirs);
+    } catch (error) {
+      restoredAll = false;
+      await handleTaskError(ctx, task, error);
+      outcome = 'skipped';
+    } finally {
+      if (task.step.type === 'file') reader.release(task.step);
+    }
+    if (outcome === 'done') addTaskInodes(ownInodes, task);
+    else restoredAll = false;
+    ctx.progress.done += 1;
+    sinceGuard += 1;
+    reportProgress(ctx, task.step.memberPath);
+    if (ctx.journal && ctx.journal.pending() >= JOURNAL_BATCH) await flushBatch(ctx);
+  }
+  await finishDirectories(ctx, createdDirs);
+  await flushBatch(ctx);
+  return { restoredAll, ownInodes };
+}
+
+/** Makes the batch durable: first the directories holding its renames, then the journal. */
+export async function flushBatch(
+  ctx: Pick<RunContext, 'dirtyDirs' | 'journal' | 'fsOps'>,
+): Promise<void> {
+  for (const dir of ctx.dirtyDirs) await syncDirectory(dir, ctx.fsOps).catch(() => {});
+  ctx.dirtyDirs.clear();
+  await ctx.journal?.flush();
+}
+
+function skip(
+  ctx: Pick<RunContext, 'outcome'>,
+  targetPath: string,
+  kind: SkipWhy['kind'],
+  reason: string,
+): void {
+  ctx.outcome.skipped.push(skipOf(targetPath, { kind, reason }));
+}
+
+/**
+ * A refused path or a member that does not verify is skipped and the run goes on; any other
+ * failure ends the run (a full disk `stopped`, anything else `failed`) once what was done is
+ * journaled.
+ */
+async function handleTaskError(ctx: RunContext, task: Task, error: unknown): Promise<void> {
+  const targetPath = task.step.targetPath;
+  if (isRestoreplanError(error) && error.code === 'UNSAFE_PATH') {
+    skip(ctx, targetPath, 'unsafe', `unsafe: ${String(error.details.reason)}: ${error.message}`);
+    return;
+  }
+  if (isRestoreplanError(error) && error.code === 'VERIFY_FAILED') {
+    ctx.outcome.verifyFailed = true;
+    skip(ctx, targetPath, 'verify-failed', `verify-failed: ${error.message}`);
+    return;
+  }
+  const code = errnoCode(error);
+  skip(ctx, targetPath, 'not-restored', `not restored: ${describeError(error)}`);
+  await flushBatch(ctx).catch(() => {});
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    throw new StopRun(
+      'stopped',
+      task.step.write === 'rewrite'
+        ? `${code} while rewriting ${targetPath} in place: it may be torn until apply is re-run (which rewrites it from the verified member); free space and re-run apply`
+        : `${code} while writing ${targetPath}: no partial file remains; free space and re-run apply`,
+    );
+  }
+  throw new StopRun('failed', `${describeError(error)} (${targetPath})`);
+}
+
+async function makeMissingDirs(
+  ctx: Pick<RunContext, 'fsOps' | 'knownDirs' | 'dirtyDirs'>,
+  dirs: readonly string[],
+): Promise<void> {
+  for (const dir of dirs) {
+    if (ctx.knownDirs.has(dir)) continue;
+    try {
+      await ctx.fsOps.mkdir(dir, 0o755);
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+      const stats = await ctx.fsOps.lstat(dir);
+      if (!stats.isDirectory()) {
+        throw new RestoreplanError('UNSAFE_PATH', `${dir} appeared and is not a directory`, {
+          targetPath: dir,
+          reason: 'not-a-directory-in-path',
+        });
+      }
+    }
+    ctx.knownDirs.add(dir);
+    ctx.dirtyDirs.add(path.dirname(dir));
+  }
+}
+
+function mtimeOf(ctx: Pick<RunContext, 'now'>, step: PlanStep): number {
+  return step.freshMtime ? ctx.now.getTime() / 1000 : step.mtime;
+}
+
+function record(
+  ctx: Pick<RunContext, 'journal' | 'plan'>,
+  task: Task,
+  sha256: string,
+  bytes: number,
+): void {
+  ctx.journal?.append({
+    stage: task.stage.name,
+    memberPath: task.step.memberPath,
+    targetPath: task.targetPath,
+    sha256,
+    bytes,
+    at: new Date().toISOString(),
+    plan: planIdentity(ctx.plan),
+  });
+}
+
+async function runTask(
+  ctx: RunContext,
+  reader: MemberReader,
+  task: Task,
+  createdDirs: Task[],
+): Promise<'done' | 'skipped'> {
+  const { step, root } = task;
+  // Re-resolved right before the write: earlier steps (or someone else) changed the tree.
+  const resolved = await resolveInsideRoot(root, task.targetPath, {
+    fsOps: ctx.fsOps,
+    knownDirs: ctx.knownDirs,
+  });
+  const refusal = refuseStep(ctx, step, root, resolved);
+  if (refusal) {
+    ctx.outcome.skipped.push(skipOf(step.targetPath, refusal));
+    return 'skipped';
+  }
+  await makeMissingDirs(ctx, resolved.missingDirs);
+  const targetPath = resolved.targetPath;
+  switch (step.type) {
+    case 'dir': {
+      if (!resolved.existing) {
+        // 0o700 until the end of the stage: the final mode may forbid writing its files.
+        await ctx.fsOps.mkdir(targetPath, 0o700);
+        ctx.dirtyDirs.add(path.dirname(targetPath));
+        createdDirs.push(task);
+      } else {
+        record(ctx, task, '', 0);
+      }
+      ctx.knownDirs.add(targetPath);
+      return 'done';
+    }
+    case 'file':
+      await restoreFile(ctx, reader, task, resolved);
+      return 'done';
+    case 'hardlink': {
+      const linkTarget = step.linkTarget ?? '';
+      const linked = await createHardLink(root, targetPath, linkTarget, {
+        fsOps: ctx.fsOps,
+        knownDirs: ctx.knownDirs,
+      });
+      if (linked === 'already-linked' && ctx.records.has(targetPath)) {
+        skip(ctx, targetPath, 'already-restored', 'already-restored');
+        return 'done';
+      }
+      ctx.dirtyDirs.add(path.dirname(targetPath));
+      let sha =
+        ctx.restoredSha.get(path.resolve(linkTarget)) ??
+        ctx.records.get(path.resolve(linkTarget))?.sha256;
+      const stats = await ctx.fsOps.lstat(targetPath);
+      if (sha === undefined) sha = (await hashFile(targetPath, ctx.fsOps)).sha256;
+      record(ctx, task, '', 0);
+      ctx.outcome.restored.push({ targetPath, bytes: stats.size, sha256: sha });
+      return 'done';
+    }
+    case 'symlink': {
+      const text = step.linkTarget ?? '';
+      await createSymlink(root, targetPath, text, {
+        owner: step.owner,
+        mtime: mtimeOf(ctx, step),
+        fsOps: ctx.fsOps,
+      });
+      ctx.dirtyDirs.add(path.dirname(targetPath));
+      const sha = sha256Of(text);
+      record(ctx, task, sha, Buffer.byteLength(text));
+      ctx.outcome.restored.push({ targetPath, bytes: Buffer.byteLength(text), sha256: sha });
+      return 'done';
+    }
+    case 'fifo': {
+      await createFifo(targetPath, step.mode, { mtime: mtimeOf(ctx, step), fsOps: ctx.fsOps });
+      ctx.dirtyDirs.add(path.dirname(targetPath));
+      record(ctx, task, '', 0);
+      ctx.outcome.restored.push({ targetPath, bytes: 0, sha256: sha256Of('') });
+      return 'done';
+    }
+    default:
+      skip(ctx, targetPath, 'special', 'special: device nodes are never created by apply');
+      return 'skipped';
+  }
+}
+
+async function restoreFile(
+  ctx: RunContext,
+  reader: MemberReader,
+  task: Task,
+  resolved: ResolvedTarget,
+): Promise<void> {
+  const { step } = task;
+  if (step.type !== 'file')
+    throw new RestoreplanError('INTERNAL', `${step.memberPath} is not a regular file`);
+  const targetPath = resolved.targetPath;
+  const meta = { mode: step.mode, owner: step.owner, mtime: mtimeOf(ctx, step) };
+  const expect =
+    step.sha256 !== undefined ? { size: step.size, sha256: step.sha256 } : { size: step.size };
+  const inMemory =
+    step.write === 'rewrite' || (!step.source.sparse && step.size <= IN_MEMORY_BYTES);
+  let written: { bytes: number; sha256: string };
+  if (inMemory) {
+    // Read and verify BEFORE anything is created: a bad member never costs an inode.
+    const data = await collectChunks(reader.read(step));
+    verifyMember(step, targetPath, data);
+    if (step.write === 'rewrite') {
+      const secureDir = await secureDirFor(ctx, resolved.existing);
+      written = await rewriteInPlace(targetPath, data, {
+        ...meta,
+        expect,
+        secureDir,
+        fsOps: ctx.fsOps,
+      });
+    } else {
+      written = await writeFileAtomic(targetPath, data, {
+        ...meta,
+        expect,
+        syncDirectory: false,
+        fsOps: ctx.fsOps,
+      });
+    }
+  } else {
+    written = await writeFileAtomic(targetPath, reader.read(step), {
+      ...meta,
+      expect,
+      syncDirectory: false,
+      fsOps: ctx.fsOps,
+    });
+  }
+  ctx.dirtyDirs.add(path.dirname(targetPath));
+  await verifyOnDisk(step.memberPath, targetPath, written, ctx.fsOps);
+  ctx.progress.bytes += written.bytes;
+  ctx.restoredSha.set(targetPath, written.sha256);
+  record(ctx, task, written.sha256, written.bytes);
+  ctx.outcome.restored.push({ targetPath, bytes: written.bytes, sha256: written.sha256 });
+}
+
+/**
+ * Where an in-place rewrite secures the verified content first: the caller's choice, else the
+ * journal's directory when it is on another filesystem than the file (a copy on the same full
+ * filesystem would need the inode the rewrite exists to avoid), else memory only.
+ */
+async function secureDirFor(
+  ctx: Pick<RunContext, 'options' | 'journal'>,
+  existing: Stats | null,
+): Promise<string | null> {
+  if (ctx.options.secureDir !== undefined) return ctx.options.secureDir;
+  if (!ctx.journal) return null;
+  const dir = path.dirname(ctx.journal.path);
+  const dirStats = await stat(dir).catch(() => null);
+  if (!dirStats || !existing || dirStats.dev === existing.dev) return null;
+  return dir;
+}
+
+/** Directory metadata last and deepest first, so a restrictive mode cannot block its files. */
+async function finishDirectories(ctx: RunContext, createdDirs: readonly Task[]): Promise<void> {
+  const ordered = [...createdDirs].sort(
+    (a, b) => b.targetPath.split('/').length - a.targetPath.split('/').length,
+  );
+  for (const task of ordered) {
+    const { step, targetPath } = task;
+    try {
+      const stats = await ctx.fsOps.lstat(targetPath);
+      if (!stats.isDirectory()) continue;
+      if (isRoot && step.owner) await ctx.fsOps.lchown(targetPath, step.owner.uid, step.owner.gid);
+      await ctx.fsOps.chmod(targetPath, step.mode & 0o7777);
+      await ctx.fsOps.utimes(targetPath, ctx.now, mtimeOf(ctx, step));
+      record(ctx, task, '', 0);
+    } catch (error) {
+      skip(
+        ctx,
+        targetPath,
+        'metadata-not-applied',
+        `metadata not applied: ${describeError(error)}`,
+      );
+    }
+  }
+}

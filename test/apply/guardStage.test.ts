@@ -1,0 +1,91 @@
+/**
+ * apply's guard over the rest of a stage: the plan's own step costs summed per mount apply
+ * found each task on (never a second cost model), judged by the planner's rule.
+ */
+import type { StatsFs } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { MountInfo, Task } from '../../src/apply/createRunContext.js';
+import type { FsOps } from '../../src/apply/fsOps.js';
+import type { GuardedMount } from '../../src/apply/guardBudget.js';
+import { checkBudget, guardedMount, remainingDemand } from '../../src/apply/guardStage.js';
+import type { StepCost } from '../../src/types.js';
+import { makeStage, makeStep } from './makeRunFixture.js';
+
+const mount: MountInfo = { mountPoint: '/m', blockSize: 4096, dynamicInodes: false };
+
+test("guardedMount: the stage's budget row wins, else the reserve an earlier stage set, else 0", () => {
+  const ctx = { guarded: new Map<string, GuardedMount>() };
+  const first = makeStage('configs', '/r', []);
+  first.budget = [
+    {
+      mountPoint: '/m',
+      inodesNeeded: 1,
+      inodesPeak: 1,
+      blocksPeak: 1,
+      inodesFree: 100,
+      inodesReserve: 7,
+      blocksNeeded: 1,
+      blocksAvailable: 100,
+      blocksReserve: 9,
+    },
+  ];
+  assert.equal(guardedMount(ctx, first, mount), {
+    mountPoint: '/m',
+    dynamicInodes: false,
+    inodesReserve: 7,
+    blocksReserve: 9,
+  });
+  const later = makeStage('archives', '/r', []);
+  assert.is(guardedMount(ctx, later, mount).inodesReserve, 7, 'remembered from the first stage');
+  assert.is(
+    guardedMount(ctx, later, { ...mount, mountPoint: '/other' }).inodesReserve,
+    0,
+    'a mount no stage budgeted keeps no reserve',
+  );
+});
+
+test("checkBudget sums the plan's step costs from `from` on per mount (peaks: the largest one) and asks statfs", async () => {
+  const stage = makeStage('all', '/r', []);
+  const task = (mountPoint: string, cost: Partial<StepCost>): Task => ({
+    stage,
+    // The plan names another mount point: apply charges the mount it found the task on.
+    step: makeStep('/r/x', {
+      cost: { mountPoint: '/edited', inodes: 0, blocks: 0, peakInodes: 0, peakBlocks: 0, ...cost },
+    }),
+    root: '/r',
+    targetPath: '/r/x',
+    mount: { ...mount, mountPoint },
+  });
+  const tasks = [
+    task('/m', { inodes: 100 }),
+    task('/m', { inodes: 2, blocks: 3, peakInodes: 1, peakBlocks: 5 }),
+    task('/m', { inodes: 3, blocks: 4, peakInodes: 1, peakBlocks: 2 }),
+    task('/n', { inodes: 1 }),
+  ];
+  const statfsSeen: string[] = [];
+  const fsOps = {
+    statfs: (async (where: string) => {
+      statfsSeen.push(where);
+      return { ffree: 15, bavail: 1000, files: 1000 } as StatsFs;
+    }) as unknown as FsOps['statfs'],
+  } as FsOps;
+  const ctx = { guarded: new Map<string, GuardedMount>(), fsOps };
+  // From the second task on: 5 inodes on /m fit 15 free with no reserve.
+  assert.is(await checkBudget(ctx, stage, tasks, 1), null);
+  assert.equal(statfsSeen, ['/m', '/n']);
+  // From the first: 105 inodes do not.
+  const stop = await checkBudget(ctx, stage, tasks, 0);
+  assert.is(stop?.mountPoint, '/m');
+  assert.is(stop?.resource, 'inodes');
+  assert.is(stop?.needed, 105);
+  assert.equal(remainingDemand(tasks, 1).get('/m'), {
+    inodes: 5,
+    blocks: 7,
+    peakInodes: 6,
+    peakBlocks: 12,
+  });
+});
+
+test.run();
