@@ -5,9 +5,26 @@ import type { ReserveOptions } from '../../plan/reservePolicy.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** The selection and reserve flags `check` and `plan` share (CONTRACT.md), defined once. */
+/**
+ * The selection and reserve flags `check` and `plan` share, defined once: both answer for the
+ * same selection, so they take the same words for it.
+ */
 export function addBudgetFlags(command: Command): Command {
   return command
+    .option(
+      '--profile <profile>',
+      'mailman or none (default: mailman when DIR is a Mailman var dir)',
+    )
+    .option('--lists <names>', 'mailman: restore only, or also, these lists (comma-separated)')
+    .option(
+      '--include-degraded',
+      'mailman: also restore lists whose config.pck is broken but a fallback loads',
+    )
+    .option('--with-state', 'mailman: also restore request.pck and pending.pck')
+    .option(
+      '--with-archives',
+      "mailman: also restore the lists' pipermail archives and mbox (the bulk)",
+    )
     .option('--member-root <path>', 'the archive directory that corresponds to DIR')
     .option('--include <glob>', 'restore only matching memberPaths (repeatable)', collect, [])
     .option('--exclude <glob>', 'leave out matching memberPaths (repeatable)', collect, [])
@@ -24,6 +41,11 @@ export function addBudgetFlags(command: Command): Command {
 }
 
 export interface BudgetFlags extends ReserveOptions {
+  profile?: 'mailman' | 'none';
+  lists?: string[];
+  includeDegraded?: boolean;
+  withState?: boolean;
+  withArchives?: boolean;
   memberRoot?: string;
   include?: string[];
   exclude?: string[];
@@ -35,7 +57,20 @@ export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
     Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
   const include = list(opts.include);
   const exclude = list(opts.exclude);
+  const profile = readProfileFlag(opts);
+  const lists =
+    typeof opts.lists === 'string'
+      ? opts.lists
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [];
   return {
+    ...(profile ? { profile } : {}),
+    ...(lists.length > 0 ? { lists } : {}),
+    ...(opts.includeDegraded === true ? { includeDegraded: true } : {}),
+    ...(opts.withState === true ? { withState: true } : {}),
+    ...(opts.withArchives === true ? { withArchives: true } : {}),
     ...(typeof opts.memberRoot === 'string' ? { memberRoot: opts.memberRoot } : {}),
     ...(include.length > 0 ? { include } : {}),
     ...(exclude.length > 0 ? { exclude } : {}),

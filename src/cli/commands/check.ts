@@ -8,7 +8,7 @@ import { exitCodeForVerdict } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
-import { addBudgetFlags, readBudgetFlags, readProfileFlag } from './budgetFlags.js';
+import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
 
 export function registerCheckCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
@@ -17,14 +17,13 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
         .command('check')
         .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
         .description(
-          'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free. Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error.',
+          'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free: exactly the selection, prices and verdict of plan with the same flags (a Mailman var dir as DIR gets the Mailman profile). Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error (a selection of nothing is an error, never OK).',
         )
         .argument('<archive>', 'archive file, or - for stdin')
         .requiredOption(
           '--target <dir>',
           'the directory the archive (or --member-root) restores into',
         )
-        .option('--profile <profile>', 'mailman: select what plan would restore')
         .option('--nagios', 'print one monitoring-plugin line with perfdata'),
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
@@ -36,12 +35,10 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
         try {
           if (nagios && flags.json)
             throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
-          const profile = readProfileFlag(opts);
           const { checkBudget } = await import('../../plan/checkBudget.js');
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
             target: String(opts.target),
             ...readBudgetFlags(opts),
-            ...(profile ? { profile } : {}),
             signal,
             onProgress: progress.onProgress,
           });

@@ -11,7 +11,7 @@ import { EXIT } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
-import { addBudgetFlags, readBudgetFlags, readProfileFlag } from './budgetFlags.js';
+import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
 
 const STRATEGIES = ['auto', 'in-place', 'staged', 'alternate'] as const;
 
@@ -26,22 +26,9 @@ export function readPlanOptions(
       `--strategy must be one of ${STRATEGIES.join(', ')}, not ${JSON.stringify(strategy)}`,
     );
   }
-  const profile = readProfileFlag(opts);
-  const lists =
-    typeof opts.lists === 'string'
-      ? opts.lists
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean)
-      : [];
   return {
     target: String(opts.target),
     strategy: strategy as 'auto' | Strategy,
-    ...(profile === 'mailman' || profile === 'none' ? { profile } : {}),
-    ...(lists.length > 0 ? { lists } : {}),
-    ...(opts.includeDegraded === true ? { includeDegraded: true } : {}),
-    ...(opts.withState === true ? { withState: true } : {}),
-    ...(opts.withArchives === true ? { withArchives: true } : {}),
     ...(typeof opts.staging === 'string' ? { staging: opts.staging } : {}),
     ...readBudgetFlags(opts),
   };
@@ -60,20 +47,6 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
         .requiredOption(
           '--target <dir>',
           'the directory to restore into (a Mailman var dir for the mailman profile)',
-        )
-        .option(
-          '--profile <profile>',
-          'mailman or none (default: mailman when DIR is a Mailman var dir)',
-        )
-        .option('--lists <names>', 'mailman: restore only, or also, these lists (comma-separated)')
-        .option(
-          '--include-degraded',
-          'mailman: also restore lists whose config.pck is broken but a fallback loads',
-        )
-        .option('--with-state', 'mailman: also restore request.pck and pending.pck')
-        .option(
-          '--with-archives',
-          "mailman: also restore the lists' pipermail archives and mbox (the bulk)",
         )
         .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
         .option('--staging <dir>', 'alternate root, normally on another filesystem')
