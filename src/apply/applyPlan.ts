@@ -201,7 +201,7 @@ async function runStage(
   stage: PlanStage,
   root: string,
 ): Promise<void> {
-  await removeStaleTemps(ctx, stage);
+  await removeStaleTemps(ctx, stage, root);
   const work = await classifyStage(ctx, stage, root);
   for (const skipped of work.skipped) ctx.outcome.skipped.push(skipped);
   ctx.progress.done += work.skipped.length;

@@ -86,9 +86,16 @@ export async function openJournalWithFallback(journalPath: string, fsOps: FsOps)
 export async function removeStaleTemps(
   ctx: Pick<RunContext, 'fsOps'>,
   stage: PlanStage,
+  root: string,
 ): Promise<void> {
-  const dirs = new Set(stage.steps.map((step) => path.dirname(step.targetPath)));
+  const dirs = new Set(stage.steps.map((step) => path.dirname(path.resolve(step.targetPath))));
   for (const dir of dirs) {
+    // The plan is untrusted: only a real directory inside the stage root, reached without a
+    // symlink, is cleaned (an edited targetPath must not make apply unlink elsewhere).
+    if (dir !== root) {
+      const inside = await resolveInsideRoot(root, dir, { fsOps: ctx.fsOps }).catch(() => null);
+      if (!inside?.existing?.isDirectory()) continue;
+    }
     let names: string[];
     try {
       names = await readdir(dir);

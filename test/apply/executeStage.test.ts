@@ -11,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -295,8 +296,35 @@ test("removeStaleTemps removes a dead apply's temp files, keeps a live one's and
     await removeStaleTemps(
       { fsOps: defaultFsOps },
       makeStage('all', dir, [makeStep(`${dir}/config.pck`)]),
+      dir,
     );
     assert.equal(readdirSync(dir).sort(), names.slice(1).sort());
+  } finally {
+    cleanup();
+  }
+});
+
+test('removeStaleTemps never looks outside the stage root (an edited plan: ../, a symlinked dir)', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const dead = spawnSync('true').pid ?? 0;
+    const root = path.join(dir, 'root');
+    const outside = path.join(dir, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    const victim = `.victim.restoreplan-${dead}-0badcafe.tmp`;
+    writeFileSync(path.join(outside, victim), 'not ours');
+    symlinkSync(outside, path.join(root, 'link'));
+    await removeStaleTemps(
+      { fsOps: defaultFsOps },
+      makeStage('all', root, [
+        makeStep(`${root}/../outside/x`),
+        makeStep(`${root}/link/x`),
+        makeStep(`${outside}/x`),
+      ]),
+      root,
+    );
+    assert.equal(readdirSync(outside), [victim]);
   } finally {
     cleanup();
   }
