@@ -40,7 +40,6 @@ import { loadPlan } from './loadPlan.js';
 import {
   addTaskInodes,
   createInodeMeter,
-  creditStage,
   enforceBudget,
   measureInodes,
   readInodesBefore,
@@ -208,8 +207,7 @@ async function runStage(
   await readInodesBefore(ctx, meter, work.tasks);
   if (work.tasks.length === 0) return;
   await enforceBudget(ctx, stage, work.tasks, 0);
-  const { restoredAll, ownInodes } = await executeStage(ctx, stage, work);
-  creditStage(meter, stage, restoredAll, ownInodes);
+  await executeStage(ctx, stage, work, meter.predicted);
 }
 
 async function closeRun(ctx: Pick<RunContext, 'journal' | 'reader'>): Promise<void> {

@@ -47,12 +47,10 @@ const STALE_TEMP = /^\..+\.restoreplan-(\d+)-[0-9a-f]{8}\.tmp$/;
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** What a stage's execution leaves for the inode meter. */
+/** How a stage's execution went. */
 export interface StageOutcome {
   /** Every step of the stage was done (none skipped, none failed). */
   restoredAll: boolean;
-  /** Inodes the done tasks took, per mount. */
-  ownInodes: Map<string, number>;
 }
 
 /**
@@ -118,6 +116,8 @@ export async function executeStage(
   ctx: RunContext,
   stage: PlanStage,
   work: StageWork,
+  /** The plan's inode cost of each done task is added here per mount, as it is done. */
+  predicted: Map<string, number> = new Map(),
 ): Promise<StageOutcome> {
   const tasks = work.tasks;
   if (!ctx.reader) ctx.reader = await openMemberReader(ctx.plan.archive);
@@ -125,7 +125,6 @@ export async function executeStage(
 
   const createdDirs: Task[] = [];
   let restoredAll = work.skipped.length === 0;
-  const ownInodes = new Map<string, number>();
   let sinceGuard = 0;
   let batchBytes = 0;
   let batchStart = 0;
@@ -167,7 +166,7 @@ export async function executeStage(
     } finally {
       if (task.step.type === 'file') reader.release(task.step);
     }
-    if (outcome === 'done') addTaskInodes(ownInodes, task);
+    if (outcome === 'done') addTaskInodes(predicted, task);
     else restoredAll = false;
     ctx.progress.done += 1;
     sinceGuard += 1;
@@ -176,7 +175,7 @@ export async function executeStage(
   }
   await finishDirectories(ctx, createdDirs);
   await flushBatch(ctx);
-  return { restoredAll, ownInodes };
+  return { restoredAll };
 }
 
 /** Makes the batch durable: first the directories holding its renames, then the journal. */

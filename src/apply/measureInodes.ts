@@ -16,14 +16,15 @@ export const GUARD_EVERY = 256;
 export interface InodeMeter {
   /** statfs `ffree` per mount, read before this run first writes to it. */
   readonly before: Map<string, number>;
-  /** The plan's own numbers, for stages carried out in full. */
-  readonly predictedPlan: Map<string, number>;
-  /** apply's count of what it did, for a stage not carried out in full. */
-  readonly predictedOwn: Map<string, number>;
+  /**
+   * The plan's cost of every task this run did, per mount, added as each one is done: a stage
+   * stopped part-way (by the guard, a full disk) is predicted for exactly what it wrote.
+   */
+  readonly predicted: Map<string, number>;
 }
 
 export function createInodeMeter(): InodeMeter {
-  return { before: new Map(), predictedPlan: new Map(), predictedOwn: new Map() };
+  return { before: new Map(), predicted: new Map() };
 }
 
 /** Adds the inodes `task` takes to the count of its mount. */
@@ -66,29 +67,6 @@ export async function enforceBudget(
   );
 }
 
-/**
- * Credits a finished stage: the plan's own number when it was carried out in full; apply's
- * count of the tasks it did (`ownInodes`) otherwise.
- */
-export function creditStage(
-  meter: InodeMeter,
-  stage: PlanStage,
-  restoredAll: boolean,
-  ownInodes: ReadonlyMap<string, number>,
-): void {
-  if (restoredAll) {
-    for (const budget of stage.budget) {
-      meter.predictedPlan.set(
-        budget.mountPoint,
-        (meter.predictedPlan.get(budget.mountPoint) ?? 0) + budget.inodesNeeded,
-      );
-    }
-  } else {
-    for (const [mountPoint, n] of ownInodes)
-      meter.predictedOwn.set(mountPoint, (meter.predictedOwn.get(mountPoint) ?? 0) + n);
-  }
-}
-
 /** Predicted against actual inodes, per mount the run wrote to (statfs "after" read now). */
 export async function measureInodes(
   ctx: Pick<RunContext, 'fsOps'>,
@@ -97,8 +75,7 @@ export async function measureInodes(
   const rows: ApplyResult['inodes'] = [];
   for (const [mountPoint, free] of meter.before) {
     const after = (await ctx.fsOps.statfs(mountPoint)).ffree;
-    const predicted =
-      (meter.predictedPlan.get(mountPoint) ?? 0) + (meter.predictedOwn.get(mountPoint) ?? 0);
+    const predicted = meter.predicted.get(mountPoint) ?? 0;
     rows.push({ mountPoint, predicted, actual: free - after });
   }
   return rows;

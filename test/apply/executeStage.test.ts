@@ -68,7 +68,10 @@ async function runOne(
   stage: PlanStage,
   data: Map<string, Buffer>,
   over: Partial<Pick<RunContext, 'fsOps'>> & { now?: Date } = {},
-): Promise<{ ctx: RunContext; outcome: Awaited<ReturnType<typeof executeStage>> }> {
+): Promise<{
+  ctx: RunContext;
+  outcome: Awaited<ReturnType<typeof executeStage>> & { predicted: Map<string, number> };
+}> {
   const ctx = await makeContext(makePlan(stage.root, [stage]), {
     allowSpecial: true,
     ...(over.fsOps ? { fsOps: over.fsOps } : {}),
@@ -79,8 +82,9 @@ async function runOne(
   ctx.journal = await openJournalWithFallback(path.join(dir, 'j.journal'), defaultFsOps);
   try {
     const work = await classifyStage(ctx, stage, stage.root);
-    const outcome = await executeStage(ctx, stage, work);
-    return { ctx, outcome };
+    const predicted = new Map<string, number>();
+    const outcome = await executeStage(ctx, stage, work, predicted);
+    return { ctx, outcome: { ...outcome, predicted } };
   } finally {
     await ctx.journal.close();
   }
@@ -171,7 +175,7 @@ test('writes dirs, files, links and fifos; directory metadata last; every step j
     );
     // The inodes the done tasks took, as the plan priced them (this fixture: 1 a step).
     assert.equal(
-      [...outcome.ownInodes.values()],
+      [...outcome.predicted.values()],
       [stage.steps.reduce((n, step) => n + step.cost.inodes, 0)],
     );
   } finally {

@@ -13,7 +13,6 @@ import type { GuardedMount } from '../../src/apply/guardBudget.js';
 import {
   addTaskInodes,
   createInodeMeter,
-  creditStage,
   enforceBudget,
   measureInodes,
   readInodesBefore,
@@ -121,7 +120,7 @@ test('enforceBudget: a stage that does not fit stops the run before it starts, a
   assert.match(during?.reason ?? '', /^stage archives stopped: \/m: 3 more inodes/);
 });
 
-test("creditStage: the plan's number for a stage done in full, apply's count otherwise; measureInodes sets them against statfs", async () => {
+test("measureInodes sets the plan's cost of the done tasks against statfs", async () => {
   const ffree = new Map([
     ['/m', 100],
     ['/n', 80],
@@ -129,8 +128,9 @@ test("creditStage: the plan's number for a stage done in full, apply's count oth
   const { fsOps } = fakeStatfs(ffree);
   const meter = createInodeMeter();
   await readInodesBefore({ fsOps }, meter, [task('/m', 1), task('/n', 1)]);
-  creditStage(meter, stage, true, new Map([['/m', 999]]));
-  creditStage(meter, stage, false, new Map([['/n', 3]]));
+  addTaskInodes(meter.predicted, task('/m', 40));
+  addTaskInodes(meter.predicted, task('/n', 1));
+  addTaskInodes(meter.predicted, task('/n', 2));
   ffree.set('/m', 60);
   ffree.set('/n', 77);
   assert.equal(await measureInodes({ fsOps }, meter), [
