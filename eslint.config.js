@@ -14,6 +14,15 @@ function layerRules() {
         'no-restricted-imports': [
           'error',
           {
+            // The planner decides from what the filesystems layer's probe reports, never from
+            // its own reads of the disk: one view of what exists, shared with check.
+            paths:
+              layer === 'plan'
+                ? ['fs', 'node:fs', 'fs/promises', 'node:fs/promises'].map((name) => ({
+                    name,
+                    message: 'plan/ reads the disk only through the filesystems probe.',
+                  }))
+                : [],
             patterns: [
               {
                 group: [...later.map((name) => `../${name}/*`), '../index.js', '../scanArchive.js'],
