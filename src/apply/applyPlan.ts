@@ -181,7 +181,7 @@ async function runStages(
 function finishStatus(
   outcome: RunContext['outcome'],
 ): { status: ApplyStatus; reason?: string } | null {
-  const { verifyFailed, lockStop, restored, skipped } = outcome;
+  const { verifyFailed, lockStop, done, skipped } = outcome;
   if (verifyFailed) return { status: 'failed', reason: 'some members did not verify: see skipped' };
   if (lockStop) {
     return {
@@ -189,7 +189,8 @@ function finishStatus(
       reason: 'some lists are locked by a live process: re-run apply when they are released',
     };
   }
-  if (restored.length === 0 && skipped.every((s) => s.kind === 'already-restored'))
+  // Nothing-to-do only when this run did nothing at all: a run that only made directories did.
+  if (done === 0 && skipped.every((s) => s.kind === 'already-restored'))
     return { status: 'nothing-to-do' };
   return null;
 }

@@ -96,6 +96,8 @@ export interface RunContext {
     verifyFailed: boolean;
     /** A list was skipped for its lock: the run ends `stopped` (re-run when released). */
     lockStop: boolean;
+    /** Tasks this run carried out (a created directory is one, though not in `restored`). */
+    done: number;
   };
   readonly progress: {
     readonly report: ReturnType<typeof throttleProgress>;
@@ -148,7 +150,7 @@ export function createRunContext(
     journal: null,
     records: new Map(),
     reader: null,
-    outcome: { restored: [], skipped: [], verifyFailed: false, lockStop: false },
+    outcome: { restored: [], skipped: [], verifyFailed: false, lockStop: false, done: 0 },
     progress: {
       report: throttleProgress(options.onProgress ?? (() => {})),
       startedAt,

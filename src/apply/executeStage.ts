@@ -166,8 +166,10 @@ export async function executeStage(
     } finally {
       if (task.step.type === 'file') reader.release(task.step);
     }
-    if (outcome === 'done') addTaskInodes(predicted, task);
-    else restoredAll = false;
+    if (outcome === 'done') {
+      addTaskInodes(predicted, task);
+      ctx.outcome.done += 1;
+    } else restoredAll = false;
     ctx.progress.done += 1;
     sinceGuard += 1;
     reportProgress(ctx, task.step.memberPath);
@@ -312,8 +314,9 @@ async function runTask(
         knownDirs: ctx.knownDirs,
       });
       if (linked === 'already-linked' && ctx.records.has(targetPath)) {
+        // Done by an earlier run: this one did nothing (and took no inode).
         skip(ctx, targetPath, 'already-restored', 'already-restored');
-        return 'done';
+        return 'skipped';
       }
       ctx.dirtyDirs.add(path.dirname(targetPath));
       let sha =

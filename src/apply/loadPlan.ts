@@ -38,9 +38,12 @@ function validateCost(where: string, cost: unknown): void {
     throw invalid(where, 'missing (a plan made by restoreplan 0.1.0: make a new plan)');
   if (typeof cost.mountPoint !== 'string' || !path.isAbsolute(cost.mountPoint))
     throw invalid(`${where}.mountPoint`, 'not an absolute path');
-  // Net blocks go down when a file is replaced by a smaller one; inodes never do.
-  if (!isInteger(cost.blocks)) throw invalid(`${where}.blocks`, 'not an integer');
-  for (const key of ['inodes', 'peakInodes', 'peakBlocks']) {
+  // Net inodes and blocks go down when a name is replaced by a link to another file, or a file
+  // by a smaller one; what a step holds while it runs never does.
+  for (const key of ['inodes', 'blocks']) {
+    if (!isInteger(cost[key])) throw invalid(`${where}.${key}`, 'not an integer');
+  }
+  for (const key of ['peakInodes', 'peakBlocks']) {
     if (!isCount(cost[key])) throw invalid(`${where}.${key}`, 'not a count');
   }
 }
@@ -84,7 +87,11 @@ export function validatePlan(value: unknown): PlanDocument {
     for (const [b, budget] of (stage.budget as unknown[]).entries()) {
       if (!isRecord(budget) || typeof budget.mountPoint !== 'string')
         throw invalid(`${at}.budget[${b}]`, 'no mountPoint');
-      for (const key of ['inodesNeeded', 'inodesReserve', 'blocksNeeded', 'blocksReserve']) {
+      // Net demand goes down when files are replaced by smaller ones; reserves never do.
+      for (const key of ['inodesNeeded', 'blocksNeeded']) {
+        if (!isInteger(budget[key])) throw invalid(`${at}.budget[${b}].${key}`, 'not an integer');
+      }
+      for (const key of ['inodesReserve', 'blocksReserve']) {
         if (!isCount(budget[key])) throw invalid(`${at}.budget[${b}].${key}`, 'not a count');
       }
     }

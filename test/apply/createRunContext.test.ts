@@ -16,7 +16,13 @@ test('total counts every step of every stage', () => {
   const ctx = createRunContext(plan, []);
   assert.is(ctx.progress.total, 3);
   assert.is(ctx.progress.done, 0);
-  assert.equal(ctx.outcome, { restored: [], skipped: [], verifyFailed: false, lockStop: false });
+  assert.equal(ctx.outcome, {
+    restored: [],
+    skipped: [],
+    verifyFailed: false,
+    lockStop: false,
+    done: 0,
+  });
 });
 
 test("a list's lock is asked once per run, under the plan's Mailman root", async () => {

@@ -68,7 +68,7 @@ const BROKEN: Array<[string, (p: Loose) => void]> = [
   ['stages[0].steps[0].linkTarget', (p) => (p.stages[0].steps[0].type = 'symlink')],
   ['strategy', (p) => (p.feasible = false)],
   ['stages[0].steps[0].cost', (p) => delete p.stages[0].steps[0].cost],
-  ['stages[0].steps[0].cost.inodes', (p) => (p.stages[0].steps[0].cost.inodes = -1)],
+  ['stages[0].steps[0].cost.peakInodes', (p) => (p.stages[0].steps[0].cost.peakInodes = -1)],
   ['stages[0].steps[0].cost.blocks', (p) => (p.stages[0].steps[0].cost.blocks = 1.5)],
   ['stages[0].steps[0].cost.mountPoint', (p) => (p.stages[0].steps[0].cost.mountPoint = 'x')],
   [
