@@ -48,9 +48,6 @@ export async function classifyStage(
   root: string,
 ): Promise<StageWork> {
   const work: StageWork = { tasks: [], skipped: [] };
-  for (const step of stage.steps) {
-    if (step.type === 'symlink') ctx.plannedSymlinks.add(path.resolve(step.targetPath));
-  }
   const skip = (targetPath: string, kind: SkipWhy['kind'], reason: string): void => {
     work.skipped.push(skipOf(targetPath, { kind, reason }));
   };

@@ -4,8 +4,9 @@
  * orchestrator read the tallies at the end. Each phase is a plain function of this context, so
  * what a phase may touch is visible in its signature (most take a `Pick` of it) and a test can
  * hand it a context built here without an archive. State only one phase needs stays with that
- * phase: the inode meter (measureInodes), a stage's planned dirs and costs (classifyStage).
+ * phase: the inode meter (measureInodes).
  */
+import path from 'node:path';
 
 import type { MountInfoEntry } from '../filesystems/readMountInfo.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
@@ -143,7 +144,15 @@ export function createRunContext(
       return locks.get(list) ?? null;
     },
     knownDirs: new Set(),
-    plannedSymlinks: new Set(),
+    // Every symlink of every stage, up front: the planner judged each link's text against all
+    // of them, so apply does too (a later stage's link is on disk by the time it matters).
+    plannedSymlinks: new Set(
+      plan.stages.flatMap((stage) =>
+        stage.steps
+          .filter((step) => step.type === 'symlink')
+          .map((step) => path.resolve(step.targetPath)),
+      ),
+    ),
     dirtyDirs: new Set(),
     restoredSha: new Map(),
     guarded: new Map(),

@@ -18,6 +18,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
+import { isInside } from '../filesystems/judgeSymlinkText.js';
 import { defaultFsOps, errnoCode, type FsOps } from './fsOps.js';
 
 /** Linux PATH_MAX and NAME_MAX: beyond them the kernel refuses, so refuse first, clearly. */
@@ -44,15 +45,12 @@ export function unsafePath(
   return new RestoreplanError('UNSAFE_PATH', message, { targetPath, reason });
 }
 
-export function isInside(root: string, candidate: string): boolean {
-  if (root === '/') return candidate.startsWith('/');
-  return candidate === root || candidate.startsWith(root + '/');
-}
-
 /**
  * Lexical containment: `targetPath` is absolute, has no `..` or NUL, fits PATH_MAX, and lies
  * strictly below `root`. Returns the components below the root.
  */
+export { isInside };
+
 export function splitInsideRoot(root: string, targetPath: string): string[] {
   if (targetPath.includes('\0'))
     throw unsafePath(targetPath, 'nul-byte', `${JSON.stringify(targetPath)} contains a NUL byte`);

@@ -24,6 +24,12 @@ export interface ExistingEntry {
   mode: number;
   uid: number;
   gid: number;
+  /**
+   * st_nlink, and "dev:ino" when it has more than one name: replacing one name of a file with
+   * several frees nothing until its last name goes (tmpfs aside, which charges every name).
+   */
+  links: number;
+  id: string;
 }
 
 export const ABSENT: ExistingEntry = Object.freeze({
@@ -32,6 +38,8 @@ export const ABSENT: ExistingEntry = Object.freeze({
   mode: 0,
   uid: 0,
   gid: 0,
+  links: 0,
+  id: '',
 });
 const DIRECTORY: ExistingEntry = Object.freeze({ ...ABSENT, kind: 'dir' });
 
@@ -138,7 +146,8 @@ export function createExistingProbe(
     stats.lstats += 1;
     let st;
     try {
-      st = lstatSync(targetPath, { throwIfNoEntry: false });
+      // bigint: inode numbers of XFS and btrfs can exceed 2^53.
+      st = lstatSync(targetPath, { bigint: true, throwIfNoEntry: false });
     } catch (error) {
       throw targetError(targetPath, error);
     }
@@ -151,7 +160,15 @@ export function createExistingProbe(
           ? 'symlink'
           : 'other';
     if (kind === 'dir') return DIRECTORY;
-    return { kind, blocks512: st.blocks, mode: st.mode, uid: st.uid, gid: st.gid };
+    return {
+      kind,
+      blocks512: Number(st.blocks),
+      mode: Number(st.mode),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      links: Number(st.nlink),
+      id: st.nlink > 1n ? `${st.dev}:${st.ino}` : '',
+    };
   }
 
   return {

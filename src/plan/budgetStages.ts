@@ -63,6 +63,9 @@ function demandOfStep(step: UnpricedStep, member: DemandMember): DemandMember {
   member.dataBytes = storedBytesOf(step);
   member.linkLength = step.type === 'symlink' ? Buffer.byteLength(step.linkTarget) : 0;
   member.linkResolved = true;
+  member.sparse = step.source.sparse !== null;
+  if (step.type === 'hardlink') member.linkTargetPath = step.linkTarget;
+  else delete member.linkTargetPath;
   return member;
 }
 

@@ -133,17 +133,37 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     },
   });
   const targetFs = ledger.touch(target);
+  let crossDevice = 0;
   return {
     onEntry(entry) {
       const selected = selection.offer(entry);
-      if (selected) ledger.add(path.join(target, selected.rel), selected.member, selected.previous);
+      if (!selected) return;
+      const outcome = ledger.add(
+        path.join(target, selected.rel),
+        selected.member,
+        selected.previous,
+      );
+      // A file kept out by what is in the way cannot be linked to: its links are not made.
+      if (outcome.write === 'skip' && entry.type === 'file')
+        selection.markNotRestored(entry.memberPath);
+      if (outcome.crossDevice) crossDevice += 1;
     },
     finish,
   };
 
   function finish(): CheckResult {
     selection.assertSelected();
+    for (const link of selection.refuseSymlinks())
+      ledger.add(link.targetPath, link.refused, link.member);
     const problems: Problem[] = selection.problems();
+    if (crossDevice > 0) {
+      problems.push(
+        makeProblem(
+          'hardlink-unresolved',
+          `${crossDevice} hard links whose target is on another filesystem are not restored (a link cannot cross filesystems)`,
+        ),
+      );
+    }
     for (const conflict of conflicts) {
       problems.push(
         makeProblem(

@@ -5,6 +5,9 @@
  * configs now, the bulk when room is made), then an alternate root. Each layout is priced and
  * judged by budgetStages; the choice itself is chooseStrategy's.
  */
+import path from 'node:path';
+
+import type { ExistingProbe } from '../filesystems/probeExisting.js';
 import {
   budgetStages,
   type BudgetContext,
@@ -62,15 +65,26 @@ export function groupLayout(
   return { strategy, stages, skipped: [...placement.skipped] };
 }
 
-/** Existing regular files rewritten in place instead of replaced: no new inode, even while it runs. */
-function withRewrites(layout: Layout, onlyFirstStage: boolean): Layout | null {
+/**
+ * Existing regular files rewritten in place instead of replaced: no new inode, even while it
+ * runs. Only a file with one name and no holes: apply refuses to rewrite a file with other
+ * names (they would all change), and would write a sparse member's holes.
+ */
+function withRewrites(
+  layout: Layout,
+  onlyFirstStage: boolean,
+  probe: ExistingProbe,
+): Layout | null {
   let changed = false;
   const stages = layout.stages.map((stage, index) => {
     if (onlyFirstStage && index > 0) return stage;
     return {
       ...stage,
       steps: stage.steps.map((step): UnpricedStep => {
-        if (step.type !== 'file' || step.write !== 'replace') return step;
+        if (step.type !== 'file' || step.write !== 'replace' || step.source.sparse) return step;
+        const dir = path.dirname(step.targetPath);
+        if (!probe.probeDirectory(dir).exists) return step;
+        if (probe.probeEntry(dir, path.basename(step.targetPath)).links > 1) return step;
         changed = true;
         return { ...step, write: 'rewrite' };
       }),
@@ -106,7 +120,7 @@ export async function evaluateWithRewrite(
   if (firstOnly ? firstFits(plain) : fits(plain)) return plain;
   const failing = firstOnly ? plain.evaluations.slice(0, 1) : plain.evaluations;
   if (!failing.some((e) => isShortOnlyAtPeak(e.problems))) return plain;
-  const rewritten = withRewrites(layout, firstOnly);
+  const rewritten = withRewrites(layout, firstOnly, context.probe);
   return rewritten ? evaluateLayout(rewritten, policy, context) : plain;
 }
 

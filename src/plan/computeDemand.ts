@@ -36,6 +36,12 @@ export interface DemandMember {
   linkLength: number;
   /** A hard link whose target is restored in the same run or already exists. */
   linkResolved: boolean;
+  /** A sparse file: never rewritten in place (apply would write its holes). */
+  sparse?: boolean;
+  /** For a hard link: the targetPath it links to (a link cannot cross filesystems). */
+  linkTargetPath?: string;
+  /** Not restored for a reason the caller found (a symlink whose text leaves the root). */
+  refused?: boolean;
 }
 
 export type { ExistingEntry, ExistingProbe };
@@ -62,6 +68,8 @@ export interface MemberCost {
   write: MemberWrite;
   /** Skipped because something of another type is in the way. */
   conflict: boolean;
+  /** A hard link skipped because its target is on another filesystem (EXDEV). */
+  crossDevice?: boolean;
 }
 
 const SKIP_CONFLICT: Readonly<MemberCost> = Object.freeze({
@@ -73,6 +81,16 @@ const SKIP_CONFLICT: Readonly<MemberCost> = Object.freeze({
   conflict: true,
 });
 const SKIP_UNLINKED: Readonly<MemberCost> = Object.freeze({ ...SKIP_CONFLICT, conflict: false });
+const SKIP_CROSS_DEVICE: Readonly<MemberCost> = Object.freeze({
+  ...SKIP_UNLINKED,
+  crossDevice: true,
+});
+
+/** What removing one existing name frees: its inode and blocks when it was the last name. */
+export interface NameRemoval {
+  inodes: number;
+  blocks: number;
+}
 
 function sameKind(type: EntryType, kind: ExistingKind): boolean {
   if (type === 'file' || type === 'hardlink') return kind === 'file';
@@ -83,15 +101,20 @@ function sameKind(type: EntryType, kind: ExistingKind): boolean {
 
 /**
  * The cost of one member at a path where `existing` is, excluding directory blocks (those
- * depend on all of a directory's entries; see the ledger). Replacing is temp + rename: net 0
- * inodes and the difference in blocks, but while it runs the old file and the new one both
- * exist (+1 inode, + the old file's blocks).
+ * depend on all of a directory's entries; see the ledger). Replacing is temp + rename: while it
+ * runs the new inode and the old name both exist; afterwards the old name is gone, which frees
+ * what `removal` says (the ledger knows whether it was the file's last name).
  */
 export function computeMemberCost(
   model: BlockModel,
   member: DemandMember,
   existing: ExistingEntry,
+  removal: NameRemoval = {
+    inodes: 1,
+    blocks: (existing.blocks512 * 512) / model.blockSize,
+  },
 ): Readonly<MemberCost> {
+  if (member.refused) return SKIP_UNLINKED;
   if (member.type === 'hardlink' && !member.linkResolved) return SKIP_UNLINKED;
   if (existing.kind !== 'absent' && !sameKind(member.type, existing.kind)) return SKIP_CONFLICT;
   if (member.type === 'dir') {
@@ -100,10 +123,10 @@ export function computeMemberCost(
       : { inodes: 1, blocks: 0, peakInodes: 0, peakBlocks: 0, write: 'create', conflict: false };
   }
   let newBlocks = 0;
-  let newInodes = 1;
+  // A hard link adds a name, not an inode (tmpfs charges every name against nr_inodes).
+  const newInodes = member.type === 'hardlink' ? model.hardlinkInodes : 1;
   if (member.type === 'file') newBlocks = model.fileBlocks(member.dataBytes);
   else if (member.type === 'symlink') newBlocks = model.symlinkBlocks(member.linkLength);
-  else if (member.type === 'hardlink') newInodes = model.hardlinkInodes;
   if (existing.kind === 'absent') {
     return {
       inodes: newInodes,
@@ -114,26 +137,15 @@ export function computeMemberCost(
       conflict: false,
     };
   }
-  // A hard link over an existing name: what that name held is the old copy of a file this run
-  // also restores (its blocks are already netted there), so the link itself moves nothing.
-  // Not modelled: a multiply-linked file whose other names are not restored keeps its old
-  // inode and data alive (+1 inode, + the new data) — rare outside hard-link farms.
-  if (member.type === 'hardlink') {
-    return {
-      inodes: 0,
-      blocks: 0,
-      peakInodes: 0,
-      peakBlocks: 0,
-      write: 'replace',
-      conflict: false,
-    };
-  }
-  const existingBlocks = (existing.blocks512 * 512) / model.blockSize;
+  // During the replace the new one and the old name coexist (+new); after it, the old name's
+  // removal frees what it frees. The peak is what it holds meanwhile beyond its own positive
+  // net (sumStepCosts): min(new, freed) — the old copy while the new one is bigger, the new one
+  // while it is smaller.
   return {
-    inodes: 0,
-    blocks: newBlocks - existingBlocks,
-    peakInodes: 1,
-    peakBlocks: existingBlocks,
+    inodes: newInodes - removal.inodes,
+    blocks: newBlocks - removal.blocks,
+    peakInodes: Math.min(newInodes, removal.inodes),
+    peakBlocks: Math.min(newBlocks, removal.blocks),
     write: 'replace',
     conflict: false,
   };
@@ -180,6 +192,11 @@ interface DirectoryState {
 
 interface FilesystemAccumulator {
   inodes: number;
+  /** What members give back (a smaller file, a freed name), summed as positive numbers. */
+  freedInodes: number;
+  freedBlocks: number;
+  maxPeakInodes: number;
+  maxOtherPeakInodes: number;
   /** Member data blocks (fractional on XFS/btrfs). */
   blocks: number;
   /** Directory growth, the sum of every directory's contribution. */
@@ -250,6 +267,10 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     if (!acc) {
       acc = {
         inodes: 0,
+        freedInodes: 0,
+        freedBlocks: 0,
+        maxPeakInodes: 0,
+        maxOtherPeakInodes: 0,
         blocks: 0,
         dirBlocks: 0,
         anyReplace: false,
@@ -355,25 +376,65 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     return state;
   }
 
+  /** Names still there, per existing file with several (by "dev:ino"). */
+  const namesLeft = new Map<string, number>();
+
+  /**
+   * What removing (sign 1) or putting back (sign -1, a retraction) one name of `existing`
+   * frees: the inode and its blocks only with its last name; tmpfs frees a slot per name.
+   */
+  function nameRemoval(model: BlockModel, existing: ExistingEntry, sign: 1 | -1): NameRemoval {
+    const blocks = (existing.blocks512 * 512) / model.blockSize;
+    if (existing.links <= 1 || existing.id === '') return { inodes: 1, blocks };
+    let left = namesLeft.get(existing.id) ?? existing.links;
+    let last: boolean;
+    if (sign === 1) {
+      left -= 1;
+      last = left === 0;
+    } else {
+      last = left === 0;
+      left += 1;
+    }
+    namesLeft.set(existing.id, left);
+    return last ? { inodes: 1, blocks } : { inodes: model.hardlinkInodes, blocks: 0 };
+  }
+
+  /** The member's cost, with the name it replaces removed (or put back) for good. */
+  function costAt(
+    model: BlockModel,
+    member: DemandMember,
+    existing: ExistingEntry,
+    sign: 1 | -1,
+  ): Readonly<MemberCost> {
+    const plain = computeMemberCost(model, member, existing);
+    if (plain.write !== 'replace') return plain;
+    return computeMemberCost(model, member, existing, nameRemoval(model, existing, sign));
+  }
+
   function applyCost(
     fsIndex: number,
     cost: Readonly<MemberCost>,
     sign: 1 | -1,
     type: EntryType,
+    rewritable = false,
   ): void {
     const acc = accumulator(fsIndex);
     acc.inodes += sign * cost.inodes;
     acc.blocks += sign * cost.blocks;
+    acc.freedInodes += sign * Math.max(0, -cost.inodes);
+    acc.freedBlocks += sign * Math.max(0, -cost.blocks);
     if (cost.write === 'create') acc.creates += sign;
     if (cost.write === 'replace') acc.replaces += sign;
     if (cost.conflict) acc.conflicts += sign;
-    if (sign === 1 && cost.write === 'replace' && cost.peakInodes > 0) {
+    if (sign === 1 && cost.write === 'replace') {
       // Maxima are not retracted: a superseded replace may leave the peak a little high.
       acc.anyReplace = true;
+      acc.maxPeakInodes = Math.max(acc.maxPeakInodes, cost.peakInodes);
       acc.maxPeakBlocks = Math.max(acc.maxPeakBlocks, cost.peakBlocks);
-      if (type === 'file') acc.fileReplaces += 1;
+      if (type === 'file' && rewritable) acc.fileReplaces += 1;
       else {
         acc.anyOtherReplace = true;
+        acc.maxOtherPeakInodes = Math.max(acc.maxOtherPeakInodes, cost.peakInodes);
         acc.maxOtherPeakBlocks = Math.max(acc.maxOtherPeakBlocks, cost.peakBlocks);
       }
     }
@@ -393,6 +454,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     outcome.fsIndex = fsIndex;
     outcome.write = cost.write;
     outcome.conflict = cost.conflict;
+    outcome.crossDevice = cost.crossDevice === true;
     outcome.inodes = acc.inodes - (beforeInodes[fsIndex] ?? 0);
     outcome.blocks = totalBlocks(fsIndex, acc) - (beforeBlocks[fsIndex] ?? 0);
     outcome.peakInodes = cost.peakInodes;
@@ -404,6 +466,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     outcome.fsIndex = fsIndex;
     outcome.write = cost.write;
     outcome.conflict = cost.conflict;
+    outcome.crossDevice = cost.crossDevice === true;
     outcome.inodes = 0;
     outcome.blocks = 0;
     outcome.peakInodes = 0;
@@ -414,7 +477,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
   return {
     add(targetPath, member, previous) {
       const unlinked = (m: DemandMember | null): boolean =>
-        m === null || (m.type === 'hardlink' && !m.linkResolved);
+        m === null || m.refused === true || (m.type === 'hardlink' && !m.linkResolved);
       // Skipped before any lookup: a missing parent is not created for a link that is not made.
       if (unlinked(member) && unlinked(previous)) return reportSkip(-1, SKIP_UNLINKED);
       snapshot();
@@ -455,16 +518,25 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         return report(parent.fsIndex, cost);
       }
       const counted = (c: Readonly<MemberCost>): boolean => c.write !== 'skip';
-      const prevCost = previous ? computeMemberCost(model, previous, existing) : null;
-      const cost = computeMemberCost(model, member, existing);
+      const prevCost = previous ? costAt(model, previous, existing, -1) : null;
       if (prevCost) applyCost(parent.fsIndex, prevCost, -1, previous?.type ?? 'file');
+      // A hard link cannot cross filesystems (EXDEV): one whose target is on another is not made.
+      const crossDevice =
+        member.type === 'hardlink' &&
+        member.linkResolved &&
+        member.linkTargetPath !== undefined &&
+        ensureDirectory(path.dirname(member.linkTargetPath)).fsIndex !== parent.fsIndex;
+      const cost = crossDevice ? SKIP_CROSS_DEVICE : costAt(model, member, existing, 1);
       if (existing.kind === 'absent') {
         const was = prevCost !== null && counted(prevCost);
         if (counted(cost) && !was) addEntry(parent, name, 1);
         else if (!counted(cost) && was) addEntry(parent, name, -1);
       }
       if (cost.conflict && !prevCost?.conflict) options.onConflict?.(targetPath);
-      applyCost(parent.fsIndex, cost, 1, member.type);
+      // Rewriting in place (the way out at 0 free inodes) is for a regular file with one name
+      // and no holes: apply refuses a file with other names, and would write a sparse one dense.
+      const rewritable = member.type === 'file' && member.sparse !== true && existing.links <= 1;
+      applyCost(parent.fsIndex, cost, 1, member.type, rewritable);
       return report(parent.fsIndex, cost);
     },
     touch(dirPath) {
@@ -474,19 +546,25 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
       const result = new Map<number, FilesystemDemand>();
       filesystems.forEach((acc, fsIndex) => {
         const blocks = totalBlocks(fsIndex, acc);
+        // The peak in any order of the members: everything they add (what some give back may
+        // come only later) plus the most one holds while it runs (sumStepCosts, the same rule).
+        const added = {
+          inodes: acc.inodes + acc.freedInodes,
+          blocks: blocks + roundBlocks(acc.freedBlocks),
+        };
         result.set(fsIndex, {
           inodes: acc.inodes,
-          peakInodes: acc.inodes + (acc.anyReplace ? 1 : 0),
+          peakInodes: added.inodes + acc.maxPeakInodes,
           blocks,
-          peakBlocks: blocks + roundBlocks(acc.maxPeakBlocks),
+          peakBlocks: added.blocks + roundBlocks(acc.maxPeakBlocks),
           creates: acc.creates,
           replaces: acc.replaces,
           conflicts: acc.conflicts,
           newDirectories: acc.newDirectories,
           rewrite: {
             fileReplaces: acc.fileReplaces,
-            peakInodes: acc.inodes + (acc.anyOtherReplace ? 1 : 0),
-            peakBlocks: blocks + roundBlocks(acc.maxOtherPeakBlocks),
+            peakInodes: added.inodes + acc.maxOtherPeakInodes,
+            peakBlocks: added.blocks + roundBlocks(acc.maxOtherPeakBlocks),
           },
         });
       });

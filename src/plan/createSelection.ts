@@ -15,6 +15,7 @@
 import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
+import { judgeSymlinkText } from '../filesystems/judgeSymlinkText.js';
 import type { ExistingProbe } from '../filesystems/probeExisting.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
@@ -57,6 +58,14 @@ export interface Selection {
    * selected: a mistyped root or glob is an error, never a restore of nothing that "fits".
    */
   assertSelected(): void;
+  /** The member at `memberPath` is not restored after all (a path of another type is there). */
+  markNotRestored(memberPath: string): void;
+  /**
+   * The selected symlinks whose text may not be made (judgeSymlinkText, over every selected
+   * symlink, as the planner and apply judge them): each is taken out of the counts and reported;
+   * the caller retracts it with `refused` as the new member and `member` as the previous one.
+   */
+  refuseSymlinks(): Array<{ targetPath: string; member: DemandMember; refused: DemandMember }>;
 }
 
 export interface SelectionOptions extends MemberFilterOptions {
@@ -65,12 +74,20 @@ export interface SelectionOptions extends MemberFilterOptions {
   probe: ExistingProbe;
 }
 
-/** Whether `rel` (relative to the member root) is a regular file on disk under `root`. */
-export function isFileOnDisk(probe: ExistingProbe, root: string, rel: string): boolean {
-  const targetPath = path.join(root, rel);
+/** Whether what is on disk at `targetPath` is of `kind` (read through the probe). */
+export function isKindOnDisk(
+  probe: ExistingProbe,
+  targetPath: string,
+  kind: 'file' | 'symlink',
+): boolean {
   const dir = path.dirname(targetPath);
   if (!probe.probeDirectory(dir).exists) return false;
-  return probe.probeEntry(dir, path.basename(targetPath)).kind === 'file';
+  return probe.probeEntry(dir, path.basename(targetPath)).kind === kind;
+}
+
+/** Whether `rel` (relative to the member root) is a regular file on disk under `root`. */
+export function isFileOnDisk(probe: ExistingProbe, root: string, rel: string): boolean {
+  return isKindOnDisk(probe, path.join(root, rel), 'file');
 }
 
 export function createSelection(options: SelectionOptions): Selection {
@@ -81,7 +98,17 @@ export function createSelection(options: SelectionOptions): Selection {
   const counts = emptyCounts();
   const unlinked: string[] = [];
   let unlinkedCount = 0;
-  const member: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
+  const member: DemandMember = {
+    type: 'file',
+    dataBytes: 0,
+    linkLength: 0,
+    linkResolved: true,
+    sparse: false,
+  };
+  const notRestored = new Set<string>();
+  /** Selected symlinks by targetPath (bounded by the archive's symlinks). */
+  const symlinks = new Map<string, { text: string; memberPath: string }>();
+  const refusedLinks: Problem[] = [];
   const previous: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
   const selected: SelectedMember = {
     rel: '',
@@ -95,7 +122,11 @@ export function createSelection(options: SelectionOptions): Selection {
     const linkRel = relativeToRoot(entry.linkPath, filter.memberRoot);
     if (linkRel === null || linkRel === '') return null;
     const code = table.lookup(entry.linkPath);
-    if (code === TYPE_CODES.file || code === TYPE_CODES.hardlink) return linkRel;
+    if (
+      (code === TYPE_CODES.file || code === TYPE_CODES.hardlink) &&
+      !notRestored.has(entry.linkPath)
+    )
+      return linkRel;
     return isFileOnDisk(options.probe, options.target, linkRel) ? linkRel : null;
   }
 
@@ -112,6 +143,16 @@ export function createSelection(options: SelectionOptions): Selection {
       member.dataBytes = entry.type === 'file' ? entry.storedSize : 0;
       member.linkLength = entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0;
       member.linkResolved = entry.type !== 'hardlink' || linkRel !== null;
+      member.sparse = entry.sparse !== null;
+      if (linkRel !== null) member.linkTargetPath = path.join(options.target, linkRel);
+      else delete member.linkTargetPath;
+      // Symlinks are judged at the end, over all of them (the hot path joins no path otherwise).
+      if (entry.type === 'symlink') {
+        symlinks.set(path.join(options.target, rel), {
+          text: entry.linkPath,
+          memberPath: entry.memberPath,
+        });
+      } else if (symlinks.size > 0) symlinks.delete(path.join(options.target, rel));
       if (!member.linkResolved) {
         unlinkedCount += 1;
         if (unlinked.length < MAX_LISTED_PROBLEMS) unlinked.push(entry.memberPath);
@@ -170,8 +211,49 @@ export function createSelection(options: SelectionOptions): Selection {
         },
       );
     },
+    markNotRestored(memberPath) {
+      notRestored.add(memberPath);
+    },
+    refuseSymlinks() {
+      const refused: Array<{ targetPath: string; member: DemandMember; refused: DemandMember }> =
+        [];
+      const isSymlink = (candidate: string): boolean =>
+        symlinks.has(candidate) || isKindOnDisk(options.probe, candidate, 'symlink');
+      for (const [targetPath, link] of symlinks) {
+        const why = judgeSymlinkText(options.target, targetPath, link.text, isSymlink);
+        if (!why) continue;
+        const linkMember: DemandMember = {
+          type: 'symlink',
+          dataBytes: 0,
+          linkLength: Buffer.byteLength(link.text),
+          linkResolved: true,
+        };
+        countMember(counts, 'symlink', 0, -1);
+        refused.push({ targetPath, member: linkMember, refused: { ...linkMember, refused: true } });
+        if (refusedLinks.length < MAX_LISTED_PROBLEMS) {
+          refusedLinks.push(
+            makeProblem(
+              'unsafe-member',
+              `${link.memberPath} is never restored (${why.reason}: ${why.message})`,
+              {
+                memberPath: link.memberPath,
+              },
+            ),
+          );
+        }
+      }
+      if (refused.length > refusedLinks.length) {
+        refusedLinks.push(
+          makeProblem(
+            'unsafe-member',
+            `${refused.length - refusedLinks.length} more symlinks whose text leaves the target are never restored`,
+          ),
+        );
+      }
+      return refused;
+    },
     problems() {
-      const problems = filter.problems();
+      const problems = [...filter.problems(), ...refusedLinks];
       for (const memberPath of unlinked) {
         problems.push(
           makeProblem(

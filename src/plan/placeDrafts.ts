@@ -8,12 +8,13 @@
 import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
+import { judgeSymlinkText } from '../filesystems/judgeSymlinkText.js';
 import type { ExistingProbe } from '../filesystems/probeExisting.js';
 import { makeProblem, type Problem } from '../problems.js';
 import { createDemandLedger, type DemandMember } from './computeDemand.js';
 import type { FilesystemRegistry } from './createFilesystemRegistry.js';
 import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
-import { isFileOnDisk } from './createSelection.js';
+import { isFileOnDisk, isKindOnDisk } from './createSelection.js';
 import { makeStep, type StepContext, type UnpricedStep } from './makeStep.js';
 
 export type StageName = 'configs' | 'state' | 'archives' | 'files';
@@ -57,14 +58,17 @@ export interface PlaceContext {
 
 /** The accounting's view of a draft; the stored data of a sparse file, not its apparent size. */
 export function demandOf(
-  entry: Pick<ArchiveEntry, 'type' | 'storedSize' | 'linkPath'>,
+  entry: Pick<ArchiveEntry, 'type' | 'storedSize' | 'linkPath' | 'sparse'>,
   linkResolved: boolean,
+  linkTargetPath?: string,
 ): DemandMember {
   return {
     type: entry.type,
     dataBytes: entry.type === 'file' ? entry.storedSize : 0,
     linkLength: entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0,
     linkResolved,
+    sparse: entry.sparse !== null,
+    ...(linkTargetPath !== undefined ? { linkTargetPath } : {}),
   };
 }
 
@@ -91,19 +95,52 @@ export function placeDrafts(
   const fresh: StepContext = { ...steps, freshMtime: true };
   const placed: PlacedStep[] = [];
   const skipped: Problem[] = [];
-  const restoredRels = new Set(drafts.map((d) => d.rel));
+  /** What this placement restores, in draft (archive) order: a link's target comes first. */
+  const placedRels = new Set<string>();
+  const plannedSymlinks = new Set(
+    drafts.filter((d) => d.entry.type === 'symlink').map((d) => path.join(root, d.rel)),
+  );
+  const isSymlink = (candidate: string): boolean =>
+    plannedSymlinks.has(candidate) || isKindOnDisk(context.probe, candidate, 'symlink');
   let kept = 0;
   let blockedBeneath = 0;
   for (const draft of drafts) {
     const { entry } = draft;
+    const targetPath = path.join(root, draft.rel);
+    if (entry.type === 'symlink') {
+      // The rule apply enforces (it refuses such a link): never planned, never counted.
+      const why = judgeSymlinkText(root, targetPath, entry.linkPath, isSymlink);
+      if (why) {
+        skipped.push(
+          makeProblem(
+            'unsafe-member',
+            `${entry.memberPath} is never restored (${why.reason}: ${why.message})`,
+            {
+              memberPath: entry.memberPath,
+            },
+          ),
+        );
+        continue;
+      }
+    }
+    // A link is made when its target is restored here (not kept out by what is in the way) or
+    // is a file on disk already.
     const linkResolved =
       draft.linkRel === undefined ||
-      restoredRels.has(draft.linkRel) ||
+      placedRels.has(draft.linkRel) ||
       isFileOnDisk(context.probe, root, draft.linkRel);
-    const targetPath = path.join(root, draft.rel);
-    const outcome = ledger.add(targetPath, demandOf(entry, linkResolved), null);
+    const linkTargetPath = draft.linkRel !== undefined ? path.join(root, draft.linkRel) : undefined;
+    const outcome = ledger.add(targetPath, demandOf(entry, linkResolved, linkTargetPath), null);
     if (outcome.write === 'skip') {
-      if (!linkResolved) {
+      if (outcome.crossDevice) {
+        skipped.push(
+          makeProblem(
+            'hardlink-unresolved',
+            `${entry.memberPath} links to ${entry.linkPath}, which lands on another filesystem: not restored (a link cannot cross filesystems)`,
+            { memberPath: entry.memberPath },
+          ),
+        );
+      } else if (!linkResolved) {
         skipped.push(
           makeProblem(
             'hardlink-unresolved',
@@ -119,6 +156,7 @@ export function placeDrafts(
       kept += 1;
       continue;
     }
+    placedRels.add(draft.rel);
     placed.push({
       stage: draft.stage,
       step: makeStep(draft.freshMtime ? fresh : steps, root, draft.rel, entry, outcome.write, {

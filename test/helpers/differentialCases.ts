@@ -556,6 +556,24 @@ export interface ExpectedOutcome {
   conflicts: number;
   /** What is left: the steps a plan must have. */
   steps: number;
+  /** Hard links whose target is kept out by a conflict (and is not a file on disk): not made. */
+  unresolvedLinks: number;
+  /** Hard links whose target lands on another filesystem: not made (EXDEV), still selected. */
+  crossDevice: number;
+}
+
+/** st_dev of the nearest existing ancestor of `full`: the filesystem a new path lands on. */
+function deviceOf(full: string): number {
+  let current = full;
+  for (;;) {
+    try {
+      return lstatSync(current).dev;
+    } catch {
+      const parent = path.dirname(current);
+      if (parent === current) return -1;
+      current = parent;
+    }
+  }
 }
 
 const sameKind = (type: ListedMember['type'], kind: ReturnType<typeof kindOnDisk>): boolean =>
@@ -569,7 +587,15 @@ const sameKind = (type: ListedMember['type'], kind: ReturnType<typeof kindOnDisk
 
 /** What the state under `target` does to each selected member (read before planning). */
 export function expectOutcome(selection: ExpectedSelection, target: string): ExpectedOutcome {
-  const out: ExpectedOutcome = { existingDirs: 0, conflicts: 0, steps: 0 };
+  const out: ExpectedOutcome = {
+    existingDirs: 0,
+    conflicts: 0,
+    steps: 0,
+    unresolvedLinks: 0,
+    crossDevice: 0,
+  };
+  /** Files kept out by a conflict: a hard link to one has nothing to link to. */
+  const keptOut = new Set<string>();
   const blocked = (rel: string): boolean => {
     let current = target;
     const parts = rel.split('/');
@@ -583,8 +609,25 @@ export function expectOutcome(selection: ExpectedSelection, target: string): Exp
   };
   for (const m of selection.members) {
     const kind = kindOnDisk(path.join(target, m.rel));
-    if (blocked(m.rel) || (kind !== 'absent' && !sameKind(m.type, kind))) out.conflicts += 1;
-    else if (m.type === 'dir' && kind === 'dir') out.existingDirs += 1;
+    if (
+      m.type === 'hardlink' &&
+      m.linkRel !== null &&
+      keptOut.has(m.linkRel) &&
+      !fileOnDisk(target, m.linkRel)
+    ) {
+      out.unresolvedLinks += 1;
+      continue;
+    }
+    if (blocked(m.rel) || (kind !== 'absent' && !sameKind(m.type, kind))) {
+      out.conflicts += 1;
+      keptOut.add(m.rel);
+    } else if (
+      m.type === 'hardlink' &&
+      m.linkRel !== null &&
+      deviceOf(path.join(target, m.linkRel)) !== deviceOf(path.join(target, m.rel))
+    ) {
+      out.crossDevice += 1;
+    } else if (m.type === 'dir' && kind === 'dir') out.existingDirs += 1;
     else out.steps += 1;
   }
   return out;

@@ -86,10 +86,11 @@ export function makeMailmanShapedTree(root: string, shape: TreeShape): void {
       bytes(300_000),
     );
     mkdirSync(path.join(root, 'archives/public'), { recursive: true });
-    // Short link (ext4 fast symlink) and one over 60 bytes (a data block on ext4).
+    // Short link (ext4 fast symlink) and one over 60 bytes (a data block on ext4). Both stay
+    // inside the tree: a link whose text leaves the target is never restored (judgeSymlinkText).
     symlinkSync(`../private/${name}`, path.join(root, 'archives/public', name));
     symlinkSync(
-      `/var/lib/mailman/archives/private/${name}.mbox/${name}.mbox-with-a-long-target-name`,
+      `../private/${name}.mbox/${name}.mbox-with-a-long-target-name-that-takes-a-block`,
       path.join(root, 'archives/public', `${name}.mbox`),
     );
     for (let q = 0; q < 5; q += 1) {

@@ -39,10 +39,18 @@ function fakeProbe(disk: Disk): ExistingProbe & { listings: number } {
     },
     probeEntry(dirPath: string, name: string): ExistingEntry {
       const node = disk[path.join(dirPath, name)];
-      if (!node) return { kind: 'absent', blocks512: 0, mode: 0, uid: 0, gid: 0 };
+      if (!node) return { kind: 'absent', blocks512: 0, mode: 0, uid: 0, gid: 0, links: 0, id: '' };
       return node.kind === 'dir'
-        ? { kind: 'dir', blocks512: 0, mode: 0, uid: 0, gid: 0 }
-        : { kind: node.kind, blocks512: node.blocks512, mode: 0o100644, uid: 0, gid: 0 };
+        ? { kind: 'dir', blocks512: 0, mode: 0, uid: 0, gid: 0, links: 0, id: '' }
+        : {
+            kind: node.kind,
+            blocks512: node.blocks512,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            links: 1,
+            id: '',
+          };
     },
   };
   return probe;
@@ -251,7 +259,7 @@ test('computeMemberCost: a symlink where a file is: a conflict, skipped, costs n
   const cost = computeMemberCost(
     ext4,
     { type: 'symlink', dataBytes: 0, linkLength: 5, linkResolved: true },
-    { kind: 'file', blocks512: 8, mode: 0o100644, uid: 0, gid: 0 },
+    { kind: 'file', blocks512: 8, mode: 0o100644, uid: 0, gid: 0, links: 1, id: '' },
   );
   assert.is(cost.inodes, 0);
   assert.is(cost.conflict, true);
