@@ -76,9 +76,10 @@ export function evaluateBudget(
     if (problem.severity !== 'info') verdict = worst(verdict, problem.severity);
   };
 
+  // Judged on the inodes that can really be created (f_ffree but on a nearly full XFS).
   const judgement = judgeBudget(
     {
-      inodesFree: fs.inodes.free,
+      inodesFree: fs.inodes.usable,
       limitedInodes: fixedInodes,
       blocksAvailable: fs.blocks.available,
     },
@@ -87,8 +88,8 @@ export function evaluateBudget(
   );
   for (const finding of judgement.findings) raise(describeFinding(finding, fs, where, on));
   if (fixedInodes) {
-    const { free, total } = fs.inodes;
-    const after = free - demand.inodes;
+    const { usable, total } = fs.inodes;
+    const after = usable - demand.inodes;
     if (after < (total * policy.warnInodesPercent) / 100 && verdict !== 'critical') {
       raise(
         makeProblem(
@@ -111,6 +112,16 @@ export function evaluateBudget(
   return { budget, problems };
 }
 
+/**
+ * Why the inodes judged free are fewer than df -i shows, when they are: statfs's f_ffree on XFS
+ * counts inodes it would carve from free space that a create cannot get (usableInodes).
+ */
+function usableNote(fs: FilesystemInfo): string {
+  const { free, usable } = fs.inodes;
+  if (usable >= free) return '';
+  return ` (statfs reports ${fmt(free)} free, but with ${fmt(fs.blocks.free)} blocks free ${fs.fsType} can create only ${fmt(usable)})`;
+}
+
 /** The problem that explains one finding of judgeBudget, with the exact shortfall. */
 function describeFinding(
   finding: Finding,
@@ -124,19 +135,19 @@ function describeFinding(
       case 'short':
         return makeProblem(
           'inodes-short',
-          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
+          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free${usableNote(fs)} and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
           { ...where, severity: 'critical' },
         );
       case 'below-reserve':
         return makeProblem(
           'below-reserve',
-          `${fmt(free)} inodes free ${on}, below the reserve of ${fmt(reserve)}; the restore adds none`,
+          `${fmt(free)} inodes free ${on}${usableNote(fs)}, below the reserve of ${fmt(reserve)}; the restore adds none`,
           where,
         );
       case 'peak-short':
         return makeProblem(
           'peak-short',
-          `needs ${fmt(needed)} inodes ${on} while the restore runs; ${fmt(free)} are free: short by ${fmt(short)}`,
+          `needs ${fmt(needed)} inodes ${on} while the restore runs; ${fmt(free)} are free${usableNote(fs)}: short by ${fmt(short)}`,
           where,
         );
     }
