@@ -8,7 +8,11 @@
  */
 import type { StatsFs } from 'node:fs';
 
-import { usableInodes, type XfsInodeGeometry } from '../filesystems/usableInodes.js';
+import {
+  createReserveBlocks,
+  usableInodes,
+  type XfsInodeGeometry,
+} from '../filesystems/usableInodes.js';
 import { judgeBudget, type Demand } from '../plan/judgeBudget.js';
 
 import type { FsOps } from './fsOps.js';
@@ -59,7 +63,12 @@ export function judgeDemand(
     {
       inodesFree: inodes,
       limitedInodes: !mount.dynamicInodes && stats.files > 0,
-      blocksAvailable: stats.bavail,
+      // XFS refuses a create below its create reservation: a run that still creates keeps it.
+      blocksAvailable:
+        stats.bavail -
+        (demand.peakInodes > 0
+          ? createReserveBlocks({ fsType: mount.fsType, blockSize: stats.bsize }, mount.xfs)
+          : 0),
     },
     demand,
     { inodes: mount.inodesReserve, blocks: mount.blocksReserve },

@@ -34,8 +34,8 @@
  *   short (at the cap, f_ffree < 32, nothing is lost: the cap room is then 0).
  *
  * The result is a lower bound that is exact on an XFS that is not capped: what a restore can
- * count on without ENOSPC. Writing data near the reservation is not an inode matter: the
- * blocks budget covers it.
+ * count on without ENOSPC. The same reservation limits the blocks of a restore that creates
+ * inodes (createReserveBlocks): the last create needs it still free.
  */
 import { XFS_DEFAULT_GEOMETRY, XFS_INODES_PER_CHUNK, type XfsGeometry } from './readXfsGeometry.js';
 
@@ -112,6 +112,19 @@ export function xfsCreateReserve(blockSize: number, geometry: XfsInodeGeometry |
   const dirBlocks = Math.max(1, Math.round((geometry?.dirBlockSize ?? blockSize) / blockSize));
   const depth = 5 + 2; // XFS_DA_NODE_MAXDEPTH + 2 for the data fork
   return ialloc + dirBlocks * depth + depth * (bmapLevels - 1);
+}
+
+/**
+ * Blocks a restore that creates any inode cannot use: XFS refuses a create once f_bfree is
+ * below the create reservation, so the last create (a file, or the temporary file of a
+ * replace) needs that much still free after every block written before it. Writing data needs
+ * no such margin (a rewrite in place can use every block). 0 for every other filesystem.
+ */
+export function createReserveBlocks(
+  reading: Pick<InodeReading, 'fsType' | 'blockSize'>,
+  xfs: XfsInodeGeometry | null,
+): number {
+  return reading.fsType === 'xfs' ? xfsCreateReserve(reading.blockSize, xfs) : 0;
 }
 
 /**

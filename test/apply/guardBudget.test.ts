@@ -127,4 +127,20 @@ test('XFS: judged on the inodes it can create, as the planner is, not on f_ffree
   assert.is(judgeDemand(xfsMount, roomy, demand({ inodes: 186 }))?.free, 185);
 });
 
+test('XFS: a run that still creates leaves the create reservation (47 blocks) free; a rewrite may use it all', () => {
+  const space = reading({ ffree: 100000, bavail: 100, files: 200000 });
+  // Three new files of 30 blocks: the third create would find 40 blocks free, below 47.
+  const stop = judgeDemand(xfsMount, space, demand({ inodes: 3, blocks: 90 }));
+  assert.is(stop?.resource, 'blocks');
+  assert.is(stop?.free, 53);
+  assert.is(judgeDemand(xfsMount, space, demand({ inodes: 3, blocks: 53 })), null);
+  // No create: every block is writable.
+  assert.is(judgeDemand(xfsMount, space, demand({ blocks: 100 })), null);
+  // Not XFS: no such reservation.
+  assert.is(
+    judgeDemand({ ...xfsMount, fsType: 'ext4' }, space, demand({ inodes: 3, blocks: 90 })),
+    null,
+  );
+});
+
 test.run();

@@ -132,4 +132,38 @@ test('a nearly full XFS: judged on the inodes it can create; the report keeps f_
   );
 });
 
+test('XFS: a restore that creates inodes leaves the create reservation free', () => {
+  const xfs = fs({
+    fsType: 'xfs',
+    inodes: { total: 200000, free: 100000, usable: 99968 },
+    blocks: { total: 60416, free: 100, available: 100 },
+    // The 300 MiB default XFS (unreadable, the largest reservation would be assumed: 51).
+    xfs: {
+      blockSize: 4096,
+      dataBlocks: 76800,
+      agBlocks: 19200,
+      agCount: 4,
+      inodeSize: 512,
+      imaxPct: 25,
+      sparseInodes: true,
+      finobt: true,
+      dirBlockSize: 4096,
+      maxInodes: 153600,
+    },
+  });
+  const policy = {
+    ...POLICY,
+    inodeReserve: { kind: 'count', value: 0 },
+    blockReserve: { kind: 'count', value: 0 },
+  } as const;
+  const creates = evaluateBudget(xfs, demand(3, 90), policy);
+  assert.is(creates.budget.verdict, 'critical');
+  assert.match(
+    creates.problems.find((p) => p.kind === 'blocks-short')?.message ?? '',
+    '53 are available (100 less the 47 every xfs create reserves first)',
+  );
+  assert.is(evaluateBudget(xfs, demand(3, 53), policy).budget.verdict, 'ok');
+  assert.is(evaluateBudget(xfs, demand(0, 100), policy).budget.verdict, 'ok');
+});
+
 test.run();
