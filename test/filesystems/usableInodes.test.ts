@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { parseXfsSuperblock } from '../../src/filesystems/readXfsGeometry.js';
+import { parseXfsSuperblock, readXfsGeometry } from '../../src/filesystems/readXfsGeometry.js';
 import { usableInodes, xfsCreateReserve } from '../../src/filesystems/usableInodes.js';
 
 const XFS_300 = {
@@ -104,6 +104,12 @@ test('parseXfsSuperblock: the fields mkfs fixes, and the inode cap as the kernel
   });
   assert.is(parseXfsSuperblock(Buffer.alloc(512)), null, 'not XFS');
   assert.is(parseXfsSuperblock(Buffer.from(hex, 'hex').subarray(0, 100)), null, 'too short');
+});
+
+test('readXfsGeometry degrades to null: no device, not a device path, not XFS', () => {
+  assert.is(readXfsGeometry('/dev/no-such-device'), null);
+  assert.is(readXfsGeometry('tmpfs'), null);
+  assert.is(readXfsGeometry('/dev/null'), null);
 });
 
 test.run();
