@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import type { MountInfoEntry } from '../filesystems/readMountInfo.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
+import type { XfsInodeGeometry } from '../filesystems/usableInodes.js';
 import { throttleProgress } from '../progress.js';
 import type {
   ApplyResult,
@@ -31,6 +32,13 @@ export interface MountInfo {
   mountPoint: string;
   blockSize: number;
   dynamicInodes: boolean;
+  /**
+   * mountinfo's type and, on XFS, its superblock geometry: what the live guard needs to judge
+   * a fresh statfs by the inodes that can really be created (usableInodes), as the plan was.
+   * Absent (a test's stub): judged on f_ffree.
+   */
+  fsType?: string;
+  xfs?: XfsInodeGeometry | null;
 }
 
 /** A step classify let through: where it lands and on which filesystem (its cost is the plan's). */
@@ -131,10 +139,12 @@ export function createRunContext(
       const cached = mounts.get(dir);
       if (cached) return cached;
       const info = await statFilesystem(dir, mountTable);
-      const mount = {
+      const mount: MountInfo = {
         mountPoint: info.mountPoint,
         blockSize: info.blockSize,
         dynamicInodes: info.dynamicInodes,
+        fsType: info.fsType,
+        xfs: info.xfs,
       };
       mounts.set(dir, mount);
       return mount;

@@ -8,6 +8,11 @@
  */
 import type { StatsFs } from 'node:fs';
 
+import {
+  createReserveBlocks,
+  usableInodes,
+  type XfsInodeGeometry,
+} from '../filesystems/usableInodes.js';
 import { judgeBudget, type Demand } from '../plan/judgeBudget.js';
 
 import type { FsOps } from './fsOps.js';
@@ -16,6 +21,10 @@ export interface GuardedMount {
   mountPoint: string;
   /** The filesystem reports no inode limit (btrfs): only blocks are guarded. */
   dynamicInodes: boolean;
+  /** mountinfo's type: XFS is judged on the inodes it can really create, not on f_ffree. */
+  fsType: string;
+  /** XFS's superblock geometry (null: unknown, the mkfs.xfs defaults are assumed). */
+  xfs: XfsInodeGeometry | null;
   inodesReserve: number;
   blocksReserve: number;
 }
@@ -32,18 +41,34 @@ export interface BudgetStop {
 
 /**
  * Decides from one statfs reading whether `demand` still fits, by the planner's own rule
- * (judgeBudget): the first critical finding stops the run.
+ * (judgeBudget) on the planner's own supply (usableInodes: what statFilesystem derives from
+ * the same reading): the first critical finding stops the run.
  */
 export function judgeDemand(
   mount: GuardedMount,
-  stats: Pick<StatsFs, 'ffree' | 'bavail' | 'files'>,
+  stats: Pick<StatsFs, 'ffree' | 'bavail' | 'bfree' | 'files' | 'bsize'>,
   demand: Demand,
 ): BudgetStop | null {
+  const inodes = usableInodes(
+    {
+      fsType: mount.fsType,
+      blockSize: stats.bsize,
+      files: stats.files,
+      ffree: stats.ffree,
+      bfree: stats.bfree,
+    },
+    mount.xfs,
+  );
   const judgement = judgeBudget(
     {
-      inodesFree: stats.ffree,
+      inodesFree: inodes,
       limitedInodes: !mount.dynamicInodes && stats.files > 0,
-      blocksAvailable: stats.bavail,
+      // XFS refuses a create below its create reservation: a run that still creates keeps it.
+      blocksAvailable:
+        stats.bavail -
+        (demand.peakInodes > 0
+          ? createReserveBlocks({ fsType: mount.fsType, blockSize: stats.bsize }, mount.xfs)
+          : 0),
     },
     demand,
     { inodes: mount.inodesReserve, blocks: mount.blocksReserve },

@@ -24,6 +24,8 @@ export function guardedMount(
   const guarded: GuardedMount = {
     mountPoint: mount.mountPoint,
     dynamicInodes: mount.dynamicInodes,
+    fsType: mount.fsType ?? 'unknown',
+    xfs: mount.xfs ?? null,
     inodesReserve: budget?.inodesReserve ?? ctx.guarded.get(mount.mountPoint)?.inodesReserve ?? 0,
     blocksReserve: budget?.blocksReserve ?? ctx.guarded.get(mount.mountPoint)?.blocksReserve ?? 0,
   };

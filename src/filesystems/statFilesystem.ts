@@ -8,6 +8,8 @@ import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
 import { readMountInfo, type MountInfoEntry } from './readMountInfo.js';
+import { readXfsGeometry, type XfsGeometry } from './readXfsGeometry.js';
+import { usableInodes } from './usableInodes.js';
 
 export interface FilesystemInfo {
   mountPoint: string;
@@ -18,19 +20,30 @@ export interface FilesystemInfo {
   source: string;
   /** statfs f_bsize: the allocation unit the block counts are in. */
   blockSize: number;
-  inodes: { total: number; free: number };
+  /**
+   * `free` is statfs f_ffree, df -i's number, as reports show it. `usable` is what can really
+   * be created (usableInodes): the supply every verdict is judged on. They differ on XFS only,
+   * whose f_ffree counts inodes that could be carved from free space it cannot really use.
+   */
+  inodes: { total: number; free: number; usable: number };
   /** `available` is bavail: what an unprivileged user (Mailman) may use; root's reserve is not ours. */
   blocks: { total: number; free: number; available: number };
   /** The filesystem reports no inode limit (f_files == 0, btrfs): the verdict follows the blocks. */
   dynamicInodes: boolean;
   /** The existing path that was actually probed (the nearest existing ancestor of the input). */
   probedPath: string;
+  /**
+   * XFS only: its superblock geometry (inode size, AG count, inode cap), or null when it is not
+   * XFS or its device cannot be read (unprivileged: the mkfs.xfs defaults are assumed).
+   */
+  xfs: XfsGeometry | null;
 }
 
 /**
  * Whether a filesystem reports no inode limit at all. Only f_files == 0 means that (btrfs).
- * XFS allocates inodes on demand but within a cap (imaxpct) and only while a free extent for a
- * new inode chunk exists; its statfs f_ffree is that honest limit, and 0 there means no new
+ * XFS allocates inodes on demand but within a cap (imaxpct) and only while free space for a
+ * new inode chunk and a create's reservation remains: it is judged on what usableInodes
+ * derives from its statfs (f_ffree overstates it when nearly full), and 0 there means no new
  * inode (the incident, on XFS). ZFS derives f_ffree from free space: judged on it as well.
  */
 export function hasDynamicInodes(_fsType: string, totalInodes: number): boolean {
@@ -152,15 +165,33 @@ function describeFilesystem(
   const device = formatDevice(stats.dev);
   const mount = findMount(table, probedPath, device);
   const fsType = mount?.fsType ?? 'unknown';
+  const source = mount?.source ?? '';
+  // The superblock is read on every statfs, not cached: a loop device is reused by the next
+  // filesystem mounted on it, and growfs changes the geometry.
+  const xfs = fsType === 'xfs' ? readXfsGeometry(source) : null;
   return {
     mountPoint: mount?.mountPoint ?? '/',
     fsType,
     device,
-    source: mount?.source ?? '',
+    source,
     blockSize: fsStats.bsize,
-    inodes: { total: fsStats.files, free: fsStats.ffree },
+    inodes: {
+      total: fsStats.files,
+      free: fsStats.ffree,
+      usable: usableInodes(
+        {
+          fsType,
+          blockSize: fsStats.bsize,
+          files: fsStats.files,
+          ffree: fsStats.ffree,
+          bfree: fsStats.bfree,
+        },
+        xfs,
+      ),
+    },
     blocks: { total: fsStats.blocks, free: fsStats.bfree, available: fsStats.bavail },
     dynamicInodes: hasDynamicInodes(fsType, fsStats.files),
     probedPath,
+    xfs,
   };
 }

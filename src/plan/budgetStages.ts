@@ -126,7 +126,11 @@ export async function budgetStages(
       // What will be free when the stage starts: now, minus what earlier stages take.
       const projected: FilesystemInfo = {
         ...info,
-        inodes: { ...info.inodes, free: info.inodes.free - prior.inodes },
+        inodes: {
+          ...info.inodes,
+          free: info.inodes.free - prior.inodes,
+          usable: info.inodes.usable - prior.inodes,
+        },
         blocks: {
           ...info.blocks,
           free: info.blocks.free - prior.blocks,

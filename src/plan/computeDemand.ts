@@ -292,7 +292,9 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     // Inode metadata (XFS chunks, btrfs items) is charged for the inodes added; sub-block sums
     // round up once per filesystem, a tiny epsilon keeps float noise from adding a block.
     return roundBlocks(
-      acc.blocks + acc.dirBlocks + modelOf(fsIndex).inodeBlocks(Math.max(0, acc.inodes)),
+      acc.blocks +
+        acc.dirBlocks +
+        modelOf(fsIndex).inodeBlocks(Math.max(0, acc.inodes), acc.newDirectories),
     );
   }
 

@@ -27,7 +27,7 @@ export async function createFilesystemRegistry(): Promise<FilesystemRegistry> {
         const info = statFilesystemSync(dirPath, mounts);
         index = filesystems.length;
         filesystems.push(info);
-        models.push(selectBlockModel(info.fsType, info.blockSize));
+        models.push(selectBlockModel(info.fsType, info.blockSize, info.xfs));
         byDevice.set(device, index);
       }
       return index;

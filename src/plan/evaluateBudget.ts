@@ -5,6 +5,7 @@
  */
 import { makeProblem, type Problem } from '../problems.js';
 import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
+import { createReserveBlocks } from '../filesystems/usableInodes.js';
 import type { FilesystemBudget, Verdict } from '../types.js';
 import { judgeBudget, type Demand, type Finding } from './judgeBudget.js';
 import { resolveBlockReserve, resolveInodeReserve, type ReserveSpec } from './reservePolicy.js';
@@ -76,19 +77,22 @@ export function evaluateBudget(
     if (problem.severity !== 'info') verdict = worst(verdict, problem.severity);
   };
 
+  // Judged on the inodes that can really be created (f_ffree but on a nearly full XFS), and,
+  // when the restore creates any, on the blocks it leaves for XFS's create reservation.
   const judgement = judgeBudget(
     {
-      inodesFree: fs.inodes.free,
+      inodesFree: fs.inodes.usable,
       limitedInodes: fixedInodes,
-      blocksAvailable: fs.blocks.available,
+      blocksAvailable: fs.blocks.available - keptForCreates(fs, demand),
     },
     demand,
     { inodes: inodeReserve, blocks: blockReserve },
   );
-  for (const finding of judgement.findings) raise(describeFinding(finding, fs, where, on));
+  const kept = keptForCreates(fs, demand);
+  for (const finding of judgement.findings) raise(describeFinding(finding, fs, where, on, kept));
   if (fixedInodes) {
-    const { free, total } = fs.inodes;
-    const after = free - demand.inodes;
+    const { usable, total } = fs.inodes;
+    const after = usable - demand.inodes;
     if (after < (total * policy.warnInodesPercent) / 100 && verdict !== 'critical') {
       raise(
         makeProblem(
@@ -111,32 +115,52 @@ export function evaluateBudget(
   return { budget, problems };
 }
 
+/** Blocks a restore that creates inodes must leave free (XFS's create reservation), else 0. */
+function keptForCreates(fs: FilesystemInfo, demand: Demand): number {
+  return demand.peakInodes > 0 ? createReserveBlocks(fs, fs.xfs) : 0;
+}
+
+/**
+ * Why the inodes judged free are fewer than df -i shows, when they are: statfs's f_ffree on XFS
+ * counts inodes it would carve from free space that a create cannot get (usableInodes).
+ */
+function usableNote(fs: FilesystemInfo): string {
+  const { free, usable } = fs.inodes;
+  if (usable >= free) return '';
+  return ` (statfs reports ${fmt(free)} free, but with ${fmt(fs.blocks.free)} blocks free ${fs.fsType} can create only ${fmt(usable)})`;
+}
+
 /** The problem that explains one finding of judgeBudget, with the exact shortfall. */
 function describeFinding(
   finding: Finding,
   fs: FilesystemInfo,
   where: { mountPoint: string },
   on: string,
+  kept: number,
 ): Problem {
   const { free, needed, reserve, short } = finding;
+  const keptNote =
+    kept > 0
+      ? ` (${fmt(fs.blocks.available)} less the ${fmt(kept)} every ${fs.fsType} create reserves first)`
+      : '';
   if (finding.resource === 'inodes') {
     switch (finding.kind) {
       case 'short':
         return makeProblem(
           'inodes-short',
-          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
+          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free${usableNote(fs)} and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
           { ...where, severity: 'critical' },
         );
       case 'below-reserve':
         return makeProblem(
           'below-reserve',
-          `${fmt(free)} inodes free ${on}, below the reserve of ${fmt(reserve)}; the restore adds none`,
+          `${fmt(free)} inodes free ${on}${usableNote(fs)}, below the reserve of ${fmt(reserve)}; the restore adds none`,
           where,
         );
       case 'peak-short':
         return makeProblem(
           'peak-short',
-          `needs ${fmt(needed)} inodes ${on} while the restore runs; ${fmt(free)} are free: short by ${fmt(short)}`,
+          `needs ${fmt(needed)} inodes ${on} while the restore runs; ${fmt(free)} are free${usableNote(fs)}: short by ${fmt(short)}`,
           where,
         );
     }
@@ -145,7 +169,7 @@ function describeFinding(
     case 'short':
       return makeProblem(
         'blocks-short',
-        `needs ${fmt(needed)} blocks of ${fs.blockSize} B ${on}; ${fmt(free)} are available and ${fmt(reserve)} must stay available: short by ${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`,
+        `needs ${fmt(needed)} blocks of ${fs.blockSize} B ${on}; ${fmt(free)} are available${keptNote} and ${fmt(reserve)} must stay available: short by ${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`,
         { ...where, severity: 'critical' },
       );
     case 'below-reserve':
@@ -157,7 +181,7 @@ function describeFinding(
     case 'peak-short':
       return makeProblem(
         'peak-short',
-        `needs ${fmt(needed)} blocks ${on} while the restore runs; ${fmt(free)} are available: short by ${fmt(short)}`,
+        `needs ${fmt(needed)} blocks ${on} while the restore runs; ${fmt(free)} are available${keptNote}: short by ${fmt(short)}`,
         where,
       );
   }

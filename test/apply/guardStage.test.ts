@@ -13,7 +13,13 @@ import { checkBudget, guardedMount, remainingDemand } from '../../src/apply/guar
 import type { StepCost } from '../../src/types.js';
 import { makeStage, makeStep } from './makeRunFixture.js';
 
-const mount: MountInfo = { mountPoint: '/m', blockSize: 4096, dynamicInodes: false };
+const mount: MountInfo = {
+  mountPoint: '/m',
+  blockSize: 4096,
+  dynamicInodes: false,
+  fsType: 'ext4',
+  xfs: null,
+};
 
 test("guardedMount: the stage's budget row wins, else the reserve an earlier stage set, else 0", () => {
   const ctx = { guarded: new Map<string, GuardedMount>() };
@@ -34,6 +40,8 @@ test("guardedMount: the stage's budget row wins, else the reserve an earlier sta
   assert.equal(guardedMount(ctx, first, mount), {
     mountPoint: '/m',
     dynamicInodes: false,
+    fsType: 'ext4',
+    xfs: null,
     inodesReserve: 7,
     blocksReserve: 9,
   });
@@ -44,6 +52,17 @@ test("guardedMount: the stage's budget row wins, else the reserve an earlier sta
     0,
     'a mount no stage budgeted keeps no reserve',
   );
+  const xfs = {
+    inodeSize: 512,
+    agBlocks: 19200,
+    sparseInodes: true,
+    maxInodes: 0,
+    finobt: true,
+    dirBlockSize: 4096,
+  };
+  const onXfs = guardedMount(ctx, later, { ...mount, fsType: 'xfs', xfs });
+  assert.is(onXfs.fsType, 'xfs', 'the guard judges XFS by what it can create');
+  assert.is(onXfs.xfs, xfs);
 });
 
 test("checkBudget sums the plan's step costs from `from` on per mount (peaks: the largest one) and asks statfs", async () => {

@@ -103,6 +103,24 @@ test('tmpfs with nr_inodes: exact totals; btrfs: files == 0 means dynamic, never
   });
 });
 
+test('XFS: the superblock geometry, and inodes.usable beside f_ffree (capped: 32 less)', async () => {
+  if (why || !hasTool('mkfs.xfs')) return void console.log(`skipped: ${why ?? 'needs mkfs.xfs'}`);
+  await withMountedFs({ type: 'xfs', sizeMiB: 300 }, async (mnt) => {
+    const info = await statFilesystem(mnt);
+    assert.is(info.fsType, 'xfs');
+    assert.is(info.xfs?.agCount, 4);
+    assert.is(info.xfs?.inodeSize, 512);
+    // A fresh 300 MiB XFS is at its imaxpct cap in statfs terms: f_files == maxicount.
+    assert.is(info.xfs?.maxInodes, info.inodes.total);
+    assert.is(info.inodes.usable, info.inodes.free - 32);
+  });
+  await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 99 }, async (mnt) => {
+    const info = await statFilesystem(mnt);
+    assert.is(info.xfs, null);
+    assert.is(info.inodes.usable, info.inodes.free);
+  });
+});
+
 test('statFilesystemSync on a missing path is TARGET_INVALID', async () => {
   try {
     statFilesystemSync('/definitely/not/here', await readMountInfo());

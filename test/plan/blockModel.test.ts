@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import {
   addDirectoryEntry,
   createExt4Model,
+  createXfsModel,
   emptyDirectorySize,
   selectBlockModel,
   type BlockModel,
@@ -62,7 +63,7 @@ for (const spec of SPECS) {
       for (let i = 0; i < COPIES; i += 1) addDirectoryEntry(entries, `x${i}`.length);
       const dirGrowth =
         model.directoryBlocks(entries) - model.directoryBlocks(emptyDirectorySize());
-      const inodeBlocks = model.inodeBlocks(COPIES);
+      const inodeBlocks = model.inodeBlocks(COPIES, 0);
       for (const size of SIZES) {
         const data = Buffer.alloc(size, 0x61);
         const actual = measure(mnt, `f${size}`, (dir) => {
@@ -98,7 +99,7 @@ for (const spec of SPECS) {
       const predicted =
         model.directoryBlocks(big) -
         model.directoryBlocks(emptyDirectorySize()) +
-        model.inodeBlocks(2000);
+        model.inodeBlocks(2000, 0);
       const slack = Math.max(spec.tolerance, 2 + 0.15 * predicted);
       assert.ok(
         Math.abs(predicted - actual) <= slack,
@@ -112,6 +113,25 @@ test('ext4 extent index: more than 4 maximal extents need an index block', () =>
   const model = createExt4Model(4096);
   assert.is(model.fileBlocks(4 * 32768 * 4096), 4 * 32768);
   assert.is(model.fileBlocks(5 * 32768 * 4096), 5 * 32768 + 1);
+});
+
+test('XFS inode chunks: amortized, or one chunk in each other AG the new directories rotate to', () => {
+  // Measured on fresh 300 MiB XFS (test/probes/measureXfsInodes.ts): 1, 2, 3 new directories
+  // 8, 16, 24 blocks; 4, 5, 8, 16 directories 24 (with or without 10 files each); 64
+  // directories of 10 files 89.
+  const model = createXfsModel(4096, 512, 4);
+  assert.is(model.inodeBlocks(1, 1), 8);
+  assert.is(model.inodeBlocks(22, 2), 16);
+  assert.is(model.inodeBlocks(16, 16), 24);
+  assert.is(model.inodeBlocks(176, 16), 24);
+  assert.is(model.inodeBlocks(704, 64), 88);
+  // Files in existing directories: amortized.
+  assert.is(model.inodeBlocks(16, 0), 2);
+  // One AG: nowhere else to go.
+  assert.is(createXfsModel(4096, 512, 1).inodeBlocks(16, 16), 2);
+  // The superblock's geometry reaches the model (1 KiB blocks: a chunk is 32 blocks).
+  const small = selectBlockModel('xfs', 1024, { inodeSize: 512, agCount: 8 });
+  assert.is(small.inodeBlocks(10, 10), 7 * 32);
 });
 
 test.run();
