@@ -102,6 +102,11 @@ export async function writeFileAtomic(
       fsOps,
     );
     created = true;
+    // A streamed member gets its final size first, so no write extends the end of the file: on
+    // XFS a write past EOF gets speculative preallocation, and what a sparse member's later
+    // extents leave inside the file (in its holes) is never trimmed — blocks the budget did not
+    // count (measured on the differential test's XFS cases).
+    if (!Buffer.isBuffer(data) && options.expect) await handle.truncate(options.expect.size);
     const chunks = Buffer.isBuffer(data) ? [data] : data;
     let hole = false;
     for await (const chunk of chunks) {

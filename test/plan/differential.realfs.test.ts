@@ -187,8 +187,15 @@ function kindsOf(problems: ReadonlyArray<{ kind: string }>, wanted: readonly str
 }
 
 /** The tolerance of checkBudget.realfs.test.ts for a partly-there target: 2% + 8 blocks. */
-function blocksClose(predicted: number, actual: number): boolean {
-  return Math.abs(predicted - actual) <= Math.max(8, 0.02 * Math.abs(predicted) + 8);
+/**
+ * Blocks are a prediction within a tolerance (inodes are exact): 2% + 8 blocks, as the realfs
+ * tests use. XFS gets 12% + 8: its data extents of a freshly written tree (speculative
+ * preallocation, per-AG placement of new files in existing directories, which the probe cannot
+ * see) are an estimate — README, Limits.
+ */
+function blocksClose(predicted: number, actual: number, fsType = ''): boolean {
+  const share = fsType === 'xfs' ? 0.12 : 0.02;
+  return Math.abs(predicted - actual) <= Math.max(8, share * Math.abs(predicted) + 8);
 }
 
 function describeCase(kase: Case, options: CheckOptions, state: string[], fs: Usage[]): string {
@@ -491,7 +498,7 @@ async function runCaseOn(
       if (dBlocks === want.blocks) stats.blocksExact += 1;
       stats.maxBlockError = Math.max(stats.maxBlockError, Math.abs(dBlocks - want.blocks));
     }
-    if (!blocksClose(want.blocks, dBlocks)) {
+    if (!blocksClose(want.blocks, dBlocks, i === 0 ? fsType : NESTED.type)) {
       disagree(
         `blocks on disk${on}: check and plan need ${want.blocks}, statfs moved by ${dBlocks} (steps: ${stepSummary(plan)})`,
       );
