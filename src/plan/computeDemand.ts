@@ -330,6 +330,17 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     };
   }
 
+  /** The filesystem a new entry of `dirPath` lands on, creating (and counting) nothing. */
+  function filesystemOf(dirPath: string): number {
+    for (let dir = dirPath; ; dir = path.dirname(dir)) {
+      const known = directories.get(dir);
+      if (known) return known.fsIndex;
+      const onDisk = probe.probeDirectory(dir);
+      if (onDisk.exists) return resolveFilesystem(onDisk.device, dir);
+      if (path.dirname(dir) === dir) return -1;
+    }
+  }
+
   /** The state of directory `dirPath`, creating (and counting) missing ones up the tree. */
   function ensureDirectory(dirPath: string): DirectoryState {
     const known = directories.get(dirPath);
@@ -482,6 +493,15 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         m === null || m.refused === true || (m.type === 'hardlink' && !m.linkResolved);
       // Skipped before any lookup: a missing parent is not created for a link that is not made.
       if (unlinked(member) && unlinked(previous)) return reportSkip(-1, SKIP_UNLINKED);
+      // Nor for a hard link whose target is on another filesystem (EXDEV).
+      if (
+        member.type === 'hardlink' &&
+        member.linkTargetPath !== undefined &&
+        unlinked(previous) &&
+        filesystemOf(path.dirname(targetPath)) !== filesystemOf(path.dirname(member.linkTargetPath))
+      ) {
+        return reportSkip(-1, SKIP_CROSS_DEVICE);
+      }
       snapshot();
       const parentPath = path.dirname(targetPath);
       const name = path.basename(targetPath);

@@ -108,7 +108,22 @@ export function createSelection(options: SelectionOptions): Selection {
   const notRestored = new Set<string>();
   /** Selected symlinks by targetPath (bounded by the archive's symlinks). */
   const symlinks = new Map<string, { text: string; memberPath: string }>();
+  /** memberPaths whose last occurrence is a symlink refused at once (its text leaves the root). */
+  const refusedNow = new Set<string>();
+  const isSymlinkSoFar = (candidate: string): boolean =>
+    symlinks.has(candidate) || isKindOnDisk(options.probe, candidate, 'symlink');
   const refusedLinks: Problem[] = [];
+  let refusedCount = 0;
+  function reportRefusedLink(memberPath: string, reason: string, message: string): void {
+    refusedCount += 1;
+    if (refusedLinks.length < MAX_LISTED_PROBLEMS) {
+      refusedLinks.push(
+        makeProblem('unsafe-member', `${memberPath} is never restored (${reason}: ${message})`, {
+          memberPath,
+        }),
+      );
+    }
+  }
   const previous: DemandMember = { type: 'file', dataBytes: 0, linkLength: 0, linkResolved: true };
   const selected: SelectedMember = {
     rel: '',
@@ -143,17 +158,31 @@ export function createSelection(options: SelectionOptions): Selection {
       member.dataBytes = entry.type === 'file' ? entry.storedSize : 0;
       member.linkLength = entry.type === 'symlink' ? Buffer.byteLength(entry.linkPath) : 0;
       member.linkResolved = entry.type !== 'hardlink' || linkRel !== null;
+      // A symlink whose text leaves the root is refused at once, before the accounting creates
+      // a parent directory for it; one that leads through a symlink selected later is found at
+      // the end (refuseSymlinks), over all of them.
+      member.refused = false;
+      if (entry.type === 'symlink') {
+        const targetPath = path.join(options.target, rel);
+        const why = judgeSymlinkText(options.target, targetPath, entry.linkPath, isSymlinkSoFar);
+        if (why) {
+          member.refused = true;
+          reportRefusedLink(entry.memberPath, why.reason, why.message);
+        }
+      }
       member.sparse = entry.sparse !== null;
       if (linkRel !== null) member.linkTargetPath = path.join(options.target, linkRel);
       else delete member.linkTargetPath;
       // Symlinks are judged at the end, over all of them (the hot path joins no path otherwise).
-      if (entry.type === 'symlink') {
+      if (entry.type === 'symlink' && !member.refused) {
         symlinks.set(path.join(options.target, rel), {
           text: entry.linkPath,
           memberPath: entry.memberPath,
         });
       } else if (symlinks.size > 0) symlinks.delete(path.join(options.target, rel));
-      if (!member.linkResolved) {
+      const wasRefused = refusedNow.size > 0 && refusedNow.delete(entry.memberPath);
+      if (member.refused) refusedNow.add(entry.memberPath);
+      if (!member.linkResolved && !member.refused) {
         unlinkedCount += 1;
         if (unlinked.length < MAX_LISTED_PROBLEMS) unlinked.push(entry.memberPath);
       }
@@ -180,11 +209,12 @@ export function createSelection(options: SelectionOptions): Selection {
         previous.dataBytes = prevType === 'file' ? table.previousStored() : 0;
         previous.linkLength = prevType === 'symlink' ? table.previousSize() : 0;
         previous.linkResolved = prevType === 'hardlink' ? table.previousSize() === 1 : true;
-        if (previous.linkResolved)
+        previous.refused = wasRefused;
+        if (previous.linkResolved && !previous.refused)
           countMember(counts, prevType, prevType === 'file' ? table.previousSize() : 0, -1);
         selected.previous = previous;
       }
-      if (member.linkResolved) countMember(counts, entry.type, entry.size, 1);
+      if (member.linkResolved && !member.refused) countMember(counts, entry.type, entry.size, 1);
       selected.rel = rel;
       selected.entry = entry;
       selected.linkRel = linkRel;
@@ -230,30 +260,20 @@ export function createSelection(options: SelectionOptions): Selection {
         };
         countMember(counts, 'symlink', 0, -1);
         refused.push({ targetPath, member: linkMember, refused: { ...linkMember, refused: true } });
-        if (refusedLinks.length < MAX_LISTED_PROBLEMS) {
-          refusedLinks.push(
-            makeProblem(
-              'unsafe-member',
-              `${link.memberPath} is never restored (${why.reason}: ${why.message})`,
-              {
-                memberPath: link.memberPath,
-              },
-            ),
-          );
-        }
-      }
-      if (refused.length > refusedLinks.length) {
-        refusedLinks.push(
-          makeProblem(
-            'unsafe-member',
-            `${refused.length - refusedLinks.length} more symlinks whose text leaves the target are never restored`,
-          ),
-        );
+        reportRefusedLink(link.memberPath, why.reason, why.message);
       }
       return refused;
     },
     problems() {
       const problems = [...filter.problems(), ...refusedLinks];
+      if (refusedCount > refusedLinks.length) {
+        problems.push(
+          makeProblem(
+            'unsafe-member',
+            `${refusedCount - refusedLinks.length} more symlinks whose text leaves the target are never restored`,
+          ),
+        );
+      }
       for (const memberPath of unlinked) {
         problems.push(
           makeProblem(
