@@ -11,7 +11,7 @@ export type TarFormat = 'v7' | 'ustar' | 'gnu' | 'oldgnu' | 'pax';
 export type Verdict = 'ok' | 'warning' | 'critical';
 
 export interface Warning {
-  code: string;
+  code: import('./archive/ArchiveWarningCode.js').ArchiveWarningCode;
   message: string;
   memberPath?: string;
 }

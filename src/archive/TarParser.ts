@@ -17,6 +17,7 @@
 import { RestoreplanError } from '../errors.js';
 import type { TarFormat, Warning } from '../types.js';
 import { copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
+import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
 import {
   BLOCK,
   decodeEntryType,
@@ -111,7 +112,7 @@ export class TarParser {
   /** Offset just after the end-of-archive marker (or where the archive was taken to end). */
   endOffset = -1;
   readonly warnings: Warning[] = [];
-  readonly warningCounts: Record<string, number> = {};
+  readonly warningCounts: Partial<Record<ArchiveWarningCode, number>> = {};
 
   private readonly hooks: TarParserHooks;
   private readonly entry: ArchiveEntry;
@@ -190,7 +191,7 @@ export class TarParser {
     return this.eofReached;
   }
 
-  warn(code: string, message: string, memberPath?: string): void {
+  warn(code: ArchiveWarningCode, message: string, memberPath?: string): void {
     const count = (this.warningCounts[code] ?? 0) + 1;
     this.warningCounts[code] = count;
     if (count > MAX_WARNINGS_PER_CODE) return;
