@@ -15,6 +15,7 @@ export type ArchiveWarningCode =
   | 'unknown-typeflag'
   | 'bad-numeric-field'
   | 'bad-pax-mtime'
+  | 'absolute-names-stripped'
   | 'UNSAFE_PATH';
 
 export interface ArchiveWarningInfo {
@@ -52,8 +53,12 @@ export const ARCHIVE_WARNING_CATALOG = {
   'bad-pax-mtime': {
     summary: "A pax mtime record is not a number; the member keeps its header's mtime.",
   },
+  'absolute-names-stripped': {
+    summary:
+      "Member names start with '/' (tar -P); like GNU tar, the '/' is removed and they are restored under the target.",
+  },
   UNSAFE_PATH: {
     summary:
-      "A member name is absolute or has a '..' component: it is counted, but never restored.",
+      "A member name (or a hard link's target) has a '..' component: it is counted, but never restored.",
   },
 } as const satisfies Record<ArchiveWarningCode, ArchiveWarningInfo>;

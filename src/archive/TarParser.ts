@@ -142,6 +142,11 @@ export class TarParser {
   private sparseOffsetPending = -1;
   private readonly onPaxRecord: (key: string, data: Buffer, start: number, end: number) => void;
 
+  // Members named by an absolute path (tar -P): counted and reported once, at the end.
+  private absoluteNames = 0;
+  private firstAbsoluteName = '';
+  private firstAbsoluteMember = '';
+
   // The header being read: one object, overwritten by every header.
   private readonly header = new TarHeader();
 
@@ -333,6 +338,16 @@ export class TarParser {
   }
 
   private finishWalk(endOffset: number, eof: boolean): void {
+    if (this.absoluteNames > 0) {
+      // GNU tar says this once per archive, not once per member; a `tar -P` backup of a whole
+      // system would otherwise bury every other warning.
+      this.warn(
+        'absolute-names-stripped',
+        `absolute member names or hard-link targets (${this.absoluteNames}, the first ${JSON.stringify(this.firstAbsoluteName)}): the leading '/' is removed, as GNU tar does, and they are restored under the target`,
+        this.firstAbsoluteMember,
+      );
+      this.absoluteNames = 0;
+    }
     this.state = ST_DONE;
     this.done = true;
     this.endOffset = endOffset;
@@ -630,15 +645,22 @@ export class TarParser {
     entry.headerOffset = this.metaStart === -1 ? offset : this.metaStart;
     entry.sparse = null;
     let unsafe = plainName ? null : findUnsafeReason(rawPath);
+    let absolute = !plainName && rawPath.charCodeAt(0) === 0x2f;
     if (type === 'hardlink') {
       entry.linkPath = normalizeMemberPath(rawLink);
-      // A hard link to ../../etc/shadow or /etc/shadow puts a system file inside the target,
-      // where a later member can overwrite it: the member is as unsafe as its target.
+      // A hard link to ../../etc/shadow puts a system file inside the target, where a later
+      // member can overwrite it: the member is as unsafe as its target. A link to /etc/shadow
+      // is not: like the names, its target is taken relative to the target root.
       unsafe ??= findUnsafeReason(rawLink);
+      absolute ||= rawLink.charCodeAt(0) === 0x2f;
     } else {
       entry.linkPath = type === 'symlink' ? rawLink : '';
     }
     entry.unsafe = unsafe;
+    if (absolute && this.absoluteNames++ === 0) {
+      this.firstAbsoluteName = rawPath.charCodeAt(0) === 0x2f ? rawPath : rawLink;
+      this.firstAbsoluteMember = entry.memberPath;
+    }
 
     if (typeflag === 0x35) {
       // GNU tar (list.c skip_member) never skips data after a '5' header, whatever its size
