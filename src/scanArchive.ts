@@ -31,10 +31,7 @@ export async function scanArchive(
       if (entry.unsafe !== null) {
         warnings.add({
           code: 'UNSAFE_PATH',
-          message:
-            entry.unsafe === 'absolute'
-              ? `absolute member name ${JSON.stringify(entry.rawPath)} (restored only relative to the target)`
-              : `member name ${JSON.stringify(entry.rawPath)} contains '..' and is never restored`,
+          message: `member name ${JSON.stringify(entry.rawPath)} contains '..' and is never restored`,
           memberPath: entry.memberPath,
         });
       }

@@ -2,6 +2,7 @@
  * The documents of CONTRACT.md, typed. Everything here is serialized as JSON by the CLI and
  * returned as-is by the API, so a field added here is a promise: add freely, never rename.
  */
+import type { ArchiveWarningCode } from './archive/ArchiveWarningCode.js';
 import type { Problem, Severity } from './problems.js';
 
 export const SCHEMA_VERSION = 1 as const;
@@ -11,7 +12,7 @@ export type TarFormat = 'v7' | 'ustar' | 'gnu' | 'oldgnu' | 'pax';
 export type Verdict = 'ok' | 'warning' | 'critical';
 
 export interface Warning {
-  code: string;
+  code: ArchiveWarningCode;
   message: string;
   memberPath?: string;
 }

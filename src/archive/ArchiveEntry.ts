@@ -3,10 +3,12 @@ import type { TarFormat } from '../types.js';
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'chardev' | 'blockdev';
 
 /**
- * Why a member's path is unsafe to restore. Such members are still counted by `scan` (they are
- * in the archive) but never selected for a restore.
+ * Why a member's path is unsafe to restore: a `..` component in its name, or in a hard link's
+ * target. Such members are still counted by `scan` (they are in the archive) but never selected
+ * for a restore. An absolute name is not unsafe: as GNU tar does by default, its leading `/` is
+ * removed (a memberPath never has one) and it is restored under the target.
  */
-export type UnsafeReason = 'absolute' | 'dotdot';
+export type UnsafeReason = 'dotdot';
 
 /**
  * One archive member as the walk reports it. The walk reuses ONE object for every member (no

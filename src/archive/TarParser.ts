@@ -8,16 +8,44 @@
  * read at all. Only header bytes are copied (and only when a header straddles two chunks), plus
  * the data of metadata headers and of members the consumer asked for.
  *
- * What is read, and how, follows GNU tar 1.34 (list.c, xheader.c, sparse.c) and bsdtar 3.6,
- * quirks included: see the comments at each.
+ * The bytes themselves are decoded by pure codecs (decodeHeader, parsePaxRecords,
+ * decodeSparseMap, readNumericField); this class decides what they mean for the member: which
+ * of header, GNU long name and pax record names it, what a bad field costs (a warning or an
+ * error), where its data lies. What is read, and how, follows GNU tar 1.34 (list.c, xheader.c,
+ * sparse.c) and bsdtar 3.6, quirks included: see the comments at each.
  */
 import { RestoreplanError } from '../errors.js';
 import type { TarFormat, Warning } from '../types.js';
 import { copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
+import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
+import {
+  BLOCK,
+  decodeEntryType,
+  decodeHeader,
+  isHeaderChecksumValid,
+  isZeroBlock,
+  readHeaderGid,
+  readHeaderLinkName,
+  readHeaderMode,
+  readHeaderMtime,
+  readHeaderName,
+  readHeaderUid,
+  readLongName,
+  TarHeader,
+} from './decodeHeader.js';
+import {
+  badSparseMap,
+  decodeOldGnuSparseExtension,
+  decodeOldGnuSparseHeader,
+  decodePaxSparseMap,
+  MAX_SPARSE_EXTENTS,
+  pairExtents,
+  readOldGnuRealSize,
+  SparseMapDecoder,
+} from './decodeSparseMap.js';
 import { findSparseMapError } from './findSparseMapError.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
 import { parsePaxRecords, readPaxInteger, readPaxTime } from './parsePaxRecords.js';
-import { readNumericField } from './readNumericField.js';
 import { sumTarHeader } from './sumTarHeader.js';
 
 export type EntryAction = void | 'data' | 'stop';
@@ -32,14 +60,7 @@ export interface TarParserHooks {
 export const MAX_WARNINGS_PER_CODE = 100;
 /** Largest metadata header data (pax records, GNU long names) we accept: GNU tar has no real limit, but megabytes of path are an attack, not a backup. */
 export const MAX_METADATA_BYTES = 16 * 1024 * 1024;
-/**
- * Most extents a sparse map may have. Each is held as a pair in memory (~50 bytes), and a
- * compressed hostile archive can declare millions in a few kilobytes (16 M extents took a 65 KB
- * .tar.gz to 1 GB of memory); real sparse images have thousands.
- */
-const MAX_SPARSE_EXTENTS = 1 << 18;
 
-const BLOCK = 512;
 const ST_HEADER = 0;
 const ST_META = 1;
 const ST_OLDGNU_EXT = 2;
@@ -91,7 +112,7 @@ export class TarParser {
   /** Offset just after the end-of-archive marker (or where the archive was taken to end). */
   endOffset = -1;
   readonly warnings: Warning[] = [];
-  readonly warningCounts: Record<string, number> = {};
+  readonly warningCounts: Partial<Record<ArchiveWarningCode, number>> = {};
 
   private readonly hooks: TarParserHooks;
   private readonly entry: ArchiveEntry;
@@ -121,13 +142,18 @@ export class TarParser {
   private sparseOffsetPending = -1;
   private readonly onPaxRecord: (key: string, data: Buffer, start: number, end: number) => void;
 
+  // Members named by an absolute path (tar -P): counted and reported once, at the end.
+  private absoluteNames = 0;
+  private firstAbsoluteName = '';
+  private firstAbsoluteMember = '';
+
+  // The header being read: one object, overwritten by every header.
+  private readonly header = new TarHeader();
+
   // A member whose sparse map is still being read (old GNU extension blocks, pax 1.0 map).
   private sparseList: Array<[number, number]> = [];
-  private mapNumbers: number[] = [];
-  private mapCount = -1;
-  private mapValue = 0;
-  private mapDigits = 0;
-  private mapBytes = 0;
+  private readonly sparseMap = new SparseMapDecoder();
+  private oldGnuMapBytes = 0;
   private memberStoredSize = 0;
   private memberHeaderOffset = 0;
   private sparseRealSize = 0;
@@ -170,7 +196,7 @@ export class TarParser {
     return this.eofReached;
   }
 
-  warn(code: string, message: string, memberPath?: string): void {
+  warn(code: ArchiveWarningCode, message: string, memberPath?: string): void {
     const count = (this.warningCounts[code] ?? 0) + 1;
     this.warningCounts[code] = count;
     if (count > MAX_WARNINGS_PER_CODE) return;
@@ -312,6 +338,16 @@ export class TarParser {
   }
 
   private finishWalk(endOffset: number, eof: boolean): void {
+    if (this.absoluteNames > 0) {
+      // GNU tar says this once per archive, not once per member; a `tar -P` backup of a whole
+      // system would otherwise bury every other warning.
+      this.warn(
+        'absolute-names-stripped',
+        `absolute member names or hard-link targets (${this.absoluteNames}, the first ${JSON.stringify(this.firstAbsoluteName)}): the leading '/' is removed, as GNU tar does, and they are restored under the target`,
+        this.firstAbsoluteMember,
+      );
+      this.absoluteNames = 0;
+    }
     this.state = ST_DONE;
     this.done = true;
     this.endOffset = endOffset;
@@ -342,10 +378,10 @@ export class TarParser {
       this.finishWalk(offset, false);
       return;
     }
-    const headerFormat = readHeaderFormat(b, o);
-    this.checkChecksum(b, o, offset, headerFormat);
-    const typeflag = b[o + 156]!;
-    const storedSize = readNumericField(b, o + 124, 12);
+    const header = decodeHeader(b, o, this.header);
+    this.checkChecksum(b, o, offset, header);
+    const typeflag = header.typeflag;
+    const storedSize = header.size;
     if (!(storedSize >= 0 && storedSize <= Number.MAX_SAFE_INTEGER)) {
       throw new RestoreplanError(
         'ARCHIVE_HEADER',
@@ -365,7 +401,7 @@ export class TarParser {
         this.startMetadata(typeflag, storedSize, offset);
         return;
       case 0x56: // 'V' volume label: names the archive, not a member
-        this.formatBits |= formatBit(headerFormat);
+        this.formatBits |= formatBit(header.format);
         this.need = offset + BLOCK + padded(storedSize);
         return;
       case 0x4d: // 'M' continuation of a member from the previous volume
@@ -378,23 +414,14 @@ export class TarParser {
         this.need = offset + BLOCK + padded(storedSize);
         return;
       default:
-        this.readMemberHeader(b, o, offset, typeflag, storedSize, headerFormat);
+        this.readMemberHeader(b, o, offset, header);
     }
   }
 
-  private checkChecksum(b: Buffer, o: number, offset: number, format: TarFormat): void {
-    const stored = readNumericField(b, o + 148, 8);
-    const unsigned = sumTarHeader(b, o);
-    if (unsigned === stored) return;
-    // Some old tars (Sun, early GNU) summed signed chars; GNU tar accepts either sum.
-    let signed = 256;
-    for (let i = o; i < o + BLOCK; i += 1) {
-      if (i === o + 148) i = o + 156;
-      const byte = b[i]!;
-      signed += byte > 127 ? byte - 256 : byte;
-    }
-    if (signed === stored) return;
-    if (offset === 0 && format === 'v7') {
+  private checkChecksum(b: Buffer, o: number, offset: number, header: TarHeader): void {
+    const stored = header.checksum;
+    if (isHeaderChecksumValid(b, o, stored)) return;
+    if (offset === 0 && header.format === 'v7') {
       throw new RestoreplanError(
         'NOT_A_TAR',
         'the input is not a tar archive (its first block is not a tar header)',
@@ -406,7 +433,7 @@ export class TarParser {
     throw new RestoreplanError('ARCHIVE_CHECKSUM', `header checksum mismatch at offset ${offset}`, {
       offset,
       stored: Number.isNaN(stored) ? null : stored,
-      computed: unsigned,
+      computed: sumTarHeader(b, o),
     });
   }
 
@@ -440,11 +467,11 @@ export class TarParser {
     switch (this.metaType) {
       case 0x4c:
         this.formatBits |= formatBit('gnu');
-        this.longName = readCString(data, 0, length);
+        this.longName = readLongName(data, length);
         break;
       case 0x4b:
         this.formatBits |= formatBit('gnu');
-        this.longLink = readCString(data, 0, length);
+        this.longLink = readLongName(data, length);
         break;
       case 0x67:
         this.formatBits |= formatBit('pax');
@@ -517,28 +544,8 @@ export class TarParser {
         break;
       }
       case 'GNU.sparse.map': {
-        const map: number[] = [];
-        let value = 0;
-        let digits = 0;
-        for (let i = start; i <= end; i += 1) {
-          const code = i === end ? 0x2c : data[i]!;
-          if (code === 0x2c) {
-            if (digits === 0) {
-              if (i === end && map.length === 0) break;
-              throw this.badPax('GNU.sparse.map');
-            }
-            map.push(value);
-            value = 0;
-            digits = 0;
-          } else if (code >= 0x30 && code <= 0x39) {
-            value = value * 10 + (code - 0x30);
-            digits += 1;
-          } else {
-            throw this.badPax('GNU.sparse.map');
-          }
-        }
-        if (map.length % 2 !== 0 || map.length > 2 * MAX_SPARSE_EXTENTS)
-          throw this.badPax('GNU.sparse.map');
+        const map = decodePaxSparseMap(data, start, end);
+        if (map === null) throw this.badPax('GNU.sparse.map');
         fields.sparseMap = map;
         break;
       }
@@ -568,19 +575,13 @@ export class TarParser {
     this.local.reset();
   }
 
-  private readMemberHeader(
-    b: Buffer,
-    o: number,
-    offset: number,
-    typeflag: number,
-    headerSize: number,
-    headerFormat: TarFormat,
-  ): void {
+  private readMemberHeader(b: Buffer, o: number, offset: number, header: TarHeader): void {
     const local = this.local;
     const global = this.global;
     const entry = this.entry;
+    const typeflag = header.typeflag;
     const isPax = local.any || global.any;
-    const format: TarFormat = isPax ? 'pax' : headerFormat;
+    const format: TarFormat = isPax ? 'pax' : header.format;
     this.formatBits |= formatBit(format);
 
     // Name precedence as GNU tar applies it: header, then GNU long name, then pax global, then
@@ -593,74 +594,46 @@ export class TarParser {
     else if (global.path !== null) rawPath = global.path;
     else if (this.longName !== null) rawPath = this.longName;
     else {
-      rawPath = readHeaderName(b, o, headerFormat);
-      plainName = lastNamePlain;
+      rawPath = readHeaderName(b, o, header);
+      plainName = header.namePlain;
     }
 
     let rawLink: string;
     if (local.linkpath !== null) rawLink = local.linkpath;
     else if (global.linkpath !== null) rawLink = global.linkpath;
     else if (this.longLink !== null) rawLink = this.longLink;
-    else rawLink = b[o + 157] === 0 ? '' : readCString(b, o + 157, 100);
+    else rawLink = readHeaderLinkName(b, o);
 
-    let type: EntryType;
-    switch (typeflag) {
-      case 0x30: // '0'
-      case 0x00: // '\0' pre-POSIX regular file
-      case 0x37: // '7' contiguous file: a regular file everywhere but Masscomp
-        // tar (extract.c) extracts a "regular" member whose name ends in '/' as a directory:
-        // that is how v7 archives, which have no directory type, store directories.
-        type = rawPath.charCodeAt(rawPath.length - 1) === 0x2f ? 'dir' : 'file';
-        break;
-      case 0x53: // 'S' old GNU sparse file
-        type = 'file';
-        break;
-      case 0x31:
-        type = 'hardlink';
-        break;
-      case 0x32:
-        type = 'symlink';
-        break;
-      case 0x33:
-        type = 'chardev';
-        break;
-      case 0x34:
-        type = 'blockdev';
-        break;
-      case 0x35: // '5'
-      case 0x44: // 'D' GNU dumpdir (incremental): a directory whose data lists its contents
-        type = 'dir';
-        break;
-      case 0x36:
-        type = 'fifo';
-        break;
-      default:
-        // GNU tar: "Unknown file type; file ignored"? No: it extracts it as a regular file.
-        type = 'file';
-        this.warn(
-          'unknown-typeflag',
-          `unknown typeflag '${String.fromCharCode(typeflag)}' at offset ${offset}: treated as a regular file, as tar does`,
-          normalizeMemberPath(rawPath),
-        );
+    let type: EntryType | null = decodeEntryType(typeflag, rawPath);
+    if (type === null) {
+      // GNU tar: "Unknown file type; file ignored"? No: it extracts it as a regular file.
+      type = 'file';
+      this.warn(
+        'unknown-typeflag',
+        `unknown typeflag '${String.fromCharCode(typeflag)}' at offset ${offset}: treated as a regular file, as tar does`,
+        normalizeMemberPath(rawPath),
+      );
     }
 
-    let size = local.size >= 0 ? local.size : global.size >= 0 ? global.size : headerSize;
+    let size = local.size >= 0 ? local.size : global.size >= 0 ? global.size : header.size;
     let mtime = Number.isNaN(local.mtime)
       ? Number.isNaN(global.mtime)
-        ? readNumericField(b, o + 136, 12)
+        ? readHeaderMtime(b, o)
         : global.mtime
       : local.mtime;
     if (Number.isNaN(mtime) || !Number.isFinite(mtime)) {
       this.warn('bad-numeric-field', `unreadable mtime in the header at offset ${offset}`);
       mtime = 0;
     }
-    let mode = readNumericField(b, o + 100, 8);
+    let mode = readHeaderMode(b, o);
     if (Number.isNaN(mode)) {
       this.warn('bad-numeric-field', `unreadable mode in the header at offset ${offset}`);
       mode = 0;
     }
-    entry.uid = local.uid >= 0 ? local.uid : global.uid >= 0 ? global.uid : fieldOrZero(b, o + 108);
-    entry.gid = local.gid >= 0 ? local.gid : global.gid >= 0 ? global.gid : fieldOrZero(b, o + 116);
+    entry.uid =
+      local.uid >= 0 ? local.uid : global.uid >= 0 ? global.uid : orZero(readHeaderUid(b, o));
+    entry.gid =
+      local.gid >= 0 ? local.gid : global.gid >= 0 ? global.gid : orZero(readHeaderGid(b, o));
     entry.mode = mode & 0o7777;
     entry.mtime = mtime;
     entry.rawPath = rawPath;
@@ -672,15 +645,22 @@ export class TarParser {
     entry.headerOffset = this.metaStart === -1 ? offset : this.metaStart;
     entry.sparse = null;
     let unsafe = plainName ? null : findUnsafeReason(rawPath);
+    let absolute = !plainName && rawPath.charCodeAt(0) === 0x2f;
     if (type === 'hardlink') {
       entry.linkPath = normalizeMemberPath(rawLink);
-      // A hard link to ../../etc/shadow or /etc/shadow puts a system file inside the target,
-      // where a later member can overwrite it: the member is as unsafe as its target.
+      // A hard link to ../../etc/shadow puts a system file inside the target, where a later
+      // member can overwrite it: the member is as unsafe as its target. A link to /etc/shadow
+      // is not: like the names, its target is taken relative to the target root.
       unsafe ??= findUnsafeReason(rawLink);
+      absolute ||= rawLink.charCodeAt(0) === 0x2f;
     } else {
       entry.linkPath = type === 'symlink' ? rawLink : '';
     }
     entry.unsafe = unsafe;
+    if (absolute && this.absoluteNames++ === 0) {
+      this.firstAbsoluteName = rawPath.charCodeAt(0) === 0x2f ? rawPath : rawLink;
+      this.firstAbsoluteMember = entry.memberPath;
+    }
 
     if (typeflag === 0x35) {
       // GNU tar (list.c skip_member) never skips data after a '5' header, whatever its size
@@ -710,9 +690,7 @@ export class TarParser {
       return;
     }
     if (type === 'file' && local.sparseMap !== null) {
-      const map = local.sparseMap;
-      const list: Array<[number, number]> = [];
-      for (let i = 0; i < map.length; i += 2) pushExtent(list, map[i]!, map[i + 1]!);
+      const list = pairExtents(local.sparseMap);
       const realSize = local.sparseRealSize >= 0 ? local.sparseRealSize : size;
       this.setSparse(list, realSize, size, offset);
       this.emitMember(size);
@@ -726,8 +704,8 @@ export class TarParser {
   /** Old GNU 'S': four map entries in the header, more in 512-byte extension blocks after it. */
   private startOldGnuSparse(b: Buffer, o: number, offset: number): void {
     this.sparseList = [];
-    this.readSparseEntries(b, o + 386, 4, offset);
-    this.sparseRealSize = readNumericField(b, o + 483, 12);
+    const extended = decodeOldGnuSparseHeader(b, o, this.sparseList, offset);
+    this.sparseRealSize = readOldGnuRealSize(b, o);
     if (!(this.sparseRealSize >= 0 && this.sparseRealSize <= Number.MAX_SAFE_INTEGER)) {
       throw new RestoreplanError(
         'ARCHIVE_HEADER',
@@ -738,8 +716,8 @@ export class TarParser {
         },
       );
     }
-    this.mapBytes = 0;
-    if (b[o + 482] !== 0) {
+    this.oldGnuMapBytes = 0;
+    if (extended) {
       this.state = ST_OLDGNU_EXT;
       return;
     }
@@ -747,108 +725,38 @@ export class TarParser {
   }
 
   private readOldGnuExtension(b: Buffer, o: number): void {
-    const offset = this.need - BLOCK;
-    this.mapBytes += BLOCK;
-    this.readSparseEntries(b, o, 21, offset);
-    if (b[o + 504] !== 0) return;
+    this.oldGnuMapBytes += BLOCK;
+    if (decodeOldGnuSparseExtension(b, o, this.sparseList, this.need - BLOCK)) return;
     this.state = ST_HEADER;
     this.finishOldGnuSparse(this.memberHeaderOffset);
   }
 
-  private readSparseEntries(b: Buffer, at: number, count: number, offset: number): void {
-    for (let i = 0; i < count; i += 1) {
-      const entryAt = at + i * 24;
-      if (b[entryAt] === 0) break;
-      const start = readNumericField(b, entryAt, 12);
-      const length = readNumericField(b, entryAt + 12, 12);
-      if (!(start >= 0 && length >= 0) || this.sparseList.length >= MAX_SPARSE_EXTENTS) {
-        throw new RestoreplanError(
-          'ARCHIVE_HEADER',
-          `bad sparse map in the header at offset ${offset}`,
-          {
-            offset,
-            field: 'sparse',
-          },
-        );
-      }
-      pushExtent(this.sparseList, start, length);
-    }
-  }
-
   private finishOldGnuSparse(headerOffset: number): void {
     const entry = this.entry;
-    entry.dataOffset = headerOffset + BLOCK + this.mapBytes;
+    entry.dataOffset = headerOffset + BLOCK + this.oldGnuMapBytes;
     this.setSparse(this.sparseList, this.sparseRealSize, this.memberStoredSize, headerOffset);
     this.emitMember(this.memberStoredSize);
   }
 
   /** pax sparse 1.0: the map is decimal text, one number a line, at the start of the data. */
   private startSparseMap(): void {
-    this.mapNumbers = [];
-    this.mapCount = -1;
-    this.mapValue = 0;
-    this.mapDigits = 0;
-    this.mapBytes = 0;
     this.state = ST_SPARSE_MAP;
-    if (this.memberStoredSize === 0) this.badSparseMap('the member stores no sparse map');
+    this.sparseMap.start(this.memberHeaderOffset, this.memberStoredSize);
   }
 
   private readSparseMapBlock(b: Buffer, o: number): void {
-    this.mapBytes += BLOCK;
-    const numbers = this.mapNumbers;
-    for (let i = o; i < o + BLOCK; i += 1) {
-      const code = b[i]!;
-      if (code >= 0x30 && code <= 0x39) {
-        this.mapValue = this.mapValue * 10 + (code - 0x30);
-        this.mapDigits += 1;
-        if (this.mapDigits > 16) this.badSparseMap('number too long');
-        continue;
-      }
-      if (code !== 0x0a || this.mapDigits === 0) this.badSparseMap('not a decimal number per line');
-      if (this.mapCount === -1) {
-        this.mapCount = this.mapValue;
-        if (this.mapCount > MAX_SPARSE_EXTENTS) this.badSparseMap('too many extents');
-      } else {
-        numbers.push(this.mapValue);
-      }
-      this.mapValue = 0;
-      this.mapDigits = 0;
-      if (numbers.length === 2 * this.mapCount) {
-        this.finishSparseMap();
-        return;
-      }
-    }
-    if (this.mapBytes >= this.memberStoredSize)
-      this.badSparseMap('the map does not end inside the member');
-  }
-
-  private finishSparseMap(): void {
+    if (!this.sparseMap.readBlock(b, o)) return;
     const entry = this.entry;
     const headerOffset = this.memberHeaderOffset;
-    if (this.mapBytes > this.memberStoredSize)
-      this.badSparseMap('the map is longer than the member');
-    const list: Array<[number, number]> = [];
-    const numbers = this.mapNumbers;
-    for (let i = 0; i < numbers.length; i += 2) pushExtent(list, numbers[i]!, numbers[i + 1]!);
-    const stored = this.memberStoredSize - this.mapBytes;
-    entry.dataOffset += this.mapBytes;
+    const mapBytes = this.sparseMap.bytes;
+    const list = this.sparseMap.extents();
+    const stored = this.memberStoredSize - mapBytes;
+    entry.dataOffset += mapBytes;
     const realSize = this.local.sparseRealSize;
-    if (realSize < 0) this.badSparseMap('GNU.sparse.realsize is missing');
+    if (realSize < 0) throw badSparseMap(headerOffset, 'GNU.sparse.realsize is missing');
     this.state = ST_HEADER;
     this.setSparse(list, realSize, stored, headerOffset);
     this.emitMember(stored);
-  }
-
-  private badSparseMap(what: string): never {
-    const offset = this.memberHeaderOffset;
-    throw new RestoreplanError(
-      'ARCHIVE_HEADER',
-      `bad sparse map for the member at offset ${offset}: ${what}`,
-      {
-        offset,
-        field: 'sparse',
-      },
-    );
   }
 
   private setSparse(
@@ -929,95 +837,10 @@ function padded(size: number): number {
   return Math.ceil(size / BLOCK) * BLOCK;
 }
 
-function pushExtent(list: Array<[number, number]>, offset: number, length: number): void {
-  // GNU tar ends 0.0/0.1/1.0 maps with an empty extent at the real size: not data.
-  if (length > 0) list.push([offset, length]);
-}
-
 function formatBit(format: TarFormat): number {
   return 1 << FORMAT_ORDER.indexOf(format);
 }
 
-function isZeroBlock(b: Buffer, o: number): boolean {
-  for (let i = o; i < o + BLOCK; i += 1) if (b[i] !== 0) return false;
-  return true;
-}
-
-function fieldOrZero(b: Buffer, at: number): number {
-  const value = readNumericField(b, at, 8);
+function orZero(value: number): number {
   return Number.isNaN(value) ? 0 : value;
-}
-
-/**
- * 'gnu' for GNU tar's `ustar  \0` magic (it writes the same magic for --format=gnu and
- * --format=oldgnu, so the two cannot be told apart from the bytes), 'ustar' for POSIX
- * `ustar\0`, 'v7' for anything else.
- */
-function readHeaderFormat(b: Buffer, o: number): TarFormat {
-  if (
-    b[o + 257] !== 0x75 ||
-    b[o + 258] !== 0x73 ||
-    b[o + 259] !== 0x74 ||
-    b[o + 260] !== 0x61 ||
-    b[o + 261] !== 0x72
-  ) {
-    return 'v7';
-  }
-  if (b[o + 262] === 0x20 && b[o + 263] === 0x20 && b[o + 264] === 0) return 'gnu';
-  return b[o + 262] === 0 ? 'ustar' : 'v7';
-}
-
-/** The name field, with the ustar prefix joined by '/'. GNU headers use those bytes for atime/ctime/sparse data, never a prefix. */
-function readHeaderName(b: Buffer, o: number, format: TarFormat): string {
-  const name = readName(b, o, 100);
-  if (format !== 'ustar' || b[o + 345] === 0) return name;
-  const namePlain = lastNamePlain;
-  const prefix = readName(b, o + 345, 155);
-  lastNamePlain &&= namePlain;
-  return `${prefix}/${name}`;
-}
-
-/** Set by readName: the name just read needs no normalization and has no `..` component. */
-let lastNamePlain = false;
-
-interface SlicingBuffer extends Buffer {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
-// Buffer's own slicers skip toString's encoding lookup; they are what toString calls.
-const hasSlicers = typeof (Buffer.prototype as Partial<SlicingBuffer>).latin1Slice === 'function';
-
-/**
- * A NUL-terminated name field, decoded as UTF-8 (as GNU tar and bsdtar write the bytes they
- * got from the file system). One pass over the bytes also decides `lastNamePlain`, and
- * ASCII-only names (nearly all) take the cheaper one-byte decoder.
- */
-function readName(b: Buffer, at: number, length: number): string {
-  const limit = at + length;
-  const first = b[at];
-  let plain = first !== 0x2e && first !== 0x2f;
-  let ascii = true;
-  let previous = 0;
-  let end = at;
-  while (end < limit) {
-    const code = b[end]!;
-    if (code === 0) break;
-    if (previous === 0x2f && (code === 0x2f || code === 0x2e)) plain = false;
-    if (code > 0x7f) ascii = false;
-    previous = code;
-    end += 1;
-  }
-  if (previous === 0x2f) plain = false;
-  lastNamePlain = plain && end > at;
-  if (!hasSlicers) return b.toString('utf8', at, end);
-  return ascii
-    ? (b as SlicingBuffer).latin1Slice(at, end)
-    : (b as SlicingBuffer).utf8Slice(at, end);
-}
-
-function readCString(b: Buffer, at: number, length: number): string {
-  let end = at;
-  const limit = at + length;
-  while (end < limit && b[end] !== 0) end += 1;
-  return b.toString('utf8', at, end);
 }

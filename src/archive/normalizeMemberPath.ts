@@ -25,12 +25,13 @@ export function normalizeMemberPath(rawPath: string): string {
 }
 
 /**
- * Why restoring this raw name could escape the target root: a leading `/` (GNU tar strips it
- * unless -P; an archive made with -P names system paths) or any `..` component (the classic
- * tar path-traversal attack). Checked on the raw name: normalization must not hide either.
+ * Why restoring this raw name could escape the target root: any `..` component (the classic tar
+ * path-traversal attack). Checked on the raw name: normalization must not hide it. A leading
+ * `/` is not a reason: normalization removes it, as GNU tar does on extraction unless -P
+ * ("Removing leading `/' from member names"), so `/etc/passwd` from a `tar -P` backup is
+ * restored as `<target>/etc/passwd` — while `/../etc/passwd` is still `dotdot`.
  */
 export function findUnsafeReason(rawPath: string): UnsafeReason | null {
-  if (rawPath.charCodeAt(0) === SLASH) return 'absolute';
   if (rawPath.indexOf('..') === -1) return null;
   const length = rawPath.length;
   let start = 0;

@@ -23,6 +23,7 @@ import {
 } from '../progress.js';
 import type { Compression, TarFormat, Warning } from '../types.js';
 import type { ArchiveEntry } from './ArchiveEntry.js';
+import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
 import { describeUnsupportedCompression } from './detectCompression.js';
 import { openArchive, type OpenedArchive } from './openArchive.js';
 import { openDecompressor, type Decompressor } from './openDecompressor.js';
@@ -63,7 +64,7 @@ export interface WalkResult {
   /** At most 100 per code (MAX_WARNINGS_PER_CODE)... */
   warnings: Warning[];
   /** ...but every warning is counted here, by code. */
-  warningCounts: Record<string, number>;
+  warningCounts: Partial<Record<ArchiveWarningCode, number>>;
 }
 
 /** Default cap on the data one member may have collected. */

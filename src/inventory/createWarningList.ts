@@ -12,7 +12,7 @@ export interface WarningList {
  */
 export function createWarningList(perCode = 100): WarningList {
   const kept: Warning[] = [];
-  const counts = new Map<string, number>();
+  const counts = new Map<Warning['code'], number>();
   return {
     add(warning) {
       const seen = (counts.get(warning.code) ?? 0) + 1;

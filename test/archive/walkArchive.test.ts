@@ -11,6 +11,7 @@ import { expandSparseData } from '../helpers/expandSparseData.js';
 import { normalizeMemberPath } from '../../src/archive/normalizeMemberPath.js';
 import { walkArchive, type WalkOptions, type WalkResult } from '../../src/archive/walkArchive.js';
 import { RestoreplanError } from '../../src/errors.js';
+import { scanArchive } from '../../src/scanArchive.js';
 import type { ProgressEvent } from '../../src/progress.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import {
@@ -416,7 +417,7 @@ if (why) {
 if (why) {
   Walk.skip('./ names, the root member, absolute and .. members');
 } else {
-  Walk('./ names and the root member, absolute (-P) and .. members are marked unsafe', async () => {
+  Walk('./ names, the root member; -P names lose their /, .. members are unsafe', async () => {
     const dotArchive = path.join(root, 'dot.tar');
     run('tar', ['--format=gnu', '-C', basicSrc, '-cf', dotArchive, '.']);
     const dot = await walkAll(dotArchive);
@@ -430,7 +431,7 @@ if (why) {
     const abs = await walkAll(absArchive);
     assert.is(abs.entries[0]?.rawPath, absolute);
     assert.is(abs.entries[0]?.memberPath, absolute.slice(1));
-    assert.is(abs.entries[0]?.unsafe, 'absolute');
+    assert.is(abs.entries[0]?.unsafe, null);
 
     const evilArchive = path.join(root, 'evil.tar');
     writeWithPython(
@@ -459,6 +460,85 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
     );
     assert.is(evil.entries[4]?.linkPath, '../../etc/shadow');
   });
+}
+
+if (why) {
+  Walk.skip('absolute names (tar -P, bsdtar -P): stripped like GNU tar, not unsafe, one warning');
+} else {
+  Walk(
+    'absolute names (tar -P, bsdtar -P): stripped like GNU tar, not unsafe, one warning',
+    async () => {
+      for (const [tool, flags] of [
+        ['tar', ['--format=gnu']],
+        ['tar', ['--format=posix']],
+        ['bsdtar', []],
+      ] as const) {
+        const label = `${tool} ${flags.join(' ')} -P`;
+        const archive = path.join(root, `abs-P-${tool}${flags.join('')}.tar`);
+        // A backup script's way: absolute paths of a whole tree, hard links included.
+        run(tool, [...flags, '-P', '-cf', archive, basicSrc]);
+        const listed = listWithGnuTar(archive);
+        assert.ok(
+          listed.every((name) => name.startsWith('/')),
+          `${label}: every name is absolute`,
+        );
+        const walked = await walkAll(archive);
+        const { entries, result } = walked;
+        assert.equal(
+          entries.map((e) => e.memberPath),
+          listed.map(normalizeMemberPath),
+          `${label}: GNU tar's members, without the leading /`,
+        );
+        assert.ok(
+          entries.every((e) => e.unsafe === null && !e.memberPath.startsWith('/')),
+          label,
+        );
+        const hard = entries.find((e) => e.type === 'hardlink');
+        assert.ok(hard, `${label}: has a hard link`);
+        assert.ok(
+          entries.some((e) => e.memberPath === hard.linkPath && e.type === 'file'),
+          `${label}: its target is a member, relative like it`,
+        );
+        // Once per walk, however many members: a whole-system backup must not bury the rest.
+        assert.equal(result.warningCounts, { 'absolute-names-stripped': 1 }, label);
+        assert.is(result.warnings[0]?.memberPath, entries[0]?.memberPath, label);
+        assert.match(result.warnings[0]?.message ?? '', `(${entries.length}, the first "/`);
+
+        const scan = await scanArchive(archive);
+        assert.is(scan.totals.entries, listed.length, `${label}: scan counts GNU tar's members`);
+        assert.equal(
+          scan.warnings.map((w) => w.code),
+          ['absolute-names-stripped'],
+          `${label}: no UNSAFE_PATH`,
+        );
+      }
+
+      // A '..' stays unsafe behind a leading '/' too.
+      const evil = path.join(root, 'abs-dotdot.tar');
+      writeWithPython(
+        `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as tf:
+    for name in ['/srv/ok', '/srv/../etc/cron.d/x']:
+        ti = tarfile.TarInfo(name); ti.size = 1
+        tf.addfile(ti, io.BytesIO(b'x'))
+    ti = tarfile.TarInfo('/srv/hard'); ti.type = tarfile.LNKTYPE; ti.linkname = '/srv/../etc/shadow'
+    tf.addfile(ti)
+`,
+        [evil],
+      );
+      const { entries, result } = await walkAll(evil);
+      assert.equal(
+        entries.map((e) => [e.memberPath, e.unsafe]),
+        [
+          ['srv/ok', null],
+          ['srv/../etc/cron.d/x', 'dotdot'],
+          ['srv/hard', 'dotdot'],
+        ],
+      );
+      assert.equal(result.warningCounts, { 'absolute-names-stripped': 1 });
+    },
+  );
 }
 
 if (why) {

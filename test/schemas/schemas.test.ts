@@ -86,7 +86,7 @@ function scanDoc(): ScanResult {
     tree: [{ path: 'etc', ...counts }],
     mailman: null,
     // memberPath is optional.
-    warnings: [{ code: 'w', message: 'm' }],
+    warnings: [{ code: 'missing-eof', message: 'm' }],
   };
 }
 
