@@ -25,6 +25,7 @@ export {
   type Severity,
 } from './problems.js';
 export type { CommonOptions, ProgressCallback, ProgressEvent, ProgressPhase } from './progress.js';
+export { ARCHIVE_WARNING_CATALOG, type ArchiveWarningCode } from './archive/ArchiveWarningCode.js';
 
 export { SCHEMA_VERSION } from './types.js';
 export type {

@@ -34,7 +34,7 @@ export const PROBLEM_CATALOG = {
   'unsafe-member': {
     severity: 'warning',
     summary:
-      'An archive member would escape the target (.., absolute path, link leaving the root); it is never restored.',
+      'An archive member would escape the target (a .. component, a symlink whose text leaves the root or goes on through another symlink); it is never restored.',
   },
   'special-member': {
     severity: 'info',

@@ -241,6 +241,7 @@ console.log(JSON.stringify(${JSON.stringify(SCHEMA_NAMES)}.map((n) => require.re
       assert.equal(
         root.stdout.trim().split(','),
         [
+          'ARCHIVE_WARNING_CATALOG',
           'ERROR_CODES',
           'PROBLEM_CATALOG',
           'RestoreplanError',
