@@ -28,7 +28,7 @@ import {
   type FilesystemDemand,
 } from './computeDemand.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
-import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+import { createConflictLog } from './createConflictLog.js';
 import { createSelection } from './createSelection.js';
 import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
 import { NO_DEMAND } from './judgeBudget.js';
@@ -121,16 +121,12 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
   const registry = await createFilesystemRegistry();
   const probe = createExistingProbe();
   const selection = createSelection({ ...options, target, probe });
-  const conflicts: string[] = [];
-  let conflictCount = 0;
+  const conflicts = createConflictLog();
   const ledger = createDemandLedger({
     probe,
     resolveFilesystem: registry.resolveFilesystem,
     modelOf: registry.modelOf,
-    onConflict: (targetPath) => {
-      conflictCount += 1;
-      if (conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
-    },
+    onConflict: conflicts.record,
   });
   const targetFs = ledger.touch(target);
   let crossDevice = 0;
@@ -164,20 +160,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
         ),
       );
     }
-    for (const conflict of conflicts) {
-      problems.push(
-        makeProblem(
-          'type-conflict',
-          `${conflict}: a path of another type is in the way; what the archive has there is not restored`,
-          { targetPath: conflict },
-        ),
-      );
-    }
-    if (conflictCount > conflicts.length) {
-      problems.push(
-        makeProblem('type-conflict', `${conflictCount - conflicts.length} more type conflicts`),
-      );
-    }
+    problems.push(...conflicts.problems());
     const demands = ledger.finish();
     const judge = (rewrite: boolean) => {
       const budgets: FilesystemBudget[] = [];

@@ -13,7 +13,7 @@ import type { ExistingProbe } from '../filesystems/probeExisting.js';
 import { makeProblem, type Problem } from '../problems.js';
 import { createDemandLedger, type DemandMember } from './computeDemand.js';
 import type { FilesystemRegistry } from './createFilesystemRegistry.js';
-import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+import { createConflictLog } from './createConflictLog.js';
 import { isFileOnDisk, isKindOnDisk } from './createSelection.js';
 import { makeStep, type StepContext, type UnpricedStep } from './makeStep.js';
 
@@ -77,18 +77,12 @@ export function placeDrafts(
   root: string,
   drafts: readonly Draft[],
 ): Placement {
-  const conflicts: string[] = [];
-  let conflictCount = 0;
-  let lastReported = '';
+  const conflicts = createConflictLog();
   const ledger = createDemandLedger({
     probe: context.probe,
     resolveFilesystem: context.registry.resolveFilesystem,
     modelOf: context.registry.modelOf,
-    onConflict: (targetPath) => {
-      lastReported = targetPath;
-      conflictCount += 1;
-      if (conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
-    },
+    onConflict: conflicts.record,
   });
   ledger.touch(root);
   const steps: StepContext = { probe: context.probe, freshMtime: false, owners: new Map() };
@@ -148,7 +142,7 @@ export function placeDrafts(
             { memberPath: entry.memberPath },
           ),
         );
-      } else if (lastReported !== targetPath) blockedBeneath += 1;
+      } else if (conflicts.last !== targetPath) blockedBeneath += 1;
       continue;
     }
     if (outcome.write === 'none') continue; // a directory that is already there
@@ -166,23 +160,7 @@ export function placeDrafts(
       }),
     });
   }
-  for (const conflict of conflicts) {
-    skipped.push(
-      makeProblem(
-        'type-conflict',
-        `${conflict}: a path of another type is in the way; what the archive has there is not restored`,
-        { targetPath: conflict },
-      ),
-    );
-  }
-  if (conflictCount > conflicts.length || blockedBeneath > 0) {
-    skipped.push(
-      makeProblem(
-        'type-conflict',
-        `${conflictCount - conflicts.length} more type conflicts; ${blockedBeneath} members beneath a path of another type are not restored`,
-      ),
-    );
-  }
+  skipped.push(...conflicts.problems(blockedBeneath));
   if (kept > 0) {
     skipped.push(
       makeProblem(

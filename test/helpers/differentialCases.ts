@@ -32,6 +32,7 @@ import {
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
+import { makeRandom } from '../../samples/generateMailmanTree.js';
 import { createSelector } from '../../src/plan/matchGlob.js';
 import { run } from './env.js';
 
@@ -46,16 +47,9 @@ export interface Rng {
   sample<T>(items: readonly T[], n: number): T[];
 }
 
-/** mulberry32: tiny, fast, and the same on every machine. */
+/** The samples' generator (mulberry32): the same on every machine, one seed a whole run. */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = makeRandom(seed);
   const rng: Rng = {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),

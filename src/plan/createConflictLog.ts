@@ -1,0 +1,50 @@
+/**
+ * The type conflicts a restore meets (a path of another type where a member goes, or a
+ * non-directory where one of its parents belongs), reported the same way by placement and by
+ * `check`: the first few by path, the rest counted.
+ */
+import { makeProblem, type Problem } from '../problems.js';
+import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
+
+export interface ConflictLog {
+  /** The ledger's onConflict. */
+  record(targetPath: string): void;
+  /** The path recorded last ('' before any). */
+  readonly last: string;
+  /** `beneath`: members not restored because a parent of theirs is in conflict. */
+  problems(beneath?: number): Problem[];
+}
+
+export function createConflictLog(): ConflictLog {
+  const listed: string[] = [];
+  let count = 0;
+  let last = '';
+  return {
+    record(targetPath) {
+      last = targetPath;
+      count += 1;
+      if (listed.length < MAX_LISTED_PROBLEMS) listed.push(targetPath);
+    },
+    get last() {
+      return last;
+    },
+    problems(beneath = 0) {
+      const problems = listed.map((targetPath) =>
+        makeProblem(
+          'type-conflict',
+          `${targetPath}: a path of another type is in the way; what the archive has there is not restored`,
+          { targetPath },
+        ),
+      );
+      if (count > listed.length || beneath > 0) {
+        problems.push(
+          makeProblem(
+            'type-conflict',
+            `${count - listed.length} more type conflicts; ${beneath} members beneath a path of another type are not restored`,
+          ),
+        );
+      }
+      return problems;
+    },
+  };
+}
