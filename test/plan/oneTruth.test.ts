@@ -110,6 +110,24 @@ test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the
   );
 });
 
+test('an archive with absolute member names (tar -P): plan finds the configs and restores the corrupt list', async () => {
+  if (skip()) return;
+  // 0.1.0: scan saw the var dir, but every member was "unsafe" (absolute), so plan found no copy
+  // of any config, exited 0 and apply restored nothing.
+  const tree = path.join(scratch.dir, 'abs-tree');
+  mkdirSync(tree);
+  run('tar', ['-xf', sandbox.backup, '-C', tree]);
+  const archive = path.join(scratch.dir, 'absolute.tar');
+  run('tar', ['-P', '-cf', archive, path.join(tree, 'var/lib/mailman')]);
+  const live = path.join(scratch.dir, 'abs-live');
+  run('cp', ['-a', sandbox.live, live]);
+  const plan = await planRestore(archive, { target: live });
+  assert.is(plan.feasible, true, plan.reason);
+  const restored = plan.lists.filter((l) => l.action === 'restore').map((l) => l.name);
+  assert.equal(restored, sandbox.expected.corrupt);
+  assert.ok(allSteps(plan).some((s) => s.targetPath.endsWith('/config.pck')));
+});
+
 test('CLI: a selection of nothing is UNKNOWN (exit 3) in --nagios, never OK', () => {
   if (skip()) return;
   const target = path.join(scratch.dir, 'typo-cli');
