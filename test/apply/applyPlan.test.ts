@@ -760,6 +760,32 @@ if (needsMount) {
     }
   });
 
+  test('a plan whose budget does not name the filesystem apply finds is refused before anything is written (its reserve is unknown)', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const archive = makeListArchive(dir, 5);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 100 }, async (mnt) => {
+        const root = path.join(mnt, 'mailman');
+        mkdirSync(root);
+        fillInodes(path.join(mnt, 'queue'), 15);
+        const plan = await buildTestPlan(archive, root, { withSha256: true });
+        // Edited (or made when the target was on another filesystem): the row names another mount.
+        for (const stage of plan.stages)
+          stage.budget = stage.budget.map((b) => ({ ...b, mountPoint: '/elsewhere' }));
+        try {
+          await applyPlan(plan, { journalPath: path.join(dir, 'j') });
+          assert.unreachable('applied with no reserve');
+        } catch (error) {
+          assert.is((error as { code?: string }).code, 'PLAN_STALE');
+        }
+        assert.equal(readdirSync(root), [], 'nothing written');
+        assert.is(statfsSync(mnt).ffree, 15);
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a run that ends early leaves no directory unfinished: the re-run gives them their modes and takes no inode for them', async () => {
     const { dir, cleanup } = makeScratch();
     try {
