@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   CONFIRMATION_REQUIRED: 'apply needs --yes when it cannot ask (stdin is not a TTY)',
   NOT_INTERACTIVE: 'the wizard needs a terminal',
   LOCK_HELD: 'a Mailman list lock is held by a live process',
-  WRITE_FAILED: 'writing a restored file failed',
+  WRITE_FAILED: 'writing a restored file (or the plan file) failed',
   VERIFY_FAILED: 'a restored file does not match the archive member',
   MEMBER_TOO_LARGE:
     'a member is too large to restore from a compressed archive in one piece: decompress the archive first',
