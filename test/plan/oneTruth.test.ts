@@ -92,6 +92,33 @@ test('a hard link selected without its target: check and plan both restore nothi
   );
 });
 
+test('a symlink whose text leaves the target: check and plan report it once, and neither restores it', async () => {
+  if (skip()) return;
+  const tree = path.join(scratch.dir, 'escape');
+  mkdirSync(path.join(tree, 'p'), { recursive: true });
+  writeFileSync(path.join(tree, 'p', 'f'), 'x\n');
+  run('ln', ['-s', '/etc/passwd', path.join(tree, 'p', 'abs')]);
+  run('ln', ['-s', '../../outside', path.join(tree, 'p', 'up')]);
+  const archive = path.join(scratch.dir, 'escape.tar');
+  run('tar', ['-cf', archive, '-C', tree, 'p']);
+  const target = path.join(scratch.dir, 'escape-target');
+  mkdirSync(target);
+  const check = await checkBudget(archive, { target });
+  const plan = await planRestore(archive, { target });
+  const unsafe = (doc: { problems: Array<{ kind: string; message: string }> }): string[] =>
+    doc.problems
+      .filter((p) => p.kind === 'unsafe-member')
+      .map((p) => p.message)
+      .sort();
+  assert.is(unsafe(check).length, 2);
+  assert.equal(unsafe(plan), unsafe(check));
+  assert.equal(
+    allSteps(plan).map((s) => path.relative(target, s.targetPath)),
+    ['p', 'p/f'],
+  );
+  assert.is(check.filesystems[0]?.inodes.needed, planInodes(plan));
+});
+
 test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the real roots', async () => {
   if (skip()) return;
   const target = path.join(scratch.dir, 'typo-target');
