@@ -127,9 +127,12 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     probe,
     resolveFilesystem: registry.resolveFilesystem,
     modelOf: registry.modelOf,
-    onConflict: (targetPath) => {
-      conflictCount += 1;
-      if (conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
+    onConflict: (targetPath, sign) => {
+      conflictCount += sign;
+      if (sign === 1 && conflicts.length < MAX_LISTED_PROBLEMS) conflicts.push(targetPath);
+      // Superseded by an occurrence that conflicts with nothing: no longer reported.
+      else if (sign === -1 && conflicts.includes(targetPath))
+        conflicts.splice(conflicts.indexOf(targetPath), 1);
     },
   });
   const targetFs = ledger.touch(target);
