@@ -1,10 +1,11 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { makeScratch, run } from '../helpers/env.js';
-import { cli } from '../helpers/runCli.js';
+import { cli, repo } from '../helpers/runCli.js';
 
 const scratch = makeScratch('restoreplan-cli-plan-');
 const archive = path.join(scratch.dir, 'a.tar');
@@ -43,6 +44,27 @@ test('--out that cannot be written: one WRITE_FAILED line, exit 3, no temp file 
     );
     assert.equal(readdirSync(out), []);
   }
+});
+
+test('a plan made from stdin says it cannot be applied, and apply says why (not ENOENT on -)', () => {
+  const out = path.join(scratch.dir, 'stdin-plan.json');
+  // `zstd -dc backup.tar.zst | restoreplan plan - ...`, as the DECOMPRESSOR_MISSING page suggests.
+  const withOut = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), 'plan', '-', '--target', target].concat([
+      '--out',
+      out,
+      '--no-progress',
+    ]),
+    { cwd: repo, input: readFileSync(archive), encoding: 'utf8' },
+  );
+  assert.is(withOut.status, 0, withOut.stderr);
+  assert.not.match(withOut.stdout, /carry it out with/);
+  assert.match(withOut.stdout, /made from stdin/);
+  const applied = cli(['apply', out, '--yes', '--no-progress']);
+  assert.is(applied.code, 3);
+  assert.match(applied.stderr, /^restoreplan: ARCHIVE_NOT_FOUND: the plan was made from stdin/);
+  assert.equal(readdirSync(target), []);
 });
 
 test.run();

@@ -146,6 +146,11 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
   if (plan.mailman) writeLine(io, plan.mailman.note);
   for (const problem of plan.problems)
     writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
-  if (outFile && steps > 0)
+  if (outFile && steps > 0 && plan.archive.path === '-')
+    writeLine(
+      io,
+      `Plan written to ${outFile}; made from stdin, it cannot be applied: plan again with the archive file`,
+    );
+  else if (outFile && steps > 0)
     writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
 }
