@@ -46,6 +46,15 @@ test('--out that cannot be written: one WRITE_FAILED line, exit 3, no temp file 
   }
 });
 
+test('an infeasible plan written with --out is not offered for apply', () => {
+  const out = path.join(scratch.dir, 'infeasible.json');
+  const r = cli(['plan', archive, '--target', target, '--out', out, '--reserve-inodes', '100%']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stdout, /^NOT feasible/m);
+  assert.not.match(r.stdout, /carry it out with/);
+  assert.match(r.stdout, new RegExp(`Plan written to ${out}; it does not fit: apply refuses it`));
+});
+
 test('a plan made from stdin says it cannot be applied, and apply says why (not ENOENT on -)', () => {
   const out = path.join(scratch.dir, 'stdin-plan.json');
   // `zstd -dc backup.tar.zst | restoreplan plan - ...`, as the DECOMPRESSOR_MISSING page suggests.

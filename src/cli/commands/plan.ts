@@ -151,6 +151,11 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
       io,
       `Plan written to ${outFile}; made from stdin, it cannot be applied: plan again with the archive file`,
     );
+  else if (outFile && steps > 0 && !plan.feasible)
+    writeLine(
+      io,
+      `Plan written to ${outFile}; it does not fit: apply refuses it (PLAN_INFEASIBLE) — see the reason above`,
+    );
   else if (outFile && steps > 0)
     writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
 }
