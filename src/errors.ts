@@ -20,12 +20,13 @@ export const ERROR_CODES = {
   SELECTION_EMPTY:
     'the member root or the --include/--exclude globs select no member of the archive (a typo is never an OK)',
   PLAN_INVALID: 'the plan file is not a valid restoreplan plan',
-  PLAN_STALE: 'the archive changed since the plan was made',
+  PLAN_STALE:
+    'the archive changed since the plan was made, or a step lands on a filesystem the plan has no budget for',
   PLAN_INFEASIBLE: 'the plan does not fit and cannot be applied',
   CONFIRMATION_REQUIRED: 'apply needs --yes when it cannot ask (stdin is not a TTY)',
   NOT_INTERACTIVE: 'the wizard needs a terminal',
   LOCK_HELD: 'a Mailman list lock is held by a live process',
-  WRITE_FAILED: 'writing a restored file failed',
+  WRITE_FAILED: 'writing a restored file (or the plan file) failed',
   VERIFY_FAILED: 'a restored file does not match the archive member',
   MEMBER_TOO_LARGE:
     'a member is too large to restore from a compressed archive in one piece: decompress the archive first',

@@ -14,6 +14,18 @@ import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 
 export async function checkArchiveUnchanged(archive: PlanDocument['archive']): Promise<void> {
+  // Read from stdin, the archive has no path to read the members back from (and `-` would
+  // name a file of the current directory).
+  if (archive.path === '-') {
+    throw new RestoreplanError(
+      'ARCHIVE_NOT_FOUND',
+      'the plan was made from stdin (-): apply reads each member back from the archive file',
+      {
+        path: archive.path,
+        hint: 'plan again with the archive file as ARCHIVE (decompress it to a file first if its decompressor is missing)',
+      },
+    );
+  }
   // O_NONBLOCK: a plan made from a FIFO must not hang here waiting for a writer.
   const handle = await openArchiveFile(archive.path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {

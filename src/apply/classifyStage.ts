@@ -23,6 +23,8 @@ import { journaledState } from './verifyOnDisk.js';
  * (so nothing the archive links can be written through later in the same stage).
  */
 
+const NOTHING = { inodes: 0, blocks: 0, peakInodes: 0, peakBlocks: 0 } as const;
+
 export function unsafeMemberPath(memberPath: string): string | null {
   if (memberPath.startsWith('/')) return 'absolute member path';
   if (memberPath.split('/').includes('..')) return "member path contains '..'";
@@ -102,7 +104,12 @@ export async function classifyStage(
     }
     const existingDir = path.dirname(resolved.missingDirs[0] ?? resolved.targetPath);
     const mount = await ctx.mountOf(existingDir);
-    work.tasks.push({ stage, step, root, targetPath: resolved.targetPath, mount });
+    // A directory step whose directory is there already (an earlier run that ended before it
+    // finished its directories made it) takes nothing now, as the planner prices a directory
+    // that is there; it still runs, to be given its mode, owner and times.
+    const found = step.type === 'dir' && resolved.existing?.isDirectory() === true;
+    const task = found ? { ...step, cost: { ...step.cost, ...NOTHING } } : step;
+    work.tasks.push({ stage, step: task, root, targetPath: resolved.targetPath, mount });
   }
   // The planner's execution order (its costs were priced in it); a hand-made plan is put in it.
   work.tasks.sort((a, b) => compareSteps(a.step, b.step));

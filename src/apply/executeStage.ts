@@ -297,10 +297,10 @@ async function runTask(
         // 0o700 until the end of the stage: the final mode may forbid writing its files.
         await ctx.fsOps.mkdir(targetPath, 0o700);
         ctx.dirtyDirs.add(path.dirname(targetPath));
-        createdDirs.push(task);
-      } else {
-        record(ctx, task, '', 0);
       }
+      // One found there was made by a run that ended before the end of its stage (stopped,
+      // failed, killed): still at 0o700, it is finished like one made now.
+      createdDirs.push(task);
       ctx.knownDirs.add(targetPath);
       return 'done';
     }

@@ -8,26 +8,42 @@
  * (its own statfs), not the mount point the plan file names: a plan is untrusted input, and an
  * edited `cost.mountPoint` must not make the guard watch another filesystem.
  */
+import { RestoreplanError } from '../errors.js';
 import { sumStepCosts } from '../plan/sumStepCosts.js';
 import type { Demand } from '../plan/judgeBudget.js';
 import type { PlanStage, StepCost } from '../types.js';
 import type { MountInfo, RunContext, Task } from './createRunContext.js';
 import { guardBudget, type BudgetStop, type GuardedMount } from './guardBudget.js';
 
-/** The reserves to keep on a mount for this stage: its budget row, else an earlier stage's. */
+/**
+ * The reserves to keep on a mount for this stage: its budget row, else an earlier stage's. A
+ * mount no stage budgeted (the target now lies on another filesystem, or the plan was edited)
+ * has no known reserve: apply does not write there (PLAN_STALE) rather than guard it with none.
+ */
 export function guardedMount(
   ctx: Pick<RunContext, 'guarded'>,
   stage: PlanStage,
   mount: MountInfo,
 ): GuardedMount {
   const budget = stage.budget.find((b) => b.mountPoint === mount.mountPoint);
+  const earlier = ctx.guarded.get(mount.mountPoint);
+  if (!budget && !earlier) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `stage ${stage.name} writes on ${mount.mountPoint}, a filesystem its plan has no budget for (the plan names ${stage.budget.map((b) => b.mountPoint).join(', ') || 'none'}): what must stay free there is unknown`,
+      {
+        mountPoint: mount.mountPoint,
+        hint: 'the target was remounted or the plan edited since planning: make a new plan',
+      },
+    );
+  }
   const guarded: GuardedMount = {
     mountPoint: mount.mountPoint,
     dynamicInodes: mount.dynamicInodes,
     fsType: mount.fsType ?? 'unknown',
     xfs: mount.xfs ?? null,
-    inodesReserve: budget?.inodesReserve ?? ctx.guarded.get(mount.mountPoint)?.inodesReserve ?? 0,
-    blocksReserve: budget?.blocksReserve ?? ctx.guarded.get(mount.mountPoint)?.blocksReserve ?? 0,
+    inodesReserve: budget?.inodesReserve ?? earlier?.inodesReserve ?? 0,
+    blocksReserve: budget?.blocksReserve ?? earlier?.blocksReserve ?? 0,
   };
   ctx.guarded.set(mount.mountPoint, guarded);
   return guarded;

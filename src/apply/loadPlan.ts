@@ -43,6 +43,10 @@ function validateCost(where: string, cost: unknown): void {
   for (const key of ['inodes', 'blocks']) {
     if (!isInteger(cost[key])) throw invalid(`${where}.${key}`, 'not an integer');
   }
+  // But no step gives back more than the name it replaces held: one inode (its blocks are the
+  // disk's to know). A cost below that is an edit that would blind the guard to the reserve.
+  if ((cost.inodes as number) < -1)
+    throw invalid(`${where}.inodes`, 'a step frees at most the one inode of the name it replaces');
   for (const key of ['peakInodes', 'peakBlocks']) {
     if (!isCount(cost[key])) throw invalid(`${where}.${key}`, 'not a count');
   }

@@ -2,15 +2,75 @@ import Table from 'cli-table3';
 
 import type { Io } from './output.js';
 
+/** The narrowest a word-wrapped column gets when a table is fitted to a terminal. */
+const MIN_WRAPPED = 12;
+
+/**
+ * Fixed column widths fitted to `columns`: the widest column gives up what the terminal lacks
+ * (its text wraps), down to MIN_WRAPPED; a border takes one column, plus one at the end.
+ */
+function fitWidths(widths: readonly number[], columns: number): number[] {
+  const fitted = [...widths];
+  const total = (): number => fitted.reduce((n, w) => n + w, 0) + fitted.length + 1;
+  while (total() > columns) {
+    const widest = fitted.indexOf(Math.max(...fitted));
+    const over = total() - columns;
+    const next = Math.max(MIN_WRAPPED, (fitted[widest] ?? 0) - over);
+    if (next === fitted[widest]) break;
+    fitted[widest] = next;
+  }
+  return fitted;
+}
+
+/** `cell` with every word longer than `width` broken into lines of `width` (0: unchanged). */
+function breakLongWords(cell: Table.Cell, width: number): Table.Cell {
+  if (typeof cell !== 'string' || width <= 0) return cell;
+  return cell.replace(new RegExp(`\\S{${width + 1},}`, 'g'), (word) =>
+    (word.match(new RegExp(`.{1,${width}}`, 'g')) ?? [word]).join('\n'),
+  );
+}
+
+const widestLine = (text: string): number =>
+  // eslint-disable-next-line no-control-regex -- colour codes take no column
+  Math.max(0, ...text.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
+
 /**
  * Every human table goes through here: cli-table3 colours headers and borders by default,
  * which is noise in a log file, a pipe or a runbook transcript; colour only on a terminal
  * and never with NO_COLOR (no-color.org).
+ *
+ * On a terminal a table also fits the width it reports (an 80-column console at 3 a.m.): fixed
+ * widths give way (wrapping text), and a table still too wide drops its cell padding. Off a
+ * terminal tables keep their natural width. A word longer than its fixed-width column is
+ * broken across lines, never cut off.
  */
 export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): Table.Table {
-  const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean };
+  const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const colour = stdout.isTTY === true && !process.env.NO_COLOR;
-  return new Table(
-    colour ? options : { ...options, style: { head: [], border: [], ...options.style } },
-  );
+  const styled = colour
+    ? options
+    : { ...options, style: { head: [], border: [], ...options.style } };
+  const columns = stdout.isTTY === true ? stdout.columns : undefined;
+  const widths = options.colWidths?.map((w) => w ?? 0);
+  if (!columns && !widths) return new Table(styled);
+  const fitted = widths
+    ? { ...styled, wordWrap: true, colWidths: columns ? fitWidths(widths, columns) : widths }
+    : styled;
+  const table = new Table(fitted);
+  table.toString = () => {
+    const render = (
+      style: NonNullable<Table.TableConstructorOptions['style']>,
+      pad: number,
+    ): string => {
+      const out = new Table({ ...fitted, style });
+      // A word longer than its column (a path) is broken, not cut off with "…".
+      for (const row of table as unknown as Table.Cell[][])
+        out.push(row.map((cell, i) => breakLongWords(cell, (fitted.colWidths?.[i] ?? 0) - pad)));
+      return out.toString();
+    };
+    const text = render(fitted.style ?? {}, 2);
+    if (!columns || widestLine(text) <= columns) return text;
+    return render({ ...fitted.style, 'padding-left': 0, 'padding-right': 0 }, 0);
+  };
+  return table;
 }

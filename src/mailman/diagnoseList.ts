@@ -5,11 +5,16 @@
  * config.pck.corrupt and writes config.pck and config.pck.safety when a fallback wins; we only
  * say that it will.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { ConfigFileName, ListDiagnosis, ListFileDiagnosis, ListStatus } from '../types.js';
-import { classifyConfigFile, formatOfConfigFile } from './classifyConfigFile.js';
+import {
+  classifyConfigFile,
+  formatOfConfigFile,
+  type ConfigFileVerdict,
+  type ConfigFormat,
+} from './classifyConfigFile.js';
 
 /** Mailman 2.1's load order. */
 export const CONFIG_FILES: readonly ConfigFileName[] = [
@@ -48,13 +53,22 @@ export function judgeList(files: readonly ListFileDiagnosis[]): {
   };
 }
 
-async function readOrNull(file: string): Promise<Buffer | null> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+/**
+ * The verdict on one of a list's files as Mailman's open() meets it: missing, or judged from
+ * its bytes. Something else where the file belongs (a directory, a fifo, a socket) does not
+ * load -- Mailman's open() fails or blocks -- and is never opened here (a fifo would hang).
+ */
+async function judgeFile(file: string, format?: ConfigFormat): Promise<ConfigFileVerdict> {
+  const stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
     throw error;
+  });
+  if (stats === null) return classifyConfigFile(null);
+  if (!stats.isFile()) {
+    const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a fifo' : 'a special file';
+    return { state: 'invalid', detail: `not a regular file (${kind})` };
   }
+  return classifyConfigFile(await readFile(file), format);
 }
 
 export interface ListDirDiagnosis extends ListDiagnosis {
@@ -68,18 +82,12 @@ export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
   const name = path.basename(listDir);
   const files: ListFileDiagnosis[] = [];
   for (const file of CONFIG_FILES) {
-    const verdict = classifyConfigFile(
-      await readOrNull(path.join(listDir, file)),
-      formatOfConfigFile(file),
-    );
+    const verdict = await judgeFile(path.join(listDir, file), formatOfConfigFile(file));
     files.push({ name: file, ...verdict });
   }
   const stateFiles: ListFileDiagnosis[] = [];
   for (const file of STATE_FILES) {
-    stateFiles.push({
-      name: file,
-      ...classifyConfigFile(await readOrNull(path.join(listDir, file))),
-    });
+    stateFiles.push({ name: file, ...(await judgeFile(path.join(listDir, file))) });
   }
   // Mailman saves into config.pck.tmp.<host>.<pid> and renames it over config.pck: a leftover
   // means the save was interrupted between the dump and the rename.

@@ -217,8 +217,11 @@ export interface DemandLedgerOptions {
   /** The filesystem index of an existing directory with `device` (st_dev "major:minor"). */
   resolveFilesystem: (device: string, dirPath: string) => number;
   modelOf: (fsIndex: number) => BlockModel;
-  /** A type conflict was found at `targetPath` (once per path). */
-  onConflict?: (targetPath: string) => void;
+  /**
+   * A type conflict was found at `targetPath` (sign 1, once per path), or the occurrence that
+   * had it was superseded by one that has none (sign -1: retract the report).
+   */
+  onConflict?: (targetPath: string, sign: 1 | -1) => void;
 }
 
 /**
@@ -371,7 +374,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
       // A non-directory is where this directory belongs: nothing beneath it is restored.
       if (!parent.blocked) {
         accumulator(parent.fsIndex).conflicts += 1;
-        options.onConflict?.(dirPath);
+        options.onConflict?.(dirPath, 1);
       }
       state = newState(parent.fsIndex, true);
       directories.set(dirPath, state);
@@ -510,11 +513,22 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
       const model = modelOf(parent.fsIndex);
       const existing = parent.existed ? probe.probeEntry(parentPath, name) : ABSENT;
 
-      if (member.type === 'dir' || previous?.type === 'dir') {
+      const counted = (c: Readonly<MemberCost>): boolean => c.write !== 'skip';
+      let prior = previous;
+      if (member.type === 'dir' && prior !== null && prior.type !== 'dir') {
+        // A directory supersedes a non-directory: that occurrence is retracted whole (its cost,
+        // its name, its conflict), then the directory is counted as if first seen.
+        const prevCost = costAt(model, prior, existing, -1);
+        applyCost(parent.fsIndex, prevCost, -1, prior.type);
+        if (existing.kind === 'absent' && counted(prevCost)) addEntry(parent, name, -1);
+        if (prevCost.conflict) options.onConflict?.(targetPath, -1);
+        prior = null;
+      }
+      if (member.type === 'dir' || prior?.type === 'dir') {
         // A directory is one state shared by everything beneath it: it is counted once, when
         // first seen (as a member or a missing parent), and a repeat changes nothing.
         const known = directories.get(targetPath);
-        if (previous !== null || known) {
+        if (prior !== null || known) {
           return report(
             parent.fsIndex,
             known?.blocked ? SKIP_CONFLICT : { ...SKIP_UNLINKED, write: 'none' },
@@ -527,7 +541,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         }
         if (cost.conflict) {
           accumulator(parent.fsIndex).conflicts += 1;
-          options.onConflict?.(targetPath);
+          options.onConflict?.(targetPath, 1);
           directories.set(targetPath, newState(parent.fsIndex, true));
           return report(parent.fsIndex, cost);
         }
@@ -539,9 +553,8 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         refresh(state);
         return report(parent.fsIndex, cost);
       }
-      const counted = (c: Readonly<MemberCost>): boolean => c.write !== 'skip';
-      const prevCost = previous ? costAt(model, previous, existing, -1) : null;
-      if (prevCost) applyCost(parent.fsIndex, prevCost, -1, previous?.type ?? 'file');
+      const prevCost = prior ? costAt(model, prior, existing, -1) : null;
+      if (prevCost) applyCost(parent.fsIndex, prevCost, -1, prior?.type ?? 'file');
       // A hard link cannot cross filesystems (EXDEV): one whose target is on another is not made.
       const crossDevice =
         member.type === 'hardlink' &&
@@ -554,7 +567,8 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         if (counted(cost) && !was) addEntry(parent, name, 1);
         else if (!counted(cost) && was) addEntry(parent, name, -1);
       }
-      if (cost.conflict && !prevCost?.conflict) options.onConflict?.(targetPath);
+      if (cost.conflict && !prevCost?.conflict) options.onConflict?.(targetPath, 1);
+      else if (!cost.conflict && prevCost?.conflict) options.onConflict?.(targetPath, -1);
       // Rewriting in place (the way out at 0 free inodes) is for a regular file with one name
       // and no holes: apply refuses a file with other names, and would write a sparse one dense.
       const rewritable = member.type === 'file' && member.sparse !== true && existing.links <= 1;

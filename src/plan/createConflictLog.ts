@@ -7,8 +7,8 @@ import { makeProblem, type Problem } from '../problems.js';
 import { MAX_LISTED_PROBLEMS } from './createMemberFilter.js';
 
 export interface ConflictLog {
-  /** The ledger's onConflict. */
-  record(targetPath: string): void;
+  /** The ledger's onConflict: 1 found, -1 retracted (its member superseded by one that fits). */
+  record(targetPath: string, sign?: 1 | -1): void;
   /** The path recorded last ('' before any). */
   readonly last: string;
   /** `beneath`: members not restored because a parent of theirs is in conflict. */
@@ -20,7 +20,13 @@ export function createConflictLog(): ConflictLog {
   let count = 0;
   let last = '';
   return {
-    record(targetPath) {
+    record(targetPath, sign = 1) {
+      if (sign === -1) {
+        count -= 1;
+        const at = listed.indexOf(targetPath);
+        if (at !== -1) listed.splice(at, 1);
+        return;
+      }
       last = targetPath;
       count += 1;
       if (listed.length < MAX_LISTED_PROBLEMS) listed.push(targetPath);

@@ -27,8 +27,9 @@ export async function selectFiles(
     onEntry(entry) {
       const selected = selection.offer(entry);
       if (!selected) return;
-      // The selection decided which occurrence wins; a superseded draft is dropped here.
-      if (!selected.member.linkResolved) {
+      // The selection decided which occurrence wins; a superseded draft is dropped here, and
+      // so is a member the selection does not restore (reported there, once).
+      if (!selected.member.linkResolved || selected.member.refused === true) {
         drafts.delete(entry.memberPath);
         return;
       }

@@ -760,6 +760,75 @@ if (needsMount) {
     }
   });
 
+  test('a plan whose budget does not name the filesystem apply finds is refused before anything is written (its reserve is unknown)', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const archive = makeListArchive(dir, 5);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 100 }, async (mnt) => {
+        const root = path.join(mnt, 'mailman');
+        mkdirSync(root);
+        fillInodes(path.join(mnt, 'queue'), 15);
+        const plan = await buildTestPlan(archive, root, { withSha256: true });
+        // Edited (or made when the target was on another filesystem): the row names another mount.
+        for (const stage of plan.stages)
+          stage.budget = stage.budget.map((b) => ({ ...b, mountPoint: '/elsewhere' }));
+        try {
+          await applyPlan(plan, { journalPath: path.join(dir, 'j') });
+          assert.unreachable('applied with no reserve');
+        } catch (error) {
+          assert.is((error as { code?: string }).code, 'PLAN_STALE');
+        }
+        assert.equal(readdirSync(root), [], 'nothing written');
+        assert.is(statfsSync(mnt).ffree, 15);
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a run that ends early leaves no directory unfinished: the re-run gives them their modes and takes no inode for them', async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      const archive = path.join(dir, 'dirs.tar');
+      run('python3', [
+        '-c',
+        `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w') as tar:
+    for name, mode in (('a', 0o751), ('a/b', 0o555), ('c', 0o2775)):
+        d = tarfile.TarInfo(name); d.type = tarfile.DIRTYPE; d.mode = mode; d.mtime = 1000000000
+        tar.addfile(d)
+    for name in ('a/one.txt', 'a/b/two.txt', 'c/three.txt'):
+        f = tarfile.TarInfo(name); f.size = 600; f.mode = 0o640; f.mtime = 1000000000
+        tar.addfile(f, io.BytesIO(b'x' * 600))
+`,
+        archive,
+      ]);
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 100 }, async (mnt) => {
+        const plan = await buildTestPlan(archive, mnt, { withSha256: true });
+        const journalPath = path.join(dir, 'j.journal');
+        // The run ends at its second file (a write fails): every directory is made by then.
+        const first = await applyPlan(plan, { journalPath, fsOps: faultyOps('EACCES', 900) });
+        assert.is(first.status, 'failed');
+        const second = await applyPlan(plan, { journalPath });
+        assert.is(second.status, 'complete', second.reason);
+        for (const [rel, mode] of [
+          ['a', 0o751],
+          ['a/b', 0o555],
+          ['c', 0o2775],
+        ] as const) {
+          const stats = lstatSync(path.join(mnt, rel));
+          assert.is((stats.mode & 0o7777).toString(8), mode.toString(8), `mode of ${rel}`);
+          assert.is(stats.mtimeMs, 1_000_000_000_000, `mtime of ${rel}`);
+        }
+        // The directories were there: the re-run took inodes for the two files it wrote only.
+        assert.equal(second.inodes, [{ mountPoint: mnt, predicted: 2, actual: 2 }]);
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
   test('zero free inodes: a broken config is still repaired by an in-place rewrite; a replace stops', async () => {
     const { dir, cleanup } = makeScratch();
     try {

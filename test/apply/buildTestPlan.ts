@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 
 import { fingerprintArchiveFile } from '../../src/archive/fingerprintArchive.js';
 
+import { statFilesystem } from '../../src/filesystems/statFilesystem.js';
 import { budgetStages } from '../../src/plan/budgetStages.js';
 import type { UnpricedStep } from '../../src/plan/makeStep.js';
 import type { PlanDocument, PlanStage, PlanStep, StepType } from '../../src/types.js';
@@ -172,23 +173,32 @@ export async function buildTestPlan(
       : null,
     lists: [],
     stages: await Promise.all(
-      [...stages].map(async ([name, steps]) => ({
-        name,
-        root,
-        steps: await priceSteps(root, name, steps),
-        budget: options.budget?.(name) ?? [],
-      })),
+      [...stages].map(async ([name, steps]) => {
+        const priced = await priceSteps(root, name, steps);
+        return {
+          name,
+          root,
+          steps: priced.steps,
+          budget: options.budget?.(name) ?? priced.budget,
+        };
+      }),
     ),
     problems: [],
   };
 }
 
 /**
- * Each step priced by the planner's own pricing (so apply's guard sees real costs); a hostile
- * step that the pricing cannot even place costs nothing — apply must refuse it anyway.
+ * Each step priced by the planner's own pricing (so apply's guard sees real costs), and the
+ * stage budgeted with no reserve on the filesystems it touches; a hostile step that the pricing
+ * cannot even place costs nothing — apply must refuse it anyway.
  */
-async function priceSteps(root: string, name: string, steps: UnpricedStep[]): Promise<PlanStep[]> {
-  const zero = { mountPoint: '/', inodes: 0, blocks: 0, peakInodes: 0, peakBlocks: 0 };
+async function priceSteps(
+  root: string,
+  name: string,
+  steps: UnpricedStep[],
+): Promise<{ steps: PlanStep[]; budget: PlanStage['budget'] }> {
+  const mountPoint = (await statFilesystem(root)).mountPoint;
+  const zero = { mountPoint, inodes: 0, blocks: 0, peakInodes: 0, peakBlocks: 0 };
   try {
     const [evaluation] = await budgetStages([{ name, root, steps }], {
       inodeReserve: { kind: 'count', value: 0 },
@@ -197,9 +207,24 @@ async function priceSteps(root: string, name: string, steps: UnpricedStep[]): Pr
       growthInodes: 0,
       growthPath: root,
     });
-    if (evaluation) return evaluation.steps;
+    if (evaluation) return { steps: evaluation.steps, budget: evaluation.budget };
   } catch {
     // fall through: unpriced
   }
-  return steps.map((step) => ({ ...step, cost: zero }) as PlanStep);
+  return {
+    steps: steps.map((step) => ({ ...step, cost: zero }) as PlanStep),
+    budget: [
+      {
+        mountPoint,
+        inodesNeeded: 0,
+        inodesPeak: 0,
+        inodesFree: 0,
+        inodesReserve: 0,
+        blocksNeeded: 0,
+        blocksPeak: 0,
+        blocksAvailable: 0,
+        blocksReserve: 0,
+      },
+    ],
+  };
 }

@@ -10,6 +10,7 @@ import type { MountInfo, Task } from '../../src/apply/createRunContext.js';
 import type { FsOps } from '../../src/apply/fsOps.js';
 import type { GuardedMount } from '../../src/apply/guardBudget.js';
 import { checkBudget, guardedMount, remainingDemand } from '../../src/apply/guardStage.js';
+import { RestoreplanError } from '../../src/errors.js';
 import type { StepCost } from '../../src/types.js';
 import { makeStage, makeStep } from './makeRunFixture.js';
 
@@ -21,7 +22,7 @@ const mount: MountInfo = {
   xfs: null,
 };
 
-test("guardedMount: the stage's budget row wins, else the reserve an earlier stage set, else 0", () => {
+test("guardedMount: the stage's budget row wins, else the reserve an earlier stage set", () => {
   const ctx = { guarded: new Map<string, GuardedMount>() };
   const first = makeStage('configs', '/r', []);
   first.budget = [
@@ -47,11 +48,16 @@ test("guardedMount: the stage's budget row wins, else the reserve an earlier sta
   });
   const later = makeStage('archives', '/r', []);
   assert.is(guardedMount(ctx, later, mount).inodesReserve, 7, 'remembered from the first stage');
-  assert.is(
-    guardedMount(ctx, later, { ...mount, mountPoint: '/other' }).inodesReserve,
-    0,
-    'a mount no stage budgeted keeps no reserve',
-  );
+  // A mount no stage budgeted (the plan was edited, or the target now lies on another
+  // filesystem): what must stay free there is unknown, so apply does not write there.
+  try {
+    guardedMount(ctx, later, { ...mount, mountPoint: '/other' });
+    assert.unreachable('a mount without a budget must not be guarded with no reserve');
+  } catch (error) {
+    assert.instance(error, RestoreplanError);
+    assert.is((error as RestoreplanError).code, 'PLAN_STALE');
+    assert.match((error as RestoreplanError).message, '/other');
+  }
   const xfs = {
     inodeSize: 512,
     agBlocks: 19200,
@@ -67,6 +73,17 @@ test("guardedMount: the stage's budget row wins, else the reserve an earlier sta
 
 test("checkBudget sums the plan's step costs from `from` on per mount (peaks: the largest one) and asks statfs", async () => {
   const stage = makeStage('all', '/r', []);
+  stage.budget = ['/m', '/n'].map((mountPoint) => ({
+    mountPoint,
+    inodesNeeded: 0,
+    inodesPeak: 0,
+    blocksPeak: 0,
+    inodesFree: 0,
+    inodesReserve: 0,
+    blocksNeeded: 0,
+    blocksAvailable: 0,
+    blocksReserve: 0,
+  }));
   const task = (mountPoint: string, cost: Partial<StepCost>): Task => ({
     stage,
     // The plan names another mount point: apply charges the mount it found the task on.

@@ -86,6 +86,10 @@ const BROKEN: Array<[string, (p: Loose) => void]> = [
       p.stages[0].steps[0].write = 'rewrite';
     },
   ],
+  // What no step can give back: a step frees at most the one inode of the name it replaces (an
+  // edited cost below that would blind apply's guard to the reserve).
+  ['stages[0].steps[0].cost.inodes', (p) => (p.stages[0].steps[0].cost.inodes = -1000000)],
+  ['stages[0].steps[0].cost.inodes', (p) => (p.stages[0].steps[0].cost.inodes = -2)],
   [
     'stages[0].steps[1].targetPath',
     (p) => p.stages[0].steps.push({ ...p.stages[0].steps[0], targetPath: '/t/./a' }),
@@ -94,6 +98,12 @@ const BROKEN: Array<[string, (p: Loose) => void]> = [
 
 test('a valid plan passes', () => {
   validatePlan(minimalPlan());
+  // A replace gives back what the name it replaces held: one inode, any number of blocks.
+  const smaller = minimalPlan();
+  const step = smaller.stages[0]!.steps[0]!;
+  step.write = 'replace';
+  step.cost = { ...step.cost, inodes: -1, blocks: -300 };
+  validatePlan(smaller);
 });
 
 for (const [where, breakIt] of BROKEN) {

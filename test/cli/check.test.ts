@@ -114,7 +114,8 @@ test('errors: UNKNOWN line with --nagios, exit 3; --json with --nagios is a usag
   assert.match(r.stderr, /^restoreplan: TARGET_MISSING: /);
   const both = cli(['check', archive, '--target', scratch.dir, '--nagios', '--json']);
   assert.is(both.code, 3);
-  assert.match(both.stdout, /UNKNOWN - USAGE/);
+  // One document on stdout, never a plugin line followed by a JSON document.
+  assert.is(both.stdout, 'RESTOREPLAN UNKNOWN - USAGE: --json and --nagios exclude each other\n');
   const bad = cli(['check', archive, '--target', scratch.dir, '--reserve-blocks', 'lots']);
   assert.is(bad.code, 3);
   assert.match(bad.stderr, /USAGE/);

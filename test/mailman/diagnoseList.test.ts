@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,7 +7,7 @@ import { CONFIG_FILES, diagnoseList, judgeList } from '../../src/mailman/diagnos
 import type { FileState } from '../../src/types.js';
 import { breakMailmanTree, type BreakShape } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
-import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { runPython } from '../helpers/pythonPickle.js';
 
 const files = (states: FileState[]) =>
@@ -130,5 +130,28 @@ const why = missingNeeds({ tools: ['python3'] });
   },
 );
 if (why) console.log(`skipped: list dir diagnosis ${why}`);
+
+(why ? test.skip : test)(
+  'a config file that is not a regular file (a directory, a fifo) does not load: the list is judged, nothing crashes or hangs',
+  async () => {
+    const { dir, cleanup } = makeScratch();
+    try {
+      await generateMailmanTree(dir, { lists: ['alpha'], postsPerList: 0, queueFiles: 0 });
+      const listDir = path.join(dir, 'lists', 'alpha');
+      rmSync(path.join(listDir, 'config.pck'));
+      mkdirSync(path.join(listDir, 'config.pck'));
+      rmSync(path.join(listDir, 'request.pck'));
+      run('mkfifo', [path.join(listDir, 'request.pck')]);
+      const diagnosis = await diagnoseList(listDir);
+      assert.is(diagnosis.files[0]?.state, 'invalid');
+      assert.match(diagnosis.files[0]?.detail ?? '', /not a regular file/);
+      assert.is(diagnosis.status, 'degraded', 'Mailman falls back to config.pck.last');
+      assert.is(diagnosis.loadsFrom, 'config.pck.last');
+      assert.is(diagnosis.stateFiles[0]?.state, 'invalid');
+    } finally {
+      cleanup();
+    }
+  },
+);
 
 test.run();

@@ -92,6 +92,76 @@ test('a hard link selected without its target: check and plan both restore nothi
   );
 });
 
+test('a symlink whose text leaves the target: check and plan report it once, and neither restores it', async () => {
+  if (skip()) return;
+  const tree = path.join(scratch.dir, 'escape');
+  mkdirSync(path.join(tree, 'p'), { recursive: true });
+  writeFileSync(path.join(tree, 'p', 'f'), 'x\n');
+  run('ln', ['-s', '/etc/passwd', path.join(tree, 'p', 'abs')]);
+  run('ln', ['-s', '../../outside', path.join(tree, 'p', 'up')]);
+  const archive = path.join(scratch.dir, 'escape.tar');
+  run('tar', ['-cf', archive, '-C', tree, 'p']);
+  const target = path.join(scratch.dir, 'escape-target');
+  mkdirSync(target);
+  const check = await checkBudget(archive, { target });
+  const plan = await planRestore(archive, { target });
+  const unsafe = (doc: { problems: Array<{ kind: string; message: string }> }): string[] =>
+    doc.problems
+      .filter((p) => p.kind === 'unsafe-member')
+      .map((p) => p.message)
+      .sort();
+  assert.is(unsafe(check).length, 2);
+  assert.equal(unsafe(plan), unsafe(check));
+  assert.equal(
+    allSteps(plan).map((s) => path.relative(target, s.targetPath)),
+    ['p', 'p/f'],
+  );
+  assert.is(check.filesystems[0]?.inodes.needed, planInodes(plan));
+});
+
+const SUPERSEDED = `
+import io, sys, tarfile
+def add(tar, name, kind=tarfile.REGTYPE, data=b'', link=''):
+    info = tarfile.TarInfo(name); info.type = kind; info.mtime = 1000000000; info.linkname = link
+    info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as tar:
+    add(tar, 'f', data=b'a file first')
+    add(tar, 'f', tarfile.DIRTYPE)
+    add(tar, 'f/x', data=b'then a directory')
+    add(tar, 'x', data=b'a file first')
+    add(tar, 'x', tarfile.SYMTYPE, link='y')
+`;
+
+test('an occurrence the last one supersedes is retracted whole: its inode when a directory follows, its type conflict', async () => {
+  if (skip()) return;
+  const archive = path.join(scratch.dir, 'superseded.tar');
+  run('python3', ['-c', SUPERSEDED, archive]);
+  const target = path.join(scratch.dir, 'superseded-target');
+  mkdirSync(target);
+  // A symlink is on disk at x: the file first stored there would conflict, the symlink that
+  // supersedes it replaces it.
+  run('ln', ['-s', 'old', path.join(target, 'x')]);
+  const check = await checkBudget(archive, { target });
+  const plan = await planRestore(archive, { target });
+  assert.equal(
+    allSteps(plan).map((s) => [path.relative(target, s.targetPath), s.type, s.write]),
+    [
+      ['f', 'dir', 'create'],
+      ['f/x', 'file', 'create'],
+      ['x', 'symlink', 'replace'],
+    ],
+  );
+  assert.is(check.filesystems[0]?.inodes.needed, planInodes(plan));
+  assert.equal(
+    check.problems.filter((p) => p.kind === 'type-conflict'),
+    [],
+    'the superseded file at x conflicts with nothing that is restored',
+  );
+  assert.is(check.verdict, 'ok');
+});
+
 test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the real roots', async () => {
   if (skip()) return;
   const target = path.join(scratch.dir, 'typo-target');

@@ -28,13 +28,15 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     const nagios = opts.nagios === true;
+    // Both asked for: stdout still carries one document, the plugin line (a monitoring system
+    // reads the first line), so the usage error is not also printed as JSON.
+    const both = nagios && opts.json === true;
     await runCommand(
       ctx,
-      { ...opts, ...(nagios ? { progress: false } : {}) },
+      { ...opts, ...(nagios ? { progress: false, json: false } : {}) },
       async ({ flags, progress, signal }) => {
         try {
-          if (nagios && flags.json)
-            throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
+          if (both) throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
           const { checkBudget } = await import('../../plan/checkBudget.js');
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
             target: String(opts.target),

@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
@@ -62,17 +62,28 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
         onProgress: progress.onProgress,
       });
       progress.done();
-      if (typeof opts.out === 'string') {
-        // The plan is data for apply: written whole, never half (temp + rename).
-        const temp = `${opts.out}.tmp-${process.pid}`;
-        await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
-        await rename(temp, opts.out);
-      }
+      if (typeof opts.out === 'string') await writePlanFile(opts.out, plan);
       if (flags.json) writeJson(ctx.io, plan);
       else renderPlan(ctx.io, plan, typeof opts.out === 'string' ? opts.out : null);
       return plan.feasible ? EXIT.OK : EXIT.CRITICAL;
     });
   });
+}
+
+/** The plan is data for apply: written whole, never half (temp + rename), or not at all. */
+async function writePlanFile(out: string, plan: PlanDocument): Promise<void> {
+  const temp = `${out}.tmp-${process.pid}`;
+  try {
+    await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+    await rename(temp, out);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw new RestoreplanError(
+      'WRITE_FAILED',
+      `cannot write the plan to ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { path: out, hint: '--out names a file in an existing, writable directory' },
+    );
+  }
 }
 
 export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): void {
@@ -135,6 +146,16 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
   if (plan.mailman) writeLine(io, plan.mailman.note);
   for (const problem of plan.problems)
     writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
-  if (outFile && steps > 0)
+  if (outFile && steps > 0 && plan.archive.path === '-')
+    writeLine(
+      io,
+      `Plan written to ${outFile}; made from stdin, it cannot be applied: plan again with the archive file`,
+    );
+  else if (outFile && steps > 0 && !plan.feasible)
+    writeLine(
+      io,
+      `Plan written to ${outFile}; it does not fit: apply refuses it (PLAN_INFEASIBLE) — see the reason above`,
+    );
+  else if (outFile && steps > 0)
     writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
 }

@@ -1,0 +1,105 @@
+/**
+ * An operator at 3 a.m. in an 80-column terminal (a console, a tmux pane): the tables of
+ * check, plan and apply fit the width the terminal reports, instead of wrapping mid-border.
+ * Off a terminal (a pipe, a log, a transcript) tables keep their natural width.
+ */
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
+import { renderApply } from '../../src/cli/commands/apply.js';
+import { renderCheck } from '../../src/cli/commands/check.js';
+import { renderPlan } from '../../src/cli/commands/plan.js';
+import type { Io } from '../../src/cli/output.js';
+import { checkBudget } from '../../src/plan/checkBudget.js';
+import { planRestore } from '../../src/plan/planRestore.js';
+import type { ApplyRunResult } from '../../src/types.js';
+import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { buildBackup } from '../helpers/liveMailman.js';
+
+const why = missingNeeds({ tools: ['tar', 'python3'] });
+const scratch = makeScratch('restoreplan-narrow-');
+let sandbox: IncidentSandbox;
+
+test.before(async () => {
+  if (why) return;
+  sandbox = await buildBackup(path.join(scratch.dir, 'sandbox'));
+});
+test.after(() => scratch.cleanup());
+
+/** A terminal of `columns` columns (no colour: NO_COLOR is not what is tested here). */
+function terminal(columns: number | undefined): { io: Io; text: () => string } {
+  let text = '';
+  const stdout = Object.assign(new PassThrough(), { isTTY: columns !== undefined, columns });
+  stdout.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const io: Io = { stdout, stderr: new PassThrough(), stdin: new PassThrough() };
+  return { io, text: () => text };
+}
+
+const widest = (text: string): number =>
+  Math.max(...text.split('\n').map((line) => [...line].length));
+
+test('check, plan and apply tables fit an 80-column terminal', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const previous = process.env.NO_COLOR;
+  process.env.NO_COLOR = '1';
+  try {
+    const check = await checkBudget(sandbox.backup, { target: sandbox.live });
+    const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+    const applied: ApplyRunResult = {
+      schemaVersion: 1,
+      status: 'stopped',
+      restored: [],
+      skipped: [
+        {
+          targetPath: path.join(sandbox.live, 'lists/announce/config.pck'),
+          reason: 'locked: locks/announce.lock is held by process 4242 on this host (mailmanctl)',
+          kind: 'locked',
+        },
+      ],
+      verified: true,
+      inodes: [{ mountPoint: '/', predicted: 0, actual: 0 }],
+      journal: '/root/plan.json.journal',
+      reason: 'some lists are locked by a live process',
+    };
+    for (const [name, render] of [
+      ['check', (io: Io) => renderCheck(io, check)],
+      ['plan', (io: Io) => renderPlan(io, plan, '/root/plan.json')],
+      ['apply', (io: Io) => renderApply(io, applied)],
+    ] as const) {
+      const narrow = terminal(80);
+      render(narrow.io);
+      const table = narrow
+        .text()
+        .split('\n')
+        .filter((line) => /^[┌│├└]/.test(line))
+        .join('\n');
+      assert.ok(table.length > 0, `${name} prints a table`);
+      assert.ok(widest(table) <= 80, `${name}: a table line of ${widest(table)} columns`);
+      assert.not.match(table, /…/, `${name}: nothing is cut off`);
+    }
+    // A pipe is not a terminal: the natural width (transcripts and logs do not change).
+    const piped = terminal(undefined);
+    renderPlan(piped.io, plan, null);
+    assert.ok(widest(piped.text()) > 80);
+    // Nor is a path longer than its column cut off there (the log is what is read later).
+    const deep = `${sandbox.live}/archives/private/announce/2024-November/thread-of-a-long-subject.html`;
+    const log = terminal(undefined);
+    renderApply(log.io, { ...applied, skipped: [{ ...applied.skipped[0]!, targetPath: deep }] });
+    assert.not.match(log.text(), /…/);
+    const firstColumn = log
+      .text()
+      .split('\n')
+      .filter((line) => line.startsWith('│'))
+      .map((line) => line.split('│')[1]?.trim())
+      .join('');
+    assert.ok(firstColumn.endsWith(`skipped${deep}`), firstColumn);
+  } finally {
+    if (previous === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = previous;
+  }
+});
+
+test.run();
