@@ -201,9 +201,7 @@ interface FilesystemAccumulator {
   blocks: number;
   /** Directory growth, the sum of every directory's contribution. */
   dirBlocks: number;
-  anyReplace: boolean;
   maxPeakBlocks: number;
-  anyOtherReplace: boolean;
   maxOtherPeakBlocks: number;
   fileReplaces: number;
   creates: number;
@@ -276,9 +274,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
         maxOtherPeakInodes: 0,
         blocks: 0,
         dirBlocks: 0,
-        anyReplace: false,
         maxPeakBlocks: 0,
-        anyOtherReplace: false,
         maxOtherPeakBlocks: 0,
         fileReplaces: 0,
         creates: 0,
@@ -444,12 +440,10 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     if (cost.conflict) acc.conflicts += sign;
     if (sign === 1 && cost.write === 'replace') {
       // Maxima are not retracted: a superseded replace may leave the peak a little high.
-      acc.anyReplace = true;
       acc.maxPeakInodes = Math.max(acc.maxPeakInodes, cost.peakInodes);
       acc.maxPeakBlocks = Math.max(acc.maxPeakBlocks, cost.peakBlocks);
       if (type === 'file' && rewritable) acc.fileReplaces += 1;
       else {
-        acc.anyOtherReplace = true;
         acc.maxOtherPeakInodes = Math.max(acc.maxOtherPeakInodes, cost.peakInodes);
         acc.maxOtherPeakBlocks = Math.max(acc.maxOtherPeakBlocks, cost.peakBlocks);
       }
