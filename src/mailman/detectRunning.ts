@@ -9,7 +9,7 @@
  * lock expires; others break a lock only once now > mtime + CLOCK_SLOP.
  */
 import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -40,6 +40,8 @@ export async function detectMailmanRunning(root: string): Promise<RunningState> 
   const pidFile = path.join(root, 'data', 'master-qrunner.pid');
   let text: string;
   try {
+    // Only a regular file is read, as lock files are: a fifo there would block the read.
+    if (!(await stat(pidFile)).isFile()) throw new Error('not a regular file');
     text = await readFile(pidFile, 'latin1');
   } catch {
     return { running: false, pid: null, pidFile, stalePidFile: false };

@@ -236,7 +236,7 @@ export async function checkBudget(
   options: CheckOptions,
 ): Promise<CheckResult> {
   const target = await resolveTargetDir(options.target);
-  const profile = await resolveProfile(target, options.profile);
+  const profile = await resolveProfile(target, options);
   if (profile === 'mailman') return checkMailman(archive, { ...options, target });
   const check = await createBudgetCheck({ ...options, target });
   await walkArchive(archive, {

@@ -58,13 +58,50 @@ export interface PlanOptions extends CommonOptions, ReserveOptions {
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-/** The profile a target calls for: a Mailman var dir (or a dir holding one) gets the Mailman one. */
+/** The selection flags each profile uses; the other profile's are refused, never ignored. */
+type SelectionFlags = Pick<
+  PlanOptions,
+  'profile' | 'include' | 'exclude' | 'lists' | 'includeDegraded' | 'withState' | 'withArchives'
+>;
+
+/**
+ * The profile a target calls for: a Mailman var dir (or a dir holding one) gets the Mailman one.
+ * A selection flag the profile does not use is a USAGE error: silently ignored, `--exclude '*'`
+ * against a var dir would still restore its broken lists, and `--lists a` without the Mailman
+ * profile the whole archive.
+ */
 export async function resolveProfile(
   target: string,
-  profile: 'mailman' | 'none' | undefined,
+  options: SelectionFlags,
 ): Promise<'mailman' | 'none'> {
-  if (profile) return profile;
-  return (await listNamesAt(target).catch(() => [])).length > 0 ? 'mailman' : 'none';
+  const profile =
+    options.profile ??
+    ((await listNamesAt(target).catch(() => [])).length > 0 ? 'mailman' : 'none');
+  const unused =
+    profile === 'mailman'
+      ? [options.include?.length ? '--include' : '', options.exclude?.length ? '--exclude' : '']
+      : [
+          options.lists?.length ? '--lists' : '',
+          options.includeDegraded ? '--include-degraded' : '',
+          options.withState ? '--with-state' : '',
+          options.withArchives ? '--with-archives' : '',
+        ];
+  const flags = unused.filter(Boolean);
+  if (flags.length === 0) return profile;
+  const by = profile === 'mailman' ? 'by the Mailman profile' : 'without a profile';
+  const why = options.profile
+    ? `--profile ${profile}`
+    : `${target} is ${profile === 'mailman' ? '' : 'not '}a Mailman var dir`;
+  throw new RestoreplanError(
+    'USAGE',
+    `${flags.join(', ')} ${flags.length > 1 ? 'are' : 'is'} not used ${by} (${why})`,
+    {
+      hint:
+        profile === 'mailman'
+          ? 'the Mailman profile selects lists (--lists, --include-degraded, --with-state, --with-archives); add --profile none to select members by glob'
+          : 'without a profile members are selected by --member-root, --include and --exclude; add --profile mailman for a Mailman var dir',
+    },
+  );
 }
 
 /** The decision behind a plan (and behind `check` of the same request). */
@@ -125,7 +162,7 @@ export async function decideRestore(
   options: PlanOptions,
 ): Promise<RestoreDecision> {
   const target = await resolveTargetDir(options.target);
-  const profile = await resolveProfile(target, options.profile);
+  const profile = await resolveProfile(target, options);
   const wanted = options.strategy ?? 'auto';
   if (wanted === 'alternate' && !options.staging) {
     throw new RestoreplanError('USAGE', '--strategy alternate needs --staging DIR', {

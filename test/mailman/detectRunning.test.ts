@@ -61,6 +61,22 @@ test('Mailman runs when data/master-qrunner.pid names a live process', async () 
   }
 });
 
+test('a pid file that is not a regular file (a fifo) is not read: no hang, no pid', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    mkdirSync(path.join(dir, 'data'));
+    spawnSync('mkfifo', [path.join(dir, 'data', 'master-qrunner.pid')]);
+    const state = await Promise.race([
+      detectMailmanRunning(dir),
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 3000).unref()),
+    ]);
+    assert.not.equal(state, 'hung', 'reading a fifo blocks until a writer comes');
+    assert.is(state !== 'hung' && state.pid, null);
+  } finally {
+    cleanup();
+  }
+});
+
 test('a list lock is held by a live owner until it expires; a dead owner or expiry frees it', async () => {
   const { dir, cleanup } = makeScratch();
   try {

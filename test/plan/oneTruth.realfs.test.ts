@@ -6,7 +6,7 @@
  * - XFS whose inode cap is reached (mkfs.xfs -i maxpct=1, queue filled until creating a file
  *   fails): XFS was taken for "dynamic", plan chose temp-and-rename, apply hit ENOSPC.
  */
-import { closeSync, openSync, statfsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +18,7 @@ import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
 import { sumStepCosts } from '../../src/plan/sumStepCosts.js';
 import type { PlanDocument } from '../../src/types.js';
-import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { buildBackup, copyLive, eatInodesTo, freeInodes } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 
@@ -114,6 +114,54 @@ test('XFS with its inode cap reached (maxpct=1, queue filled until a create fail
       await assertOneAnswer(live, mnt);
     },
   );
+});
+
+const OVERLAP = `
+import io, sys, tarfile
+def add(tar, name, kind=tarfile.REGTYPE, data=b'', link=''):
+    info = tarfile.TarInfo(name); info.type = kind; info.mtime = 1000000000; info.linkname = link
+    info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    info.size = len(data) if kind == tarfile.REGTYPE else 0
+    tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+with tarfile.open(sys.argv[1], 'w', format=tarfile.GNU_FORMAT) as tar:
+    # A symlink, then members through it ('tar -cf b.tar d d/s/x' with d/s -> real).
+    add(tar, 'a', tarfile.DIRTYPE)
+    add(tar, 'a/real', tarfile.DIRTYPE)
+    add(tar, 'a/s', tarfile.SYMTYPE, link='real')
+    add(tar, 'a/s/x', data=b'x' * 100)
+    # A directory and its member, then a file of the directory's name (tar -r of a later day).
+    add(tar, 'd', tarfile.DIRTYPE)
+    add(tar, 'd/x', data=b'1')
+    add(tar, 'd', data=b'now a file')
+`;
+
+// KNOWN, NOT FIXED (design): one path that the archive makes both a directory (a member, or
+// the parent of one) and a non-directory. The ledger keeps one record per directory and none
+// per non-directory, so it cannot see the second use of the path: check (archive order) counts
+// the symlink a/s and the directory a/s made for a/s/x; plan places both and, priced in apply's
+// order (directories and files before links), also counts the file d as a create beside the
+// directory d; apply makes the directories first and skips the symlink a/s and the file d as
+// type conflicts. Measured on a tmpfs: check 7 inodes, plan 8, df -i 6. Fixing it means the ledger (or the selection behind it) must know what
+// non-directory the restore puts at a path: see the report of the attack branch.
+test.skip('KNOWN: a path that is both a directory and a non-directory in one archive: check, plan and apply agree', async () => {
+  if (skip()) return;
+  const archive = path.join(scratch.dir, 'overlap.tar');
+  run('python3', ['-c', OVERLAP, archive]);
+  await withMountedFs({ type: 'tmpfs', sizeMiB: 8, inodes: 200 }, async (mnt) => {
+    const target = path.join(mnt, 'r');
+    mkdirSync(target);
+    const check = await checkBudget(archive, { target });
+    const plan = await planRestore(archive, { target });
+    const before = freeInodes(mnt);
+    const result = await applyPlan(plan, { journalPath: path.join(scratch.dir, 'overlap.j') });
+    assert.is(result.status, 'complete', result.reason);
+    const used = before - freeInodes(mnt);
+    assert.equal(
+      [check.filesystems[0]?.inodes.needed, planInodes(plan, mnt)],
+      [used, used],
+      'check needed, plan predicted, df -i moved',
+    );
+  });
 });
 
 test.run();

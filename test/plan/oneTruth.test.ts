@@ -162,6 +162,27 @@ test('an occurrence the last one supersedes is retracted whole: its inode when a
   assert.is(check.verdict, 'ok');
 });
 
+test('a selection flag the profile does not use is a USAGE error for check and plan, never silently ignored', async () => {
+  if (skip()) return;
+  const target = path.join(scratch.dir, 'flags-target');
+  mkdirSync(target, { recursive: true });
+  for (const run of [checkBudget, planRestore]) {
+    // The var dir as DIR picks the Mailman profile: --exclude '*' would otherwise still restore.
+    const globs = await expectCode(
+      run(sandbox.backup, { target: sandbox.live, exclude: ['*'] }),
+      'USAGE',
+    );
+    assert.match(globs.message, /--exclude/);
+    assert.match(String(globs.details.hint), /--profile none/);
+    // Without a profile --lists, --with-archives select nothing: the whole archive would be.
+    const lists = await expectCode(
+      run(sandbox.backup, { target, lists: ['announce'], withArchives: true }),
+      'USAGE',
+    );
+    assert.match(lists.message, /--lists, --with-archives/);
+  }
+});
+
 test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the real roots', async () => {
   if (skip()) return;
   const target = path.join(scratch.dir, 'typo-target');
