@@ -86,6 +86,20 @@ export async function selectMailmanLists(
       },
     );
   }
+  // A --lists name that is a list neither on disk nor in the archive is a typo: it selects
+  // nothing, and a restore command at 3 a.m. must not half-run (or call that OK).
+  const unknown = (options.lists ?? []).filter((name) => {
+    const collected = collection.lists.get(name);
+    return !onDisk.has(name) && !collected?.listDir && !collected?.files.size;
+  });
+  if (unknown.length > 0) {
+    const known = [...new Set([...onDisk.keys(), ...collection.archiveLists])].sort();
+    throw new RestoreplanError(
+      'SELECTION_EMPTY',
+      `--lists ${unknown.join(',')}: no such list on disk or in the archive`,
+      { hint: `the lists are ${known.join(', ') || 'none'}` },
+    );
+  }
   const root = collection.root;
   const problems: Problem[] = [];
   const lists: PlanList[] = [];

@@ -183,6 +183,20 @@ test('a selection flag the profile does not use is a USAGE error for check and p
   }
 });
 
+test('a --lists name that is a list neither on disk nor in the archive is SELECTION_EMPTY for check and plan', async () => {
+  if (skip()) return;
+  // 0.1.0 and since: check CRITICAL (no-valid-copy) and plan "feasible, nothing to restore".
+  for (const run of [checkBudget, planRestore]) {
+    const error = await expectCode(
+      run(sandbox.backup, { target: sandbox.live, lists: ['announce', 'bored'] }),
+      'SELECTION_EMPTY',
+    );
+    assert.match(error.message, /bored/);
+    assert.not.match(error.message, /announce/);
+    assert.match(String(error.details.hint), /board/);
+  }
+});
+
 test('a mistyped --member-root is SELECTION_EMPTY for check and plan, naming the real roots', async () => {
   if (skip()) return;
   const target = path.join(scratch.dir, 'typo-target');
