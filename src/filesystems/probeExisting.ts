@@ -205,3 +205,9 @@ export function createExistingProbe(
     },
   };
 }
+
+/** What exists at `targetPath`, read through the probe; null when its directory does not exist. */
+export function probePath(probe: ExistingProbe, targetPath: string): ExistingEntry | null {
+  const dir = path.dirname(targetPath);
+  return probe.probeDirectory(dir).exists ? probe.probeEntry(dir, path.basename(targetPath)) : null;
+}

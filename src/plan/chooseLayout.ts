@@ -5,9 +5,7 @@
  * configs now, the bulk when room is made), then an alternate root. Each layout is priced and
  * judged by budgetStages; the choice itself is chooseStrategy's.
  */
-import path from 'node:path';
-
-import type { ExistingProbe } from '../filesystems/probeExisting.js';
+import { probePath, type ExistingProbe } from '../filesystems/probeExisting.js';
 import {
   budgetStages,
   type BudgetContext,
@@ -82,9 +80,8 @@ function withRewrites(
       ...stage,
       steps: stage.steps.map((step): UnpricedStep => {
         if (step.type !== 'file' || step.write !== 'replace' || step.source.sparse) return step;
-        const dir = path.dirname(step.targetPath);
-        if (!probe.probeDirectory(dir).exists) return step;
-        if (probe.probeEntry(dir, path.basename(step.targetPath)).links > 1) return step;
+        const existing = probePath(probe, step.targetPath);
+        if (!existing || existing.links > 1) return step;
         changed = true;
         return { ...step, write: 'rewrite' };
       }),

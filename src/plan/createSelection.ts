@@ -16,7 +16,7 @@ import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { judgeSymlinkText } from '../filesystems/judgeSymlinkText.js';
-import type { ExistingProbe } from '../filesystems/probeExisting.js';
+import { probePath, type ExistingProbe } from '../filesystems/probeExisting.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
 import { createMemberTable, TYPE_BY_CODE, TYPE_CODES } from '../inventory/createMemberTable.js';
 import { RestoreplanError } from '../errors.js';
@@ -80,9 +80,7 @@ export function isKindOnDisk(
   targetPath: string,
   kind: 'file' | 'symlink',
 ): boolean {
-  const dir = path.dirname(targetPath);
-  if (!probe.probeDirectory(dir).exists) return false;
-  return probe.probeEntry(dir, path.basename(targetPath)).kind === kind;
+  return probePath(probe, targetPath)?.kind === kind;
 }
 
 /** Whether `rel` (relative to the member root) is a regular file on disk under `root`. */

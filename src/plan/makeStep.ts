@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { RestoreplanError } from '../errors.js';
-import type { ExistingProbe } from '../filesystems/probeExisting.js';
+import { probePath, type ExistingProbe } from '../filesystems/probeExisting.js';
 import type { PlanStep } from '../types.js';
 
 /** A step before it is priced (budgetStages gives each its cost, in the order apply runs them). */
@@ -46,11 +46,6 @@ export function ownerOf(
   return owner;
 }
 
-function probeAt(probe: ExistingProbe, targetPath: string) {
-  const dir = path.dirname(targetPath);
-  return probe.probeDirectory(dir).exists ? probe.probeEntry(dir, path.basename(targetPath)) : null;
-}
-
 export interface StepExtra {
   sha256?: string;
   /** For a hard link: the targetPath it points at. */
@@ -69,9 +64,9 @@ export function makeStep(
   extra: StepExtra = {},
 ): UnpricedStep {
   const targetPath = path.join(root, rel);
-  const existing = write === 'replace' ? probeAt(context.probe, targetPath) : null;
+  const existing = write === 'replace' ? probePath(context.probe, targetPath) : null;
   const modeSource =
-    existing ?? (extra.modeFrom !== undefined ? probeAt(context.probe, extra.modeFrom) : null);
+    existing ?? (extra.modeFrom !== undefined ? probePath(context.probe, extra.modeFrom) : null);
   const owner =
     existing && existing.kind !== 'absent'
       ? { uid: existing.uid, gid: existing.gid }
