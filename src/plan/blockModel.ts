@@ -29,15 +29,6 @@ export function addDirectoryEntry(size: DirectorySize, nameLength: number, sign:
   size.xfsBytes += sign * (((12 + nameLength + 7) >> 3) << 3);
 }
 
-export function sumDirectorySizes(a: DirectorySize, b: DirectorySize): DirectorySize {
-  return {
-    entries: a.entries + b.entries,
-    nameBytes: a.nameBytes + b.nameBytes,
-    ext4Bytes: a.ext4Bytes + b.ext4Bytes,
-    xfsBytes: a.xfsBytes + b.xfsBytes,
-  };
-}
-
 export interface BlockModel {
   /** 'ext4', 'tmpfs', 'xfs', 'btrfs', or 'generic' for anything else. */
   readonly kind: 'ext4' | 'tmpfs' | 'xfs' | 'btrfs' | 'generic';
