@@ -14,11 +14,13 @@ export {
   type ListReport,
 } from './mailman/diagnoseMailman.js';
 export { planRestore, type PlanOptions } from './plan/planRestore.js';
+export { judgePlan } from './plan/judgePlan.js';
 export { applyPlan, type ApplyOptions } from './apply/applyPlan.js';
 
 export { ERROR_CODES, RestoreplanError, isRestoreplanError, type ErrorCode } from './errors.js';
 export {
   PROBLEM_CATALOG,
+  verdictOfProblems,
   worstSeverity,
   type Problem,
   type ProblemKind,
@@ -53,6 +55,7 @@ export type {
   FilesystemBudget,
   InodeBudget,
   ListDiagnosis,
+  ListEvidence,
   ListFileDiagnosis,
   ListStatus,
   MemberSource,

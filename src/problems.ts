@@ -58,6 +58,21 @@ export const PROBLEM_CATALOG = {
     severity: 'critical',
     summary: 'No config file of a Mailman list loads: the list is down and its mail is shunted.',
   },
+  'list-lost': {
+    severity: 'critical',
+    summary:
+      'A list directory holds no config file at all: Mailman does not see the list, so it is down and its mail is refused.',
+  },
+  'list-missing': {
+    severity: 'critical',
+    summary:
+      "A list's directory is gone while Mailman's own files (alias stanzas, shunted mail, archives) still name it: it was lost.",
+  },
+  'list-removed': {
+    severity: 'info',
+    summary:
+      'A list is neither on disk nor named by an alias stanza (most likely removed with rmlist); it is restored only when named with --lists.',
+  },
   'list-degraded': {
     severity: 'warning',
     summary:
@@ -119,6 +134,18 @@ export function makeProblem(
   extra: Omit<Partial<Problem>, 'kind' | 'message'> = {},
 ): Problem {
   return { kind, severity: extra.severity ?? PROBLEM_CATALOG[kind].severity, message, ...extra };
+}
+
+/**
+ * THE verdict of a set of problems (check, plan, the wizard): critical when any is critical,
+ * warning when any is a warning, else ok. Every unrestored broken list and every shortfall is
+ * a problem of its own, so the problems carry the whole verdict.
+ */
+export function verdictOfProblems(
+  problems: readonly { severity: Severity }[],
+): 'ok' | 'warning' | 'critical' {
+  const severity = worstSeverity(problems);
+  return severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok';
 }
 
 export function worstSeverity(problems: readonly { severity: Severity }[]): Severity | null {

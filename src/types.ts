@@ -125,7 +125,27 @@ export interface CheckResult {
 export type ConfigFileName = 'config.pck' | 'config.pck.last' | 'config.db' | 'config.db.last';
 export type FileState =
   'ok' | 'missing' | 'empty' | 'zeroed' | 'truncated' | 'invalid' | 'not-a-dict';
-export type ListStatus = 'ok' | 'degraded' | 'corrupt';
+/**
+ * How Mailman sees a list: `ok` loads config.pck; `degraded` loads a fallback; `corrupt` has
+ * config files of which none loads; `lost` has a directory under lists/ but no config file at
+ * all (Mailman's `Utils.list_exists` is false: the list is down, its mail refused); `missing`
+ * has no directory, while Mailman's other files (alias stanzas, shunted mail, archives) still
+ * name it.
+ */
+export type ListStatus = 'ok' | 'degraded' | 'corrupt' | 'lost' | 'missing';
+
+/** Something in the var dir that still names a list (see src/mailman/findListEvidence.ts). */
+export interface ListEvidence {
+  kind: 'alias-stanza' | 'archives' | 'shunted-mail';
+  /** Relative to the var dir. */
+  path: string;
+  /**
+   * Messages, for shunted mail.
+   * @asType integer
+   */
+  count?: number;
+  detail: string;
+}
 
 export interface ListFileDiagnosis {
   name: string;
@@ -138,6 +158,8 @@ export interface ListDiagnosis {
   status: ListStatus;
   loadsFrom: ConfigFileName | null;
   files: ListFileDiagnosis[];
+  /** For a `missing` list: what still names it. */
+  evidence?: ListEvidence[];
 }
 
 export interface QueueCensus {
@@ -177,6 +199,10 @@ export interface DoctorResult {
     degraded: number;
     /** @asType integer */
     corrupt: number;
+    /** @asType integer */
+    lost: number;
+    /** @asType integer */
+    missing: number;
   };
 }
 
@@ -322,10 +348,17 @@ export interface PlanStage {
 
 export interface PlanList {
   name: string;
-  status: ListStatus | 'missing';
+  /**
+   * As doctor sees the list on disk; `removed` for a list the backup holds that is neither on
+   * disk nor named by Mailman's other files (most likely removed on purpose with rmlist): it
+   * is restored only when named with `--lists`.
+   */
+  status: ListStatus | 'removed';
   action: 'restore' | 'skip';
   source?: string;
   reason: string;
+  /** For a `missing` list: what still names it on disk. */
+  evidence?: ListEvidence[];
 }
 
 interface PlanCommon {
@@ -361,12 +394,19 @@ interface PlanCommon {
 /** A plan apply can carry out: `strategy` is null only when there is nothing to do. */
 export interface FeasiblePlan extends PlanCommon {
   feasible: true;
+  /**
+   * THE verdict (src/plan/judgePlan.ts), as `plan` exits: critical when a list stays down,
+   * warning when the plan runs with warnings, else ok.
+   */
+  verdict: Verdict;
   strategy: Strategy | null;
 }
 
 /** Nothing fits: the stages show the layout whose shortfall `reason` explains; apply refuses it. */
 export interface InfeasiblePlan extends PlanCommon {
   feasible: false;
+  /** Nothing fits: always critical. */
+  verdict: 'critical';
   strategy: null;
 }
 

@@ -46,6 +46,15 @@ export function judgeList(files: readonly ListFileDiagnosis[]): {
       mailmanAction: `falls back to ${winner}, then will ${rename}write config.pck and config.pck.safety`,
     };
   }
+  if (files.every((f) => f.state === 'missing'))
+    // Utils.list_exists is false: for Mailman the list does not exist. Its mail is refused
+    // (the MTA's pipe to `mailman post` exits EX_NOUSER) and its web pages say "no such list".
+    return {
+      status: 'lost',
+      loadsFrom: null,
+      mailmanAction:
+        'does not see the list (no config file at all): it is down and its mail is refused',
+    };
   return {
     status: 'corrupt',
     loadsFrom: null,
@@ -99,7 +108,10 @@ export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
   return { name, status, loadsFrom, files, mailmanAction, stateFiles, interruptedSave };
 }
 
-/** Mailman's Utils.list_exists: a list dir is a list when any of the four config files exists. */
+/**
+ * Mailman's Utils.list_exists: a list dir is a list when any of the four config files exists.
+ * (The doctor also reports list dirs without any: see `listDirNamesAt`.)
+ */
 export function isListDirEntries(entries: readonly string[]): boolean {
   return CONFIG_FILES.some((file) => entries.includes(file));
 }

@@ -13,8 +13,9 @@ import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { SCHEMA_VERSION, type DoctorResult, type ListDiagnosis } from '../types.js';
 import { censusQueues, estimateQueueGrowth, type QueueCount } from './censusQueues.js';
 import { detectLocks, detectMailmanRunning, type LockState } from './detectRunning.js';
-import { diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
-import { findMailmanRoot, listNamesAt } from './findMailmanRoot.js';
+import { CONFIG_FILES, diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
+import { findListEvidence, judgeEvidence } from './findListEvidence.js';
+import { findMailmanRoot, listDirNamesAt } from './findMailmanRoot.js';
 
 /** A list as the doctor reports it: the contract's fields plus what Mailman will do about it. */
 export interface ListReport extends ListDiagnosis, Omit<ListDirDiagnosis, keyof ListDiagnosis> {
@@ -59,7 +60,7 @@ export async function diagnoseMailman(
   const varDir = await findMailmanRoot(root);
   const report = throttleProgress(options.onProgress ?? (() => {}));
   const started = Date.now();
-  const names = await listNamesAt(varDir);
+  const names = await listDirNamesAt(varDir);
 
   const [running, locks, fs] = await Promise.all([
     detectMailmanRunning(varDir),
@@ -81,6 +82,27 @@ export async function diagnoseMailman(
     const diagnosis = await diagnoseList(path.join(varDir, 'lists', name));
     lists.push({ ...diagnosis, locked: heldLocks.has(name) });
   }
+  // Lists whose directory is gone while Mailman's other files still name them.
+  const evidence = await findListEvidence(varDir, options.signal ? { signal: options.signal } : {});
+  const onDisk = new Set(names);
+  const removed: string[] = [];
+  for (const [name, items] of [...evidence.byList].sort(([a], [b]) => a.localeCompare(b))) {
+    if (onDisk.has(name)) continue;
+    const verdict = judgeEvidence(items, evidence.aliasFiles);
+    if (verdict === 'removed') removed.push(name);
+    if (verdict !== 'lost') continue;
+    lists.push({
+      name,
+      status: 'missing',
+      loadsFrom: null,
+      files: CONFIG_FILES.map((file) => ({ name: file, state: 'missing' as const })),
+      evidence: items,
+      mailmanAction: `does not see the list (lists/${name} is gone): it is down and its mail is refused`,
+      stateFiles: [],
+      interruptedSave: [],
+      locked: heldLocks.has(name),
+    });
+  }
   report(
     { phase: 'diagnose', done: names.length, total: names.length, elapsedMs: Date.now() - started },
     true,
@@ -99,6 +121,25 @@ export async function diagnoseMailman(
     if (list.status === 'corrupt') {
       problems.push(
         makeProblem('list-corrupt', `${list.name}: no config file loads; ${list.mailmanAction}`, {
+          list: list.name,
+          targetPath,
+        }),
+      );
+    } else if (list.status === 'lost') {
+      problems.push(
+        makeProblem(
+          'list-lost',
+          `${list.name}: no config file at all; Mailman ${list.mailmanAction}`,
+          {
+            list: list.name,
+            targetPath,
+          },
+        ),
+      );
+    } else if (list.status === 'missing') {
+      const why = (list.evidence ?? []).map((e) => e.detail).join('; ');
+      problems.push(
+        makeProblem('list-missing', `${list.name}: lists/${list.name} is gone, yet ${why}`, {
           list: list.name,
           targetPath,
         }),
@@ -138,6 +179,15 @@ export async function diagnoseMailman(
       );
     }
   }
+  for (const name of removed) {
+    problems.push(
+      makeProblem(
+        'list-removed',
+        `${name}: archives/private/${name} remains but neither its directory nor its alias stanza: removed with rmlist (which keeps archives unless -a)? restore it with --lists ${name}`,
+        { list: name },
+      ),
+    );
+  }
   if (running.running) {
     problems.push(
       makeProblem('mailman-running', `Mailman is running (master qrunner pid ${running.pid})`),
@@ -152,7 +202,7 @@ export async function diagnoseMailman(
     );
   }
 
-  const summary = { ok: 0, degraded: 0, corrupt: 0 };
+  const summary = { ok: 0, degraded: 0, corrupt: 0, lost: 0, missing: 0 };
   for (const list of lists) summary[list.status]++;
 
   return {
@@ -180,10 +230,10 @@ export async function diagnoseMailman(
   };
 }
 
-/** Lists needing attention first (corrupt, then degraded), then by name: the order humans read. */
+/** Lists needing attention first (down, then degraded), then by name: the order humans read. */
 export function sortListsByUrgency<T extends Pick<ListDiagnosis, 'name' | 'status'>>(
   lists: readonly T[],
 ): T[] {
-  const rank = { corrupt: 0, degraded: 1, ok: 2 } as const;
+  const rank = { corrupt: 0, lost: 0, missing: 0, degraded: 1, ok: 2 } as const;
   return [...lists].sort((a, b) => rank[a.status] - rank[b.status] || a.name.localeCompare(b.name));
 }

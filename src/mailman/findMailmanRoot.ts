@@ -23,15 +23,40 @@ async function entriesOf(dir: string): Promise<import('node:fs').Dirent[]> {
   }
 }
 
-/** The names of the lists under `<root>/lists`, or [] when `root` is no var dir. */
-export async function listNamesAt(root: string): Promise<string[]> {
+/**
+ * Every list directory under `<root>/lists`, whether or not Mailman sees it as a list: a
+ * directory whose config files are all gone is a lost list, never skipped. Hidden entries and
+ * `lost+found` (lists/ as a mount point) are no lists.
+ */
+export async function listDirNamesAt(root: string): Promise<string[]> {
   const names: string[] = [];
   for (const entry of await entriesOf(path.join(root, 'lists'))) {
-    if (!entry.isDirectory()) continue;
-    const files = (await entriesOf(path.join(root, 'lists', entry.name))).map((e) => e.name);
-    if (isListDirEntries(files)) names.push(entry.name);
+    if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'lost+found') continue;
+    names.push(entry.name);
   }
   return names.sort();
+}
+
+/** The lists under `<root>/lists` that Mailman sees (a config file exists), or []. */
+export async function listNamesAt(root: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const name of await listDirNamesAt(root)) {
+    const files = (await entriesOf(path.join(root, 'lists', name))).map((e) => e.name);
+    if (isListDirEntries(files)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * Whether `dir` is a Mailman var dir: a list there has a config file, or — when a crash took
+ * every list's configs — `lists/` stands beside at least two of Mailman's sibling directories.
+ */
+export async function isMailmanVarDir(dir: string): Promise<boolean> {
+  if ((await listNamesAt(dir)).length > 0) return true;
+  const entries = await entriesOf(dir);
+  const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+  if (!dirs.has('lists')) return false;
+  return MAILMAN_SIBLINGS.filter((name) => dirs.has(name)).length >= 2;
 }
 
 /**
@@ -40,14 +65,14 @@ export async function listNamesAt(root: string): Promise<string[]> {
  */
 export async function findMailmanRoot(dir: string): Promise<string> {
   const start = path.resolve(dir);
-  if ((await listNamesAt(start)).length > 0) return start;
+  if (await isMailmanVarDir(start)) return start;
   const found: string[] = [];
   const visit = async (current: string, depth: number): Promise<void> => {
     if (depth > MAX_SEARCH_DEPTH || found.length > 1) return;
     for (const entry of await entriesOf(current)) {
       if (!entry.isDirectory() || entry.name === 'lists') continue;
       const child = path.join(current, entry.name);
-      if ((await listNamesAt(child)).length > 0) found.push(child);
+      if (await isMailmanVarDir(child)) found.push(child);
       else await visit(child, depth + 1);
     }
   };

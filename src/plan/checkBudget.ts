@@ -18,9 +18,9 @@ import { createExistingProbe } from '../filesystems/probeExisting.js';
 import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { countMember, emptyCounts } from '../inventory/buildInventory.js';
-import { makeProblem, worstSeverity, type Problem } from '../problems.js';
+import { makeProblem, verdictOfProblems, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
-import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget, type Verdict } from '../types.js';
+import { SCHEMA_VERSION, type CheckResult, type FilesystemBudget } from '../types.js';
 import { isShortOnlyAtPeak } from './chooseLayout.js';
 import {
   createDemandLedger,
@@ -54,11 +54,6 @@ export interface CheckOptions extends CommonOptions, ReserveOptions, GrowthOptio
   withState?: boolean;
   withArchives?: boolean;
   now?: Date;
-}
-
-function verdictOf(problems: readonly Problem[]): Verdict {
-  const severity = worstSeverity(problems);
-  return severity === 'critical' ? 'critical' : severity === 'warning' ? 'warning' : 'ok';
 }
 
 /** The check of the Mailman profile: the planner's decision, summed per filesystem. */
@@ -95,7 +90,7 @@ async function checkMailman(
   }
   return {
     schemaVersion: SCHEMA_VERSION,
-    verdict: verdictOf(problems),
+    verdict: verdictOfProblems(problems),
     selection: counts,
     filesystems,
     problems,
@@ -200,7 +195,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     // The planner's way out, decided by the same rule: when only the temporary files of replaces
     // do not fit, existing files are rewritten in place (no inode even while it runs).
     if (
-      verdictOf(judged.found) === 'critical' &&
+      verdictOfProblems(judged.found) === 'critical' &&
       isShortOnlyAtPeak(judged.found) &&
       fileReplaces > 0
     ) {
@@ -223,7 +218,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     }
     return {
       schemaVersion: SCHEMA_VERSION,
-      verdict: verdictOf(problems),
+      verdict: verdictOfProblems(problems),
       selection: selection.counts,
       filesystems: judged.budgets,
       problems,

@@ -47,7 +47,8 @@ export interface MailmanCollection {
 export interface CollectOptions extends CommonOptions {
   /** Lists to collect. */
   lists: ReadonlySet<string>;
-  withState: boolean;
+  /** Lists whose request.pck and pending.pck are collected too. */
+  stateLists: ReadonlySet<string>;
   withArchives: boolean;
   /** The var dir inside the archive, when the operator names it (--member-root). */
   memberRoot?: string;
@@ -93,7 +94,7 @@ export async function collectMailmanMembers(
         const file = LIST_FILE.exec(memberPath);
         if (file && options.lists.has(file[2] as string)) {
           const name = file[3] as ListFileName;
-          if (name.startsWith('config') || options.withState) {
+          if (name.startsWith('config') || options.stateLists.has(file[2] as string)) {
             if (entry.type !== 'file') return;
             pending.set(entry.index, { list: file[2] as string, prefix: file[1] ?? '', name });
             return 'data';

@@ -5,7 +5,7 @@
  * hours). One function for check and plan, whatever the profile.
  */
 import { censusQueues, estimateQueueGrowth } from '../mailman/censusQueues.js';
-import { listNamesAt } from '../mailman/findMailmanRoot.js';
+import { isMailmanVarDir } from '../mailman/findMailmanRoot.js';
 import type { CommonOptions } from '../progress.js';
 
 export interface GrowthOptions extends CommonOptions {
@@ -18,7 +18,7 @@ export interface GrowthOptions extends CommonOptions {
 export async function measureGrowth(target: string, options: GrowthOptions): Promise<number> {
   if (typeof options.growthInodes === 'function') return options.growthInodes(target);
   if (options.growthInodes !== undefined) return options.growthInodes;
-  if ((await listNamesAt(target)).length === 0) return 0;
+  if (!(await isMailmanVarDir(target))) return 0;
   const census = await censusQueues(target, options.signal ? { signal: options.signal } : {});
   return estimateQueueGrowth(census, options.growthWindowHours ?? 12);
 }

@@ -12,7 +12,8 @@ import { RestoreplanError } from '../errors.js';
 import { createExistingProbe, type ExistingProbe } from '../filesystems/probeExisting.js';
 import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
-import { listNamesAt } from '../mailman/findMailmanRoot.js';
+import { judgePlan } from './judgePlan.js';
+import { isMailmanVarDir } from '../mailman/findMailmanRoot.js';
 import { makeProblem, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
 import { SCHEMA_VERSION, type PlanDocument, type PlanStage, type Strategy } from '../types.js';
@@ -75,8 +76,7 @@ export async function resolveProfile(
   options: SelectionFlags,
 ): Promise<'mailman' | 'none'> {
   const profile =
-    options.profile ??
-    ((await listNamesAt(target).catch(() => [])).length > 0 ? 'mailman' : 'none');
+    options.profile ?? ((await isMailmanVarDir(target).catch(() => false)) ? 'mailman' : 'none');
   const unused =
     profile === 'mailman'
       ? [options.include?.length ? '--include' : '', options.exclude?.length ? '--exclude' : '']
@@ -328,7 +328,12 @@ export async function planRestore(
   };
   const nothingToDo = decision.chosen === null && stages.every((s) => s.steps.length === 0);
   if (decision.chosen || nothingToDo) {
-    return { ...common, feasible: true, strategy: decision.chosen?.layout.strategy ?? null };
+    return {
+      ...common,
+      verdict: judgePlan({ feasible: true, problems: common.problems }),
+      feasible: true,
+      strategy: decision.chosen?.layout.strategy ?? null,
+    };
   }
-  return { ...common, feasible: false, strategy: null };
+  return { ...common, verdict: 'critical', feasible: false, strategy: null };
 }

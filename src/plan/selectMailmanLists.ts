@@ -17,7 +17,14 @@ import { chooseConfigSource, lastValidCopy } from './chooseConfigSource.js';
 import { collectMailmanMembers } from './collectMailmanMembers.js';
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
 import type { Draft } from './placeDrafts.js';
-import { selectListNames } from './selectListNames.js';
+import { isListDown, selectListNames } from './selectListNames.js';
+
+/** The problem that names a list left down. */
+const DOWN_PROBLEM = {
+  corrupt: 'list-corrupt',
+  lost: 'list-lost',
+  missing: 'list-missing',
+} as const;
 
 export interface MailmanSelectOptions extends CommonOptions {
   lists?: string[];
@@ -60,9 +67,17 @@ export async function selectMailmanLists(
     ...(options.lists ? { lists: options.lists } : {}),
     ...(options.includeDegraded !== undefined ? { includeDegraded: options.includeDegraded } : {}),
   });
+  // A list that is gone as a whole (lost: no config file; missing: no directory) is restored
+  // whole: its request.pck and pending.pck come back with it, not only on --with-state.
+  const whole = new Set(
+    [...wanted].filter((name) => {
+      const status = onDisk.get(name)?.status;
+      return status === undefined || status === 'lost' || status === 'missing';
+    }),
+  );
   const collection = await collectMailmanMembers(archive, {
     lists: wanted,
-    withState: options.withState ?? false,
+    stateLists: options.withState ? wanted : whole,
     withArchives: options.withArchives ?? false,
     ...(options.memberRoot !== undefined
       ? { memberRoot: normalizeMemberRoot(options.memberRoot) }
@@ -117,12 +132,34 @@ export async function selectMailmanLists(
           ? 'config.pck loads'
           : list.status === 'degraded'
             ? `degraded: Mailman ${list.mailmanAction} (add --include-degraded to restore config.pck instead)`
-            : 'not selected (--lists)',
+            : `not selected (--lists): Mailman ${list.mailmanAction}`,
+      ...(list.evidence ? { evidence: list.evidence } : {}),
     });
+    // A list that stays down is never an OK plan, even when the operator chose the others.
+    if (isListDown(list.status)) {
+      problems.push(
+        makeProblem(
+          DOWN_PROBLEM[list.status as keyof typeof DOWN_PROBLEM],
+          `${list.name}: stays down, not selected by --lists (Mailman ${list.mailmanAction})`,
+          { list: list.name },
+        ),
+      );
+    }
+  }
+  // Lists the backup holds that are neither on disk nor named by Mailman's other files: most
+  // likely removed on purpose (rmlist), so never restored unasked — but always named, with the
+  // way to restore one.
+  for (const name of collection.archiveLists) {
+    if (onDisk.has(name) || wanted.has(name)) continue;
+    const reason = `in the backup, but neither on disk nor named by Mailman's files (removed with rmlist?): restore it with --lists ${name}`;
+    lists.push({ name, status: 'removed', action: 'skip', reason });
+    problems.push(makeProblem('list-removed', `${name}: ${reason}`, { list: name }));
   }
   for (const name of [...wanted].sort()) {
     const disk = onDisk.get(name);
-    const status: PlanList['status'] = disk?.status ?? 'missing';
+    // Not on disk and not named by Mailman's files: named with --lists (a removed list).
+    const status: PlanList['status'] = disk?.status ?? 'removed';
+    const evidence = disk?.evidence ? { evidence: disk.evidence } : {};
     const collected = collection.lists.get(name);
     if (disk?.locked) {
       lists.push({
@@ -130,12 +167,14 @@ export async function selectMailmanLists(
         status,
         action: 'skip',
         reason: `locks/${name}.lock is held by a live process`,
+        ...evidence,
       });
       problems.push(
         makeProblem(
           'list-locked',
-          `${name}: its lock is held by a live process; not restored until it is released`,
-          { list: name },
+          `${name}: its lock is held by a live process; not restored until it is released${isListDown(status) ? ', and the list stays down' : ''}`,
+          // A down list that cannot be restored now keeps the outage going: critical.
+          { list: name, ...(isListDown(status) ? { severity: 'critical' as const } : {}) },
         ),
       );
       continue;
@@ -150,13 +189,13 @@ export async function selectMailmanLists(
         seen.length === 0
           ? 'the archive has no config.pck or config.pck.last for it'
           : `no copy in the archive loads (${seen.map((c) => `${c.entry.memberPath}: ${c.detail}`).join('; ')})`;
-      lists.push({ name, status, action: 'skip', reason: why });
+      lists.push({ name, status, action: 'skip', reason: why, ...evidence });
       problems.push(makeProblem('no-valid-copy', `${name}: ${why}`, { list: name }));
       continue;
     }
     const source = chosen.copy;
     const listRel = `lists/${name}`;
-    if (!disk) {
+    if (!disk || disk.status === 'missing') {
       const dirEntry = collected?.listDir ?? {
         ...copyEntry(source.entry),
         type: 'dir' as const,
@@ -175,30 +214,43 @@ export async function selectMailmanLists(
       // Mailman caches configs by mtime: what it loads gets the apply time while it runs.
       freshMtime: running,
     });
-    lists.push({
-      name,
-      status,
-      action: 'restore',
-      source: source.entry.memberPath,
-      reason: `${status === 'missing' ? 'not on disk' : (disk?.mailmanAction ?? status)}; config.pck from ${source.entry.memberPath}${chosen.fromPck ? '' : ' (the archive has no valid config.pck)'}`,
-    });
-    if (options.withState) {
+    const stateRestored: string[] = [];
+    const stateKept: string[] = [];
+    if (options.withState || whole.has(name)) {
       for (const file of ['request.pck', 'pending.pck'] as const) {
         const copy = lastValidCopy(collected?.files.get(file));
         // A state file that loads on disk is newer than the backup's: kept. A broken or
         // missing one is restored.
         const stateOnDisk = disk?.stateFiles.find((f) => f.name === file);
-        if (stateOnDisk?.state === 'ok') continue;
-        if (copy)
-          drafts.push({
-            stage: 'state',
-            rel: `${listRel}/${file}`,
-            entry: copy.entry,
-            sha256: copy.sha256,
-            freshMtime: running,
-          });
+        if (stateOnDisk?.state === 'ok') {
+          stateKept.push(file);
+          continue;
+        }
+        if (!copy) continue;
+        stateRestored.push(file);
+        drafts.push({
+          stage: 'state',
+          rel: `${listRel}/${file}`,
+          entry: copy.entry,
+          sha256: copy.sha256,
+          freshMtime: running,
+        });
       }
     }
+    const then = [
+      stateRestored.length > 0 ? `, then its ${stateRestored.join(' and ')}` : '',
+      whole.has(name) && stateKept.length > 0
+        ? ` (${stateKept.join(' and ')} on disk ${stateKept.length === 1 ? 'loads' : 'load'}: kept)`
+        : '',
+    ].join('');
+    lists.push({
+      name,
+      status,
+      action: 'restore',
+      source: source.entry.memberPath,
+      reason: `${disk ? `Mailman ${disk.mailmanAction}` : 'not on disk (named with --lists)'}; config.pck from ${source.entry.memberPath}${chosen.fromPck ? '' : ' (the archive has no valid config.pck)'}${then}`,
+      ...evidence,
+    });
     if (options.withArchives) {
       // Archive pages keep the dates pipermail gave them. The last occurrence of a path wins.
       const latest = new Map<string, ArchiveEntry>();

@@ -4,6 +4,7 @@
  * the service has to pick them up, and the shunted mail has to be requeued.
  */
 import type { DoctorReport } from '../mailman/diagnoseMailman.js';
+import { isListDown } from '../plan/selectListNames.js';
 import type { ApplyResult, PlanDocument } from '../types.js';
 
 export interface NextStepsInput {
@@ -56,11 +57,11 @@ export function describeNextSteps({ plan, result, after, planFile }: NextStepsIn
         `${shunted} messages were shunted while lists were down: once Mailman runs again, requeue them with bin/unshunt (check free inodes first: each is one file).`,
       );
     }
-    const corrupt = after.lists.filter((l) => l.status === 'corrupt').map((l) => l.name);
+    const down = after.lists.filter((l) => isListDown(l.status));
     const degraded = after.lists.filter((l) => l.status === 'degraded').map((l) => l.name);
-    if (corrupt.length > 0) {
+    if (down.length > 0) {
       steps.push(
-        `Still corrupt: ${corrupt.join(', ')} (the archive had no valid copy, or they were not selected). See docs/problems/list-corrupt.md.`,
+        `Still down: ${down.map((l) => `${l.name} (${l.status})`).join(', ')} (the archive had no valid copy, or they were not selected). See docs/problems/list-${down[0]?.status ?? 'corrupt'}.md.`,
       );
     }
     if (degraded.length > 0) {

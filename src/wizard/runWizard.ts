@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { applyPlan } from '../apply/applyPlan.js';
 import { renderApply, exitCodeForApply } from '../cli/commands/apply.js';
-import { renderDoctor } from '../cli/commands/doctor.js';
+import { formatListSummary, renderDoctor } from '../cli/commands/doctor.js';
 import { renderPlan } from '../cli/commands/plan.js';
 import { renderScan } from '../cli/commands/scan.js';
 import { EXIT, type ExitCode } from '../cli/exitCodes.js';
@@ -20,6 +20,7 @@ import type { ProgressDisplay } from '../cli/progressBar.js';
 import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import { diagnoseMailman, type DoctorReport } from '../mailman/diagnoseMailman.js';
 import { planRestore, type PlanOptions } from '../plan/planRestore.js';
+import { isListDown } from '../plan/selectListNames.js';
 import { scanArchive } from '../scanArchive.js';
 import type { PlanDocument, Strategy } from '../types.js';
 import {
@@ -194,16 +195,15 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
   const after = plan.mailman ? await diagnoseOrNull(plan.mailman.root, common) : null;
   progress.done();
   if (after) {
-    writeLine(
-      io,
-      `Doctor now: ${after.summary.ok} ok, ${after.summary.degraded} degraded, ${after.summary.corrupt} corrupt.`,
-    );
+    writeLine(io, `Doctor now: ${formatListSummary(after.summary)}.`);
   }
   heading(io, 'Next steps');
   describeNextSteps({ plan, result, after, planFile }).forEach((line, i) =>
     writeLine(io, `${i + 1}. ${line}`),
   );
-  return exitCodeForApply(result);
+  // A list still down after the run is never an OK ending, whatever apply did.
+  const stillDown = after?.lists.some((list) => isListDown(list.status)) ?? false;
+  return stillDown ? EXIT.CRITICAL : exitCodeForApply(result);
 }
 
 async function askPath(
@@ -246,7 +246,8 @@ function restoredLists(plan: PlanDocument): string[] {
   return plan.lists.filter((l) => l.action === 'restore').map((l) => l.name);
 }
 
-const URGENCY = { corrupt: 0, missing: 1, degraded: 2, ok: 3 } as const;
+/** Down lists first, then the ones the backup holds that were removed, then the rest. */
+const URGENCY = { corrupt: 0, lost: 0, missing: 0, removed: 1, degraded: 2, ok: 3 } as const;
 
 async function askLists(prompts: WizardPrompts, plan: PlanDocument): Promise<string[]> {
   const lists = [...plan.lists].sort(

@@ -151,6 +151,7 @@ export async function buildTestPlan(
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
     feasible: true,
+    verdict: 'ok',
     strategy: 'in-place',
     reason: 'test plan',
     archive: {

@@ -189,7 +189,13 @@ test('the incident: doctor finds the broken lists, check refuses a full restore 
 
     const after = restoreplan<DoctorResult>(['doctor', live]);
     assert.is(after.code, 0, after.stderr);
-    assert.equal(after.json.summary, { ok: sandbox.lists.length, degraded: 0, corrupt: 0 });
+    assert.equal(after.json.summary, {
+      ok: sandbox.lists.length,
+      degraded: 0,
+      corrupt: 0,
+      lost: 0,
+      missing: 0,
+    });
   });
 });
 
@@ -211,8 +217,10 @@ test('the incident at its worst: zero free inodes, and the broken configs are st
       '--out',
       planPath,
     ]);
-    assert.is(planned.code, 0, planned.stderr);
+    // Feasible, with warnings (a rewrite in place, already below the reserve): exit 1.
+    assert.is(planned.code, 1, planned.stderr);
     assert.is(planned.json.feasible, true);
+    assert.is(planned.json.verdict, 'warning');
     const steps = planned.json.stages.flatMap((s) => s.steps);
     assert.ok(steps.length === 2 && steps.every((s) => s.write === 'rewrite'));
     assert.ok(planned.json.problems.some((p) => p.kind === 'rewrite-in-place'));
@@ -236,7 +244,13 @@ test('the incident at its worst: zero free inodes, and the broken configs are st
     assert.is(freeInodes(mnt), 0);
     const after = restoreplan<DoctorResult>(['doctor', live]);
     assert.is(after.code, 0, after.stderr);
-    assert.equal(after.json.summary, { ok: sandbox.lists.length, degraded: 0, corrupt: 0 });
+    assert.equal(after.json.summary, {
+      ok: sandbox.lists.length,
+      degraded: 0,
+      corrupt: 0,
+      lost: 0,
+      missing: 0,
+    });
   });
 });
 
@@ -248,7 +262,7 @@ test('a lost list with its archives, staged: the config first, a stop above the 
     const bulk = archiveMembersOf(members, ROOT, LOST);
     const reserve = defaultReserve(mnt);
     const half = Math.floor(bulk.length / 2);
-    const queue = eatInodesTo(live, mnt, reserve + 2 + half);
+    const queue = eatInodesTo(live, mnt, reserve + 4 + half);
 
     const planPath = path.join(scratch.dir, 'staged-plan.json');
     const planned = restoreplan<PlanDocument>([
@@ -262,12 +276,20 @@ test('a lost list with its archives, staged: the config first, a stop above the 
       '--out',
       planPath,
     ]);
-    assert.is(planned.code, 0, planned.stderr);
+    // The sandbox's corrupt list, left out by --lists, stays down: exit 2 though it is feasible.
+    assert.is(planned.code, 2, planned.stderr);
+    assert.is(planned.json.feasible, true);
+    assert.equal(
+      planned.json.problems.filter((p) => p.severity === 'critical').map((p) => p.list),
+      sandbox.expected.corrupt,
+    );
     assert.is(planned.json.strategy, 'staged');
+    // The list comes back whole: its dir and config, then its state, then its archives.
     assert.equal(
       planned.json.stages.map((s) => [s.name, s.steps.length]),
       [
         ['configs', 2],
+        ['state', 2],
         ['archives', bulk.length],
       ],
     );
@@ -280,13 +302,15 @@ test('a lost list with its archives, staged: the config first, a stop above the 
     assert.equal(changedPaths(before, snapshotTree(live)), [
       `lists/${LOST}`,
       `lists/${LOST}/config.pck`,
+      `lists/${LOST}/pending.pck`,
+      `lists/${LOST}/request.pck`,
     ]);
     assert.ok(
       readFileSync(path.join(live, `lists/${LOST}/config.pck`)).equals(
         memberBytes(sandbox.backup, `${ROOT}/lists/${LOST}/config.pck`),
       ),
     );
-    assert.is(dfUsed(mnt) - usedBefore, 2);
+    assert.is(dfUsed(mnt) - usedBefore, 4);
     assert.is(freeInodes(mnt), reserve + half);
     assert.ok(freeInodes(mnt) >= reserve);
     const doctor = restoreplan<DoctorResult>(['doctor', live]);

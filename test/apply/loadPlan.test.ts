@@ -12,6 +12,7 @@ function minimalPlan(): PlanDocument {
     schemaVersion: 1,
     createdAt: '2024-01-01T00:00:00.000Z',
     feasible: true,
+    verdict: 'ok',
     strategy: 'in-place',
     reason: '',
     archive: {

@@ -54,6 +54,7 @@ export function makePlan(root: string, stages: PlanStage[], mailmanRoot?: string
     schemaVersion: 1,
     createdAt: '2024-05-01T00:00:00.000Z',
     feasible: true,
+    verdict: 'ok',
     strategy: 'in-place',
     reason: 'test plan',
     archive: {

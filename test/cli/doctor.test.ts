@@ -36,7 +36,7 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     const doc = JSON.parse(ok.stdout);
     assertMatchesSchema(doc, 'doctor', 'doctor --json (all ok)');
     assert.is(doc.schemaVersion, 1);
-    assert.equal(doc.summary, { ok: 2, degraded: 0, corrupt: 0 });
+    assert.equal(doc.summary, { ok: 2, degraded: 0, corrupt: 0, lost: 0, missing: 0 });
     assert.equal(Object.keys(doc.lists[0]).slice(0, 4), ['name', 'status', 'loadsFrom', 'files']);
 
     await breakMailmanTree(dir, [{ list: 'beta', shape: 'zeroed' }]);
@@ -57,7 +57,7 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     assert.is(corrupt.code, 2);
     const corruptDoc = JSON.parse(corrupt.stdout);
     assertMatchesSchema(corruptDoc, 'doctor', 'doctor --json (degraded and corrupt)');
-    assert.equal(corruptDoc.summary, { ok: 0, degraded: 1, corrupt: 1 });
+    assert.equal(corruptDoc.summary, { ok: 0, degraded: 1, corrupt: 1, lost: 0, missing: 0 });
 
     const missing = await doctor([path.join(dir, 'qfiles'), '--json']);
     assert.is(missing.code, 3);

@@ -27,6 +27,8 @@ const TABLE: Array<[FileState[], string, string | null]> = [
   [['truncated', 'zeroed', 'missing', 'missing'], 'corrupt', null],
   [['empty', 'empty', 'empty', 'empty'], 'corrupt', null],
   [['invalid', 'not-a-dict', 'truncated', 'zeroed'], 'corrupt', null],
+  // Utils.list_exists is false: no config file at all. Mailman does not see the list.
+  [['missing', 'missing', 'missing', 'missing'], 'lost', null],
 ];
 
 test('judges file states in Mailman 2.1 load order', () => {

@@ -50,6 +50,8 @@ const why = missingNeeds({ tools: ['tar'] });
           sandbox.lists.length - sandbox.expected.corrupt.length - sandbox.expected.degraded.length,
         degraded: sandbox.expected.degraded.length,
         corrupt: sandbox.expected.corrupt.length,
+        lost: 0,
+        missing: 0,
       });
       assert.equal(
         result.lists.filter((l) => l.interruptedSave.length > 0).map((l) => l.name),

@@ -176,24 +176,42 @@ for (const spec of FILESYSTEMS) {
     });
   });
 
-  test(`${spec.type}: close to its reserve — a lost list's configs fit with exactly the reserve left, one inode fewer and they do not`, async () => {
+  test(`${spec.type}: close to its reserve — a list named with --lists comes back whole (dir, config.pck, then request.pck and pending.pck) with exactly the reserve left; one inode fewer and its state waits`, async () => {
     if (skip()) return;
     await withMountedFs(spec, async (mnt) => {
       const live = copyLive(sandbox, mnt);
       loseList(live, LOST);
       const reserve = defaultReserve(mnt);
+      const whole = [
+        `lists/${LOST}`,
+        `lists/${LOST}/config.pck`,
+        `lists/${LOST}/pending.pck`,
+        `lists/${LOST}/request.pck`,
+      ];
       const eaten = eatInodesTo(live, mnt, reserve + 1);
       const short = await plan(live, { lists: [LOST] });
       assert.is(short.feasible, false);
+      assert.is(short.verdict, 'critical');
       assert.is(short.strategy, null);
       const problem = short.problems.find((p) => p.kind === 'inodes-short');
       assert.ok(problem, kinds(short).join());
       assert.is(problem!.severity, 'critical');
-      assert.match(problem!.message, /short by 1$/);
-      assert.is(short.stages[0]?.budget[0]?.inodesNeeded, 2);
 
-      removeFiles(eaten.slice(-1));
-      assert.is(freeInodes(mnt), reserve + 2);
+      // Three free above the reserve: the configs stage fits, the state stage is gated.
+      removeFiles(eaten.slice(-2));
+      const gated = await plan(live, { lists: [LOST] });
+      assert.is(gated.feasible, true, gated.reason);
+      assert.is(gated.strategy, 'staged');
+      assert.equal(
+        gated.stages.map((s) => [s.name, s.budget[0]?.inodesNeeded]),
+        [
+          ['configs', 2],
+          ['state', 2],
+        ],
+      );
+
+      removeFiles(eaten.slice(-3, -2));
+      assert.is(freeInodes(mnt), reserve + 4);
       const doc = await plan(live, { lists: [LOST] });
       assert.is(doc.feasible, true, doc.reason);
       assert.is(doc.strategy, 'in-place');
@@ -202,30 +220,30 @@ for (const spec of FILESYSTEMS) {
         [
           [`lists/${LOST}`, 'dir', 'create'],
           [`lists/${LOST}/config.pck`, 'file', 'create'],
+          [`lists/${LOST}/request.pck`, 'file', 'create'],
+          [`lists/${LOST}/pending.pck`, 'file', 'create'],
         ],
       );
-      assert.equal(doc.stages[0]!.budget[0], {
-        ...doc.stages[0]!.budget[0]!,
-        inodesNeeded: 2,
-        inodesFree: reserve + 2,
-        inodesReserve: reserve,
-      });
-      // 5% stays free, under the 10% warning line: feasible, with a warning.
+      assert.is(
+        doc.stages.reduce((n, stage) => n + (stage.budget[0]?.inodesNeeded ?? 0), 0),
+        4,
+      );
+      // 5% stays free, under the 10% warning line: feasible, with a warning; but the corrupt
+      // list that --lists left out stays down, and that is critical (exit 2).
       assert.ok(kinds(doc).includes('inodes-low-after'), kinds(doc).join());
+      assert.equal(
+        doc.problems.filter((p) => p.severity === 'critical').map((p) => [p.kind, p.list]),
+        [['list-corrupt', CORRUPT]],
+      );
+      assert.is(doc.verdict, 'critical');
 
       const before = snapshotTree(live);
       const result = await apply(doc);
       assert.is(result.status, 'complete', result.reason);
       assert.is(freeInodes(mnt), reserve);
-      assertInodes(result, mnt, 2);
-      assert.equal(changedPaths(before, snapshotTree(live)), [
-        `lists/${LOST}`,
-        `lists/${LOST}/config.pck`,
-      ]);
-      assertSameBytes(
-        path.join(live, `lists/${LOST}/config.pck`),
-        `${ROOT}/lists/${LOST}/config.pck`,
-      );
+      assertInodes(result, mnt, 4);
+      assert.equal(changedPaths(before, snapshotTree(live)), whole);
+      for (const rel of whole.slice(1)) assertSameBytes(path.join(live, rel), `${ROOT}/${rel}`);
       assert.is(await listStatus(live, LOST), 'ok');
     });
   });
@@ -300,7 +318,7 @@ for (const spec of FILESYSTEMS) {
       assert.ok(bulk.length > 50, `${bulk.length} archive members`);
       const reserve = defaultReserve(mnt);
       const half = Math.floor(bulk.length / 2);
-      const eaten = eatInodesTo(live, mnt, reserve + 2 + half);
+      const eaten = eatInodesTo(live, mnt, reserve + 4 + half);
 
       const doc = await plan(live, { lists: [LOST], withArchives: true });
       assert.is(doc.feasible, true, doc.reason);
@@ -308,9 +326,10 @@ for (const spec of FILESYSTEMS) {
       assert.match(doc.reason, /archives do not fit yet/);
       assert.equal(
         doc.stages.map((s) => s.name),
-        ['configs', 'archives'],
+        ['configs', 'state', 'archives'],
       );
-      const [configs, archives] = doc.stages as [
+      const [configs, state, archives] = doc.stages as [
+        PlanDocument['stages'][0],
         PlanDocument['stages'][0],
         PlanDocument['stages'][0],
       ];
@@ -325,9 +344,17 @@ for (const spec of FILESYSTEMS) {
       assert.ok(archives.steps.every((s) => s.write === 'create'));
       assert.equal(
         configs.budget.map((b) => [b.mountPoint, b.inodesNeeded, b.inodesFree, b.inodesReserve]),
+        [[mnt, 2, reserve + 4 + half, reserve]],
+      );
+      assert.equal(
+        state.steps.map((s) => s.memberPath),
+        [`${ROOT}/lists/${LOST}/request.pck`, `${ROOT}/lists/${LOST}/pending.pck`],
+      );
+      // Each stage is judged on what will be free after the ones before it.
+      assert.equal(
+        state.budget.map((b) => [b.mountPoint, b.inodesNeeded, b.inodesFree, b.inodesReserve]),
         [[mnt, 2, reserve + 2 + half, reserve]],
       );
-      // The archives stage is judged on what will be free after the configs.
       assert.equal(
         archives.budget.map((b) => [b.mountPoint, b.inodesNeeded, b.inodesFree, b.inodesReserve]),
         [[mnt, bulk.length, reserve + half, reserve]],
@@ -346,6 +373,8 @@ for (const spec of FILESYSTEMS) {
       assert.equal(changedPaths(before, snapshotTree(live)), [
         `lists/${LOST}`,
         `lists/${LOST}/config.pck`,
+        `lists/${LOST}/pending.pck`,
+        `lists/${LOST}/request.pck`,
       ]);
       assertSameBytes(
         path.join(live, `lists/${LOST}/config.pck`),
@@ -417,15 +446,15 @@ test('alternate root on another filesystem: everything lands there, the live tar
       assert.ok(steps(doc).every((s) => s.write === 'create'));
       const budgets = doc.stages.flatMap((s) => s.budget);
       assert.ok(budgets.length > 0 && budgets.every((b) => b.mountPoint === staging));
-      // The list's dir and config, its archives, and the parents missing under the staging
-      // root: lists, archives, archives/private, archives/public.
-      const expected = 2 + bulk.length + 4;
+      // The list's dir, config and state, its archives, and the parents missing under the
+      // staging root: lists, archives, archives/private, archives/public.
+      const expected = 4 + bulk.length + 4;
       assert.is(
         budgets.reduce((n, b) => n + b.inodesNeeded, 0),
         expected,
       );
       // Moving it back costs the live filesystem the list's own paths only: its parents exist.
-      assert.match(doc.reason, new RegExp(`takes about ${2 + bulk.length} inodes`));
+      assert.match(doc.reason, new RegExp(`takes about ${4 + bulk.length} inodes`));
 
       const liveFree = freeInodes(mnt);
       const stagingFree = freeInodes(staging);
@@ -658,15 +687,18 @@ test('owner, group and mode of a restored config follow the file it replaces, or
         lostDir,
         { write: 'create', uid: 3333, gid: 4444, mode: tarMode.get(`${ROOT}/lists/${LOST}`)! },
       ],
-      [
-        path.join(lostDir, 'config.pck'),
-        {
-          write: 'create',
-          uid: 3333,
-          gid: 4444,
-          mode: tarMode.get(`${ROOT}/lists/${LOST}/config.pck`)!,
-        },
-      ],
+      ...['config.pck', 'request.pck', 'pending.pck'].map(
+        (file) =>
+          [
+            path.join(lostDir, file),
+            {
+              write: 'create',
+              uid: 3333,
+              gid: 4444,
+              mode: tarMode.get(`${ROOT}/lists/${LOST}/${file}`)!,
+            },
+          ] as const,
+      ),
     ]);
     assert.equal(
       new Map(

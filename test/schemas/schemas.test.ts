@@ -151,7 +151,7 @@ function doctorDoc(): DoctorResult {
       inodes: { total: 10, free: 5 },
       blocks: { total: 8, available: 4 },
     },
-    summary: { ok: 0, degraded: 1, corrupt: 0 },
+    summary: { ok: 0, degraded: 1, corrupt: 0, lost: 0, missing: 0 },
   };
 }
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { DoctorReport } from '../../src/mailman/diagnoseMailman.js';
-import type { ApplyRunResult, PlanDocument } from '../../src/types.js';
+import type { ApplyRunResult, ListStatus, PlanDocument } from '../../src/types.js';
 import { describeNextSteps } from '../../src/wizard/describeNextSteps.js';
 
 function makePlan(overrides: Partial<PlanDocument> = {}): PlanDocument {
@@ -48,10 +48,7 @@ function makeResult(overrides: Partial<ApplyRunResult> = {}): ApplyRunResult {
   };
 }
 
-function makeDoctor(
-  lists: { name: string; status: 'ok' | 'degraded' | 'corrupt' }[],
-  shunt = 0,
-): DoctorReport {
+function makeDoctor(lists: { name: string; status: ListStatus }[], shunt = 0): DoctorReport {
   return {
     lists: lists.map((l) => ({ ...l, loadsFrom: null, files: [] })),
     queues: { shunt: { files: shunt } },
@@ -78,7 +75,7 @@ test('a restored config needs Mailman (re)started; a running one with restartAdv
   assert.is(running.at(-1), 'Check again: restoreplan doctor /m', 'the doctor is always last');
 });
 
-test('shunted mail, lists still corrupt and degraded lists each get their step', () => {
+test('shunted mail, lists still down and degraded lists each get their step', () => {
   const steps = describeNextSteps({
     plan: makePlan(),
     result: makeResult(),
@@ -87,13 +84,14 @@ test('shunted mail, lists still corrupt and degraded lists each get their step',
         { name: 'a', status: 'ok' },
         { name: 'b', status: 'corrupt' },
         { name: 'c', status: 'degraded' },
+        { name: 'd', status: 'lost' },
       ],
       7,
     ),
     planFile: null,
   });
   assert.ok(steps.some((s) => s.includes('7 messages were shunted') && s.includes('unshunt')));
-  assert.ok(steps.some((s) => s.startsWith('Still corrupt: b')));
+  assert.ok(steps.some((s) => s.startsWith('Still down: b (corrupt), d (lost)')));
   assert.ok(
     steps.some(
       (s) =>

@@ -16,6 +16,13 @@ import * as assert from 'uvu/assert';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { buildIncidentSandbox, type IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import {
+  buildLostListsScenario,
+  LOST,
+  MISSING,
+  NO_VALID_COPY,
+  REMOVED,
+} from '../helpers/lostListsScenario.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'dist', 'cli', 'bin.js');
@@ -84,10 +91,10 @@ function promptState(screen: string): { active: boolean; answered: number } {
 async function answerEveryPrompt(
   session: Session,
   key: string,
-  options: { stopAfter?: number; timeoutMs?: number } = {},
+  options: { stopAfter?: number; timeoutMs?: number; answered?: number } = {},
 ): Promise<number> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let pressed = 0;
+  let pressed = options.answered ?? 0;
   while (Date.now() < deadline) {
     if (session.exitCode() !== null) return pressed;
     const state = promptState(session.screen());
@@ -227,5 +234,48 @@ onTerminal('Ctrl-C at the confirmation, after diagnosis and planning, writes not
     assert.equal(readdirSync(path.join(scratch, 'tmp')), []);
   });
 });
+
+onTerminal(
+  'lost and missing lists are checked, the removed one is offered; choosing it restores all three',
+  async () => {
+    const { dir, cleanup } = makeScratch('restoreplan-wizard-lost-');
+    try {
+      mkdirSync(path.join(dir, 'srv'));
+      const { live, backup } = await buildLostListsScenario(path.join(dir, 'srv'), dir);
+      const session = startWizard(['--archive', backup, '--target', live], dir);
+      await waitForPrompt(session, 0);
+      const screen = session.screen();
+      assert.match(screen, /Lists: 3 ok, 0 degraded, 1 corrupt, 1 lost, 1 missing/);
+      // Down lists first and checked when the backup can restore them; then the removed one.
+      const choices = screen
+        .split('\n')
+        .filter((line) => /list00\d \(/.test(line))
+        .map((line) => line.trim())
+        .slice(0, 4);
+      assert.equal(
+        choices.map((line) => line.replace(/^❯/, '').trim()),
+        [
+          `◉ ${MISSING} (missing)`,
+          `◉ ${LOST} (lost)`,
+          `◯ ${NO_VALID_COPY} (corrupt)`,
+          `◯ ${REMOVED} (removed)`,
+        ],
+        screen,
+      );
+      for (const key of ['Down', 'Down', 'Down', 'Space', 'Enter']) tmux('send-keys', key);
+      await answerEveryPrompt(session, 'Enter', { answered: 1 });
+      const end = session.screen();
+      // The list with no valid copy stays down: the wizard says so and exits 2.
+      assert.is(session.exitCode(), 2, end);
+      assert.match(end, /Still down: list006 \(corrupt\)/);
+      const after = await diagnoseMailman(live);
+      const status = Object.fromEntries(after.lists.map((l) => [l.name, l.status]));
+      for (const name of [LOST, MISSING, REMOVED]) assert.is(status[name], 'ok', `${name}: ${end}`);
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+      cleanup();
+    }
+  },
+);
 
 test.run();

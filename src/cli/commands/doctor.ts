@@ -17,7 +17,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .command('doctor')
       .summary('diagnose a Mailman 2.1 var dir as Mailman would load it (read-only)')
       .description(
-        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space. DIR is the var dir or a directory holding exactly one. Exit 0 all ok, 1 some degraded, 2 some corrupt, 3 error.",
+        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded, 2 some corrupt, lost or missing, 3 error.",
       )
       .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)'),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
@@ -31,10 +31,17 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   });
 }
 
+/** 2 while any list is down (corrupt, lost, missing), 1 for a degraded one, else 0. */
 export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary'>): ExitCode {
-  if (result.summary.corrupt > 0) return EXIT.CRITICAL;
-  if (result.summary.degraded > 0) return EXIT.WARNING;
+  const { summary } = result;
+  if (summary.corrupt + summary.lost + summary.missing > 0) return EXIT.CRITICAL;
+  if (summary.degraded > 0) return EXIT.WARNING;
   return EXIT.OK;
+}
+
+/** "5 ok, 0 degraded, 1 corrupt, 1 lost, 0 missing": the counts people compare before and after. */
+export function formatListSummary(summary: DoctorReport['summary']): string {
+  return `${summary.ok} ok, ${summary.degraded} degraded, ${summary.corrupt} corrupt, ${summary.lost} lost, ${summary.missing} missing`;
 }
 
 export function renderDoctor(io: Io, result: DoctorReport): void {
@@ -42,7 +49,7 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
   writeLine(io, `Mailman var dir ${result.root}`);
   writeLine(
     io,
-    `Lists: ${summary.ok} ok, ${summary.degraded} degraded, ${summary.corrupt} corrupt` +
+    `Lists: ${formatListSummary(summary)}` +
       ` · Mailman ${result.mailmanRunning ? `running (pid ${result.mailmanPid})` : 'not running'}`,
   );
   writeLine(io);
@@ -60,6 +67,7 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
     for (const state of list.stateFiles)
       if (state.state !== 'ok' && state.state !== 'missing')
         notes.push(`${state.name}: ${state.state}`);
+    for (const evidence of list.evidence ?? []) notes.push(evidence.detail);
     if (list.locked) notes.push('locked by a live process');
     lists.push([list.name, list.status, list.loadsFrom ?? '-', notes.join('\n'), files]);
   }

@@ -7,7 +7,7 @@ import { RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
-import { EXIT } from '../exitCodes.js';
+import { exitCodeForVerdict } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
@@ -41,7 +41,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
         .command('plan')
         .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
         .description(
-          'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the broken lists are restored: each corrupt list gets the newest valid config.pck from the archive. Never writes to DIR. Exit 0 feasible or nothing to do, 2 not feasible, 3 error.',
+          'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the lists that are down are restored: each corrupt list gets the newest valid config.pck from the archive, a lost or missing list its whole directory. Never writes to DIR. Exit 0 OK, 1 the plan runs with warnings, 2 nothing fits or a list stays down, 3 error.',
         )
         .argument('<archive>', 'archive file, or - for stdin')
         .requiredOption(
@@ -65,7 +65,7 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
       if (typeof opts.out === 'string') await writePlanFile(opts.out, plan);
       if (flags.json) writeJson(ctx.io, plan);
       else renderPlan(ctx.io, plan, typeof opts.out === 'string' ? opts.out : null);
-      return plan.feasible ? EXIT.OK : EXIT.CRITICAL;
+      return exitCodeForVerdict(plan.verdict);
     });
   });
 }
@@ -96,7 +96,8 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
     for (const list of [...plan.lists].sort((a, b) =>
       a.action === b.action ? 0 : a.action === 'restore' ? -1 : 1,
     )) {
-      lists.push([list.name, list.status, list.action, list.reason]);
+      const evidence = (list.evidence ?? []).map((e) => e.detail);
+      lists.push([list.name, list.status, list.action, [list.reason, ...evidence].join('; ')]);
     }
     writeLine(io, lists.toString());
   }
