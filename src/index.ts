@@ -61,6 +61,7 @@ export type {
   PlanStage,
   PlanStep,
   QueueCensus,
+  ReserveGrowth,
   ScanResult,
   ScanTotals,
   SkipKind,
