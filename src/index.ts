@@ -64,6 +64,7 @@ export type {
   PlanStage,
   PlanStep,
   QueueCensus,
+  ReserveGrowth,
   ScanResult,
   ScanTotals,
   SkipKind,

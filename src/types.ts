@@ -81,6 +81,40 @@ export interface InodeBudget {
   /** @asType integer */
   freeAfter: number;
   dynamic: boolean;
+  /**
+   * The live system's growth allowance, on the filesystem it writes on (the target's): what it
+   * is, and whether `reserve` keeps it free.
+   */
+  growth?: ReserveGrowth;
+}
+
+/**
+ * The growth allowance of an inode reserve: Mailman's queue inflow of the last hour times the
+ * growth window, capped at the inodes free. The default reserve adds it to 5% of the total; an
+ * explicit --reserve-inodes is the whole reserve, and then it is only advice (`counted: false`).
+ */
+export interface ReserveGrowth {
+  /**
+   * Queue files that arrived in the last hour; null when the API caller gave the growth.
+   * @asType integer @nullable
+   */
+  inflowPerHour: number | null;
+  /** Hours of inflow covered (--growth-window); null when the API caller gave the growth. */
+  windowHours: number | null;
+  /**
+   * Inflow × window, before the cap.
+   * @asType integer
+   */
+  measured: number;
+  /**
+   * The allowance: `measured`, but never more than the inodes free.
+   * @asType integer
+   */
+  allowance: number;
+  /** Whether `reserve` includes the allowance (false: --reserve-inodes was given, the whole reserve). */
+  counted: boolean;
+  /** What that means, in a sentence. */
+  note: string;
 }
 
 export interface BlockBudget {
@@ -329,6 +363,8 @@ export interface StageBudget {
   inodesFree: number;
   /** @asType integer */
   inodesReserve: number;
+  /** The growth allowance on the filesystem the live system writes on (see InodeBudget). */
+  inodesGrowth?: ReserveGrowth;
   /** @asType integer */
   blocksNeeded: number;
   /** @asType integer */

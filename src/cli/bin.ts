@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from './main.js';
+import { formatErrorLine } from './output.js';
 
 // A reader that goes away (`restoreplan doctor DIR | head`) is not our failure: stop quietly
 // with the exit code we have, instead of an unhandled EPIPE stack trace.
@@ -14,9 +15,7 @@ runCli(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
-      `restoreplan: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`restoreplan: ${formatErrorLine(error)}\n`);
     process.exitCode = 3;
   },
 );

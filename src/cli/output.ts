@@ -44,25 +44,48 @@ export function writeLine(io: Io, text = ''): void {
   io.stdout.write(`${text}\n`);
 }
 
+/**
+ * What a text line never echoes raw: control characters (C0, DEL, C1: ESC sequences, carriage
+ * returns, NUL), format characters (bidi overrides, zero-width), line and paragraph separators,
+ * lone surrogates, private-use and unassigned code points, and U+FFFD (what invalid UTF-8 was
+ * decoded to). An error message quotes what it could not use — a path, the first bytes of a
+ * file that is not a plan — and those bytes are chosen by whoever made the file: echoed to a
+ * terminal, an ESC sequence can rewrite or hide what the operator reads, a bidi override can
+ * reverse it, a newline can forge a second line for a script.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\uFFFD]/gu;
+
+function escapeCodePoint(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
+}
+
+/**
+ * One printable line: a message wrapped over lines reads as one (newlines and the blanks
+ * around them become one space), and every character a terminal would act on instead of show
+ * is written as an escape (`\x1b`, `\u202e`). The one place the CLI's error lines (and the
+ * monitoring line) pass through.
+ */
+export function printableLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replace(UNPRINTABLE, escapeCodePoint);
+}
+
 /** Maps any thrown value to the error line (and JSON error document) and exit code 3. */
 export function reportError(
   io: Io,
   flags: Pick<GlobalFlags, 'json' | 'debug'>,
   error: unknown,
 ): ExitCode {
-  const coded: RestoreplanError = isRestoreplanError(error)
-    ? error
-    : new RestoreplanError(
-        'INTERNAL',
-        error instanceof Error ? error.message : String(error),
-        {},
-        { cause: error },
-      );
+  const coded = toRestoreplanError(error);
+  // JSON escapes what it carries: the document keeps the message as it was (on one line).
   const oneLine = coded.message.replace(/\s*\n\s*/g, ' ');
-  io.stderr.write(`restoreplan: ${coded.code}: ${oneLine}\n`);
+  io.stderr.write(`restoreplan: ${coded.code}: ${printableLine(coded.message)}\n`);
   const hint = typeof coded.details.hint === 'string' ? coded.details.hint : null;
-  if (hint) io.stderr.write(`  hint: ${hint}\n`);
-  if (flags.debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  if (hint) io.stderr.write(`  hint: ${printableLine(hint)}\n`);
+  if (flags.debug && error instanceof Error && error.stack)
+    io.stderr.write(`${error.stack.split('\n').map(printableLine).join('\n')}\n`);
   if (flags.json) {
     const document: ErrorDocument = {
       schemaVersion: SCHEMA_VERSION,
@@ -71,4 +94,22 @@ export function reportError(
     writeJson(io, document);
   }
   return EXIT.UNKNOWN;
+}
+
+/** Any thrown value as a coded error: a RestoreplanError as it is, anything else INTERNAL. */
+export function toRestoreplanError(error: unknown): RestoreplanError {
+  return isRestoreplanError(error)
+    ? error
+    : new RestoreplanError(
+        'INTERNAL',
+        error instanceof Error ? error.message : String(error),
+        {},
+        { cause: error },
+      );
+}
+
+/** The error as one printable line without the `restoreplan:` prefix: `<CODE>: <message>`. */
+export function formatErrorLine(error: unknown): string {
+  const coded = toRestoreplanError(error);
+  return `${coded.code}: ${printableLine(coded.message)}`;
 }

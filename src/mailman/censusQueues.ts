@@ -7,7 +7,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { throwIfAborted } from '../errors.js';
+import { RestoreplanError, throwIfAborted } from '../errors.js';
 import type { QueueCensus } from '../types.js';
 
 export interface QueueCount extends QueueCensus {
@@ -76,14 +76,39 @@ export async function censusQueues(
   return result;
 }
 
+/** Hours of queue inflow the growth allowance covers unless told otherwise. */
+export const DEFAULT_GROWTH_WINDOW_HOURS = 12;
+
 /**
- * Inodes to keep free for the live system while a restore is planned and run: the measured
+ * Inodes the live system is expected to take while a restore is planned and run: the measured
  * hourly inflow for `windowHours` (default 12: the incident's lists were down for 16 hours;
- * 12 hours of headroom covers a night until someone reacts).
+ * 12 hours of headroom covers a night until someone reacts). 0 hours: no allowance. This is
+ * the measurement; capGrowthAllowance bounds it by what the filesystem can give.
  */
 export function estimateQueueGrowth(
   census: Pick<QueueCensusResult, 'inflowPerHour'>,
-  windowHours = 12,
+  windowHours = DEFAULT_GROWTH_WINDOW_HOURS,
 ): number {
-  return Math.ceil(Math.max(0, census.inflowPerHour) * Math.max(0, windowHours));
+  if (!Number.isFinite(windowHours) || windowHours < 0) {
+    throw new RestoreplanError(
+      'USAGE',
+      `--growth-window ${String(windowHours)}: expected a number of hours, 0 or more`,
+      { option: '--growth-window', value: String(windowHours) },
+    );
+  }
+  // Rounded to a millionth first: 100/h × 0.07 h is 7.000000000000001 in floating point, not 8.
+  return Math.ceil(Math.round(Math.max(0, census.inflowPerHour) * windowHours * 1e6) / 1e6);
+}
+
+/**
+ * The growth allowance never asks for more inodes than the filesystem has free: the live
+ * system cannot take more than that, so an inflow of 7,700/h × 12 h on a filesystem with 500
+ * free inodes is an allowance of 500 (all of them), not 92,400. Capped at what is free (not at
+ * the total: the used inodes are not the queues' to take) and read when the allowance is
+ * measured, so one number is shown by doctor and kept by check, plan and apply alike. With the
+ * base reserve added the whole reserve can still exceed what is free: then the reserve alone
+ * leaves no room for a restore that adds an inode, and check and plan say so.
+ */
+export function capGrowthAllowance(measured: number, freeInodes: number): number {
+  return Math.min(Math.max(0, Math.ceil(measured)), Math.max(0, Math.floor(freeInodes)));
 }

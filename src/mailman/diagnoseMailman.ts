@@ -11,7 +11,13 @@ import { makeProblem, type Problem } from '../problems.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
 import { SCHEMA_VERSION, type DoctorResult, type ListDiagnosis } from '../types.js';
-import { censusQueues, estimateQueueGrowth, type QueueCount } from './censusQueues.js';
+import {
+  capGrowthAllowance,
+  censusQueues,
+  DEFAULT_GROWTH_WINDOW_HOURS,
+  estimateQueueGrowth,
+  type QueueCount,
+} from './censusQueues.js';
 import { detectLocks, detectMailmanRunning, type LockState } from './detectRunning.js';
 import { CONFIG_FILES, diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
 import { findListEvidence, judgeEvidence } from './findListEvidence.js';
@@ -31,8 +37,10 @@ export interface DoctorReport extends DoctorResult {
   locks: LockState[];
   /** Files that arrived in all queues during the last hour. */
   queueInflowPerHour: number;
-  /** Inodes to keep free for the queues' growth (inflow × the growth window). */
+  /** Inodes to keep free for the queues' growth: inflow × the window, capped at the free inodes. */
   growthAllowance: number;
+  /** Inflow × the window, before the cap. */
+  growthMeasured: number;
   growthWindowHours: number;
   filesystem: DoctorResult['filesystem'] & {
     fsType: string;
@@ -47,7 +55,7 @@ export interface DoctorReport extends DoctorResult {
 export interface DiagnoseMailmanOptions extends CommonOptions {
   /** The time queue inflow and lock expiry are measured against (default: now). */
   now?: Date;
-  /** Hours of queue growth the allowance covers (default 12). */
+  /** Hours of queue growth the allowance covers (default 12; 0: none). */
   growthWindowHours?: number;
 }
 
@@ -112,8 +120,12 @@ export async function diagnoseMailman(
     now,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const growthWindowHours = options.growthWindowHours ?? 12;
-  const growthAllowance = estimateQueueGrowth(census, growthWindowHours);
+  const growthWindowHours = options.growthWindowHours ?? DEFAULT_GROWTH_WINDOW_HOURS;
+  const growthMeasured = estimateQueueGrowth(census, growthWindowHours);
+  const growthAllowance = capGrowthAllowance(
+    growthMeasured,
+    fs.dynamicInodes ? Infinity : fs.inodes.usable,
+  );
 
   const problems: Problem[] = [];
   for (const list of lists) {
@@ -197,7 +209,7 @@ export async function diagnoseMailman(
     problems.push(
       makeProblem(
         'queue-growing',
-        `${census.inflowPerHour} queue files arrived in the last hour; ${growthAllowance} inodes are kept free for ${growthWindowHours} h of growth`,
+        `${census.inflowPerHour} queue files arrived in the last hour; ${growthAllowance} inodes are kept free for ${growthWindowHours} h of growth${growthMeasured > growthAllowance ? ` (${growthMeasured} capped at the inodes free)` : ''}`,
       ),
     );
   }
@@ -215,6 +227,7 @@ export async function diagnoseMailman(
     locks,
     queueInflowPerHour: census.inflowPerHour,
     growthAllowance,
+    growthMeasured,
     growthWindowHours,
     filesystem: {
       mountPoint: fs.mountPoint,

@@ -36,11 +36,12 @@ export interface StageEvaluation {
   problems: Problem[];
   /** No critical problem: the stage fits on every filesystem it touches. */
   fits: boolean;
+  /** It does not fit only because of the reserve (see BudgetEvaluation). */
+  reserveOnly: boolean;
 }
 
-export interface LayoutPolicy extends Omit<BudgetPolicy, 'growthInodes'> {
-  /** Inodes the live system consumes meanwhile, on the filesystem of `growthPath`. */
-  growthInodes: number;
+export interface LayoutPolicy extends BudgetPolicy {
+  /** `growth` is what the live system takes on the filesystem of this path (elsewhere none). */
   growthPath: string;
 }
 
@@ -118,7 +119,10 @@ export async function budgetStages(
       filesystems: [],
       problems: [],
       fits: true,
+      reserveOnly: false,
     };
+    let critical = 0;
+    let byReserve = 0;
     for (const [mountPoint, demand] of demands) {
       const info = filesystems.find((f) => f.mountPoint === mountPoint);
       if (!info) continue;
@@ -139,17 +143,22 @@ export async function budgetStages(
       };
       const result = evaluateBudget(projected, demand, {
         ...policy,
-        growthInodes: mountPoint === growthMount ? policy.growthInodes : 0,
+        growth: mountPoint === growthMount ? policy.growth : null,
       });
       evaluation.filesystems.push(result.budget);
       evaluation.problems.push(...result.problems);
-      if (result.budget.verdict === 'critical') evaluation.fits = false;
+      if (result.budget.verdict === 'critical') {
+        evaluation.fits = false;
+        critical += 1;
+        if (result.reserveOnly) byReserve += 1;
+      }
       evaluation.budget.push({
         mountPoint,
         inodesNeeded: demand.inodes,
         inodesPeak: demand.peakInodes,
         inodesFree: projected.inodes.free,
         inodesReserve: result.budget.inodes.reserve,
+        ...(result.budget.inodes.growth ? { inodesGrowth: result.budget.inodes.growth } : {}),
         blocksNeeded: demand.blocks,
         blocksPeak: demand.peakBlocks,
         blocksAvailable: projected.blocks.available,
@@ -160,6 +169,7 @@ export async function budgetStages(
         blocks: prior.blocks + demand.blocks,
       });
     }
+    evaluation.reserveOnly = critical > 0 && byReserve === critical;
     evaluations.push(evaluation);
   }
   return evaluations;

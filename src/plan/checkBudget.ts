@@ -34,7 +34,7 @@ import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
 import { NO_DEMAND } from './judgeBudget.js';
 import { measureGrowth, type GrowthOptions } from './measureGrowth.js';
 import { collectProblems, decideRestore, resolveProfile, type PlanOptions } from './planRestore.js';
-import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
+import { growthProblem, resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 import { sumStepCosts } from './sumStepCosts.js';
 
 export interface CheckOptions extends CommonOptions, ReserveOptions, GrowthOptions {
@@ -80,7 +80,7 @@ async function checkMailman(
     if (!info) continue;
     const evaluation = evaluateBudget(info, demand, {
       ...decision.policy,
-      growthInodes: mountPoint === targetInfo.mountPoint ? decision.policy.growthInodes : 0,
+      growth: mountPoint === targetInfo.mountPoint ? decision.policy.growth : null,
     });
     // A staged plan's later stages are gated by apply: that they do not fit yet is a warning.
     if (staged && evaluation.budget.verdict === 'critical') evaluation.budget.verdict = 'warning';
@@ -112,7 +112,7 @@ export interface BudgetCheck {
 export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCheck> {
   const target = await resolveTargetDir(options.target);
   const reserve = resolveReserveOptions(options);
-  const growth = await measureGrowth(target, options);
+  const measured = await measureGrowth(target, options, reserve.growthWindowHours);
   const registry = await createFilesystemRegistry();
   const probe = createExistingProbe();
   const selection = createSelection({ ...options, target, probe });
@@ -124,6 +124,8 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
     onConflict: conflicts.record,
   });
   const targetFs = ledger.touch(target);
+  // A filesystem without an inode limit (btrfs) keeps no inode reserve, so no allowance.
+  const growth = registry.filesystems[targetFs]?.dynamicInodes ? null : measured;
   let crossDevice = 0;
   return {
     onEntry(entry) {
@@ -172,7 +174,7 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
         const policy: BudgetPolicy = {
           ...reserve,
           // The live system (Mailman) writes on the target's filesystem.
-          growthInodes: index === targetFs ? growth : 0,
+          growth: index === targetFs ? growth : null,
         };
         const evaluation = evaluateBudget(
           info,
@@ -208,14 +210,12 @@ export async function createBudgetCheck(options: CheckOptions): Promise<BudgetCh
       );
     }
     problems.push(...judged.found);
-    if (growth > 0) {
-      problems.push(
-        makeProblem(
-          'queue-growing',
-          `the inode reserve of ${registry.filesystems[targetFs]?.mountPoint ?? target} includes ${Math.ceil(growth)} inodes for the live system's growth`,
-        ),
-      );
-    }
+    const grows = growthProblem(
+      growth,
+      reserve.inodeReserveGiven,
+      registry.filesystems[targetFs]?.mountPoint ?? target,
+    );
+    if (grows) problems.push(grows);
     return {
       schemaVersion: SCHEMA_VERSION,
       verdict: verdictOfProblems(problems),

@@ -8,20 +8,37 @@ import type { FilesystemInfo } from '../filesystems/statFilesystem.js';
 import { createReserveBlocks } from '../filesystems/usableInodes.js';
 import type { FilesystemBudget, Verdict } from '../types.js';
 import { judgeBudget, type Demand, type Finding } from './judgeBudget.js';
-import { resolveBlockReserve, resolveInodeReserve, type ReserveSpec } from './reservePolicy.js';
+import {
+  describeGrowth,
+  describeInodeReserve,
+  remedyBlockReserve,
+  remedyInodeReserve,
+  resolveBlockReserve,
+  resolveInodeReserve,
+  type GrowthAllowance,
+  type InodeReserve,
+  type ReserveSpec,
+} from './reservePolicy.js';
 
 export interface BudgetPolicy {
   inodeReserve: ReserveSpec;
+  /** --reserve-inodes was given: it is the whole inode reserve, no growth allowance is added. */
+  inodeReserveGiven: boolean;
   blockReserve: ReserveSpec;
   /** Below this share of the total free afterwards, the verdict is at least a warning. */
   warnInodesPercent: number;
-  /** Inodes the live system is expected to consume meanwhile (Mailman queue inflow). */
-  growthInodes: number;
+  /** What the live system takes meanwhile on this filesystem (Mailman's queues), or null. */
+  growth: GrowthAllowance | null;
 }
 
 export interface BudgetEvaluation {
   budget: FilesystemBudget;
   problems: Problem[];
+  /**
+   * It does not fit, and only because of the reserve: every critical shortfall would fit in
+   * what is free (its problem names the flags that lower the reserve).
+   */
+  reserveOnly: boolean;
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
@@ -42,9 +59,15 @@ export function evaluateBudget(
   const on = `on ${fs.mountPoint} (${fs.fsType})`;
   const fixedInodes = !fs.dynamicInodes;
 
-  const inodeReserve = fixedInodes
-    ? resolveInodeReserve(policy.inodeReserve, fs.inodes.total, policy.growthInodes)
-    : 0;
+  const reserve: InodeReserve = fixedInodes
+    ? resolveInodeReserve(
+        policy.inodeReserve,
+        policy.inodeReserveGiven,
+        fs.inodes.total,
+        policy.growth,
+      )
+    : { inodes: 0, base: 0, growth: 0 };
+  const inodeReserve = reserve.inodes;
   const blockReserve = resolveBlockReserve(policy.blockReserve, fs.blocks.total, fs.blockSize);
   const budget: FilesystemBudget = {
     mountPoint: fs.mountPoint,
@@ -71,6 +94,16 @@ export function evaluateBudget(
     },
     verdict: 'ok',
   };
+  if (fixedInodes && policy.growth) {
+    budget.inodes.growth = {
+      inflowPerHour: policy.growth.inflowPerHour,
+      windowHours: policy.growth.windowHours,
+      measured: policy.growth.measured,
+      allowance: policy.growth.inodes,
+      counted: !policy.inodeReserveGiven,
+      note: describeGrowth(policy.growth, policy.inodeReserveGiven, fs.mountPoint),
+    };
+  }
   let verdict = 'ok' as Verdict;
   const raise = (problem: Problem): void => {
     problems.push(problem);
@@ -89,7 +122,23 @@ export function evaluateBudget(
     { inodes: inodeReserve, blocks: blockReserve },
   );
   const kept = keptForCreates(fs, demand);
-  for (const finding of judgement.findings) raise(describeFinding(finding, fs, where, on, kept));
+  const reserveText = describeInodeReserve(
+    policy.inodeReserve,
+    policy.inodeReserveGiven,
+    fs.inodes.total,
+    reserve,
+    policy.growth,
+  );
+  let critical = 0;
+  let remedied = 0;
+  for (const finding of judgement.findings) {
+    const remedy = remedyOf(finding, reserve, fs.blockSize);
+    if (finding.kind === 'short') {
+      critical += 1;
+      if (remedy) remedied += 1;
+    } else if (finding.kind === 'peak-short') critical += 1;
+    raise(describeFinding(finding, fs, where, on, kept, remedy ? { reserveText, remedy } : null));
+  }
   if (fixedInodes) {
     const { usable, total } = fs.inodes;
     const after = usable - demand.inodes;
@@ -112,7 +161,15 @@ export function evaluateBudget(
     );
   }
   budget.verdict = verdict;
-  return { budget, problems };
+  return { budget, problems, reserveOnly: critical > 0 && remedied === critical };
+}
+
+/** The flags that make a `short` finding fit, when only the reserve stands in its way. */
+function remedyOf(finding: Finding, reserve: InodeReserve, blockSize: number): string | null {
+  if (finding.kind !== 'short') return null;
+  return finding.resource === 'inodes'
+    ? remedyInodeReserve(reserve, finding.free, finding.needed)
+    : remedyBlockReserve(finding.free, finding.needed, blockSize);
 }
 
 /** Blocks a restore that creates inodes must leave free (XFS's create reservation), else 0. */
@@ -137,8 +194,17 @@ function describeFinding(
   where: { mountPoint: string },
   on: string,
   kept: number,
+  byReserve: { reserveText: string; remedy: string } | null,
 ): Problem {
   const { free, needed, reserve, short } = finding;
+  // Short only because of the reserve: say what it is made of, and which flag lowers it. When it
+  // is all of what is free (or more), no restore that adds anything can fit: say that plainly.
+  const shortfall = (unit: string, by: string): string =>
+    byReserve
+      ? free - reserve <= 0
+        ? `the reserve alone leaves no room for a restore that adds ${unit} (short by ${by}); ${byReserve.remedy}`
+        : `short by ${by}, only because of the reserve; ${byReserve.remedy}`
+      : `short by ${by}`;
   const keptNote =
     kept > 0
       ? ` (${fmt(fs.blocks.available)} less the ${fmt(kept)} every ${fs.fsType} create reserves first)`
@@ -148,7 +214,7 @@ function describeFinding(
       case 'short':
         return makeProblem(
           'inodes-short',
-          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free${usableNote(fs)} and ${fmt(reserve)} must stay free: short by ${fmt(short)}`,
+          `needs ${fmt(needed)} inodes ${on}; ${fmt(free)} are free${usableNote(fs)} and ${fmt(reserve)} must stay free${byReserve ? ` (${byReserve.reserveText})` : ''}: ${shortfall('an inode', fmt(short))}`,
           { ...where, severity: 'critical' },
         );
       case 'below-reserve':
@@ -169,7 +235,7 @@ function describeFinding(
     case 'short':
       return makeProblem(
         'blocks-short',
-        `needs ${fmt(needed)} blocks of ${fs.blockSize} B ${on}; ${fmt(free)} are available${keptNote} and ${fmt(reserve)} must stay available: short by ${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`,
+        `needs ${fmt(needed)} blocks of ${fs.blockSize} B ${on}; ${fmt(free)} are available${keptNote} and ${fmt(reserve)} must stay available: ${shortfall('a block', `${fmt(short)} blocks (${fmt(short * fs.blockSize)} bytes)`)}`,
         { ...where, severity: 'critical' },
       );
     case 'below-reserve':

@@ -28,7 +28,12 @@ import {
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { measureGrowth } from './measureGrowth.js';
 import { placeDrafts } from './placeDrafts.js';
-import { resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
+import {
+  growthProblem,
+  resolveReserveOptions,
+  type ReserveOptions,
+  type ResolvedReserveOptions,
+} from './reservePolicy.js';
 import { selectFiles } from './selectFiles.js';
 import { selectMailmanLists, type RestoreSelection } from './selectMailmanLists.js';
 
@@ -50,8 +55,6 @@ export interface PlanOptions extends CommonOptions, ReserveOptions {
   exclude?: string[];
   /** Restore fifos and device nodes. */
   allowSpecial?: boolean;
-  /** Hours of Mailman queue growth the inode reserve keeps room for (default 12). */
-  growthWindowHours?: number;
   /** Inodes the live system consumes meanwhile (default: measured from Mailman's queues). */
   growthInodes?: number | ((target: string) => Promise<number>);
   now?: Date;
@@ -114,6 +117,8 @@ export interface RestoreDecision {
   shown: Candidate | null;
   reason: string;
   policy: LayoutPolicy;
+  /** The filesystem the live system grows on (the target's). */
+  growthMount: string;
   context: BudgetContext;
 }
 
@@ -145,15 +150,20 @@ async function select(
   profile: 'mailman' | 'none',
   probe: ExistingProbe,
   options: PlanOptions,
+  reserve: ResolvedReserveOptions,
 ): Promise<RestoreSelection> {
+  const window = reserve.growthWindowHours;
   if (profile === 'mailman') {
-    const selection = await selectMailmanLists(archive, target, options);
+    const selection = await selectMailmanLists(archive, target, {
+      ...options,
+      growthWindowHours: window,
+    });
     if (options.growthInodes !== undefined)
-      selection.growthInodes = await measureGrowth(target, options);
+      selection.growth = await measureGrowth(target, options, window);
     return selection;
   }
   const selection = await selectFiles(archive, target, probe, options);
-  selection.growthInodes = await measureGrowth(target, options);
+  selection.growth = await measureGrowth(target, options, window);
   return selection;
 }
 
@@ -163,6 +173,8 @@ export async function decideRestore(
 ): Promise<RestoreDecision> {
   const target = await resolveTargetDir(options.target);
   const profile = await resolveProfile(target, options);
+  // Bad reserve flags are a USAGE error before the archive is walked.
+  const reserve = resolveReserveOptions(options);
   const wanted = options.strategy ?? 'auto';
   if (wanted === 'alternate' && !options.staging) {
     throw new RestoreplanError('USAGE', '--strategy alternate needs --staging DIR', {
@@ -172,10 +184,12 @@ export async function decideRestore(
   const staging = options.staging ? await resolveTargetDir(options.staging) : null;
   const probe = createExistingProbe();
   const context: BudgetContext = { probe, registry: await createFilesystemRegistry() };
-  const selection = await select(archive, target, profile, probe, options);
+  const selection = await select(archive, target, profile, probe, options, reserve);
+  const growthFs = await statFilesystem(selection.targetRoot);
   const policy: LayoutPolicy = {
-    ...resolveReserveOptions(options),
-    growthInodes: selection.growthInodes,
+    ...reserve,
+    // A filesystem without an inode limit (btrfs) keeps no inode reserve, so no allowance.
+    growth: growthFs.dynamicInodes ? null : selection.growth,
     growthPath: selection.targetRoot,
   };
   const decision: RestoreDecision = {
@@ -185,6 +199,7 @@ export async function decideRestore(
     shown: null,
     reason: '',
     policy,
+    growthMount: growthFs.mountPoint,
     context,
   };
   const { drafts, targetRoot } = selection;
@@ -207,7 +222,7 @@ export async function decideRestore(
     atTarget,
     atStaging: staging ? placeDrafts(context, staging, drafts) : null,
     policy,
-    stagingPolicy: staging ? { ...policy, growthPath: staging, growthInodes: 0 } : null,
+    stagingPolicy: staging ? { ...policy, growthPath: staging, growth: null } : null,
     context,
   });
   decision.chosen = ladder.chosen;
@@ -250,7 +265,11 @@ export async function decideRestore(
     suggestions.push(
       `add --staging DIR on a filesystem with at least ${fmt(need.inodes)} free inodes and ${formatMiB(need.bytes)} free`,
     );
-    decision.reason = `does not fit: ${hints.join('; ')}. To make it fit: ${suggestions.join(', or ')}`;
+    // Only the reserve stands in the way: the shortfalls name the flags that lower it (an
+    // operator's call, not ours); another filesystem is the way that keeps the reserve.
+    const failing = shown.evaluations.filter((e) => !e.fits);
+    const byReserve = failing.length > 0 && failing.every((e) => e.reserveOnly);
+    decision.reason = `does not fit: ${hints.join('; ')}. ${byReserve ? 'Or, keeping the reserve' : 'To make it fit'}: ${suggestions.join(', or ')}`;
   }
   return decision;
 }
@@ -258,11 +277,16 @@ export async function decideRestore(
 /** Every problem the decision has to say, in the document's order. */
 export function collectProblems(decision: RestoreDecision): Problem[] {
   const problems: Problem[] = [...decision.selection.problems];
+  const growth = growthProblem(
+    decision.policy.growth,
+    decision.policy.inodeReserveGiven,
+    decision.growthMount,
+  );
   const result = decision.shown;
   if (decision.selection.drafts.length === 0) {
     problems.push(makeProblem('empty-selection', decision.reason));
   }
-  if (!result) return problems;
+  if (!result) return growth ? [...problems, growth] : problems;
   problems.push(...result.layout.skipped);
   const rewrites = result.layout.stages.reduce(
     (n, s) => n + s.steps.filter((step) => step.type === 'file' && step.write === 'rewrite').length,
@@ -289,6 +313,7 @@ export function collectProblems(decision: RestoreDecision): Problem[] {
       } else problems.push(problem);
     }
   });
+  if (growth) problems.push(growth);
   return problems;
 }
 

@@ -50,6 +50,6 @@ export async function selectFiles(
     lists: [],
     problems: selection.problems(),
     mailman: null,
-    growthInodes: 0,
+    growth: null,
   };
 }

@@ -17,6 +17,7 @@ import { chooseConfigSource, lastValidCopy } from './chooseConfigSource.js';
 import { collectMailmanMembers } from './collectMailmanMembers.js';
 import { normalizeMemberRoot, relativeToRoot } from './memberRoot.js';
 import type { Draft } from './placeDrafts.js';
+import type { GrowthAllowance } from './reservePolicy.js';
 import { isListDown, selectListNames } from './selectListNames.js';
 
 /** The problem that names a list left down. */
@@ -45,8 +46,8 @@ export interface RestoreSelection {
   lists: PlanList[];
   problems: Problem[];
   mailman: PlanDocument['mailman'];
-  /** Inodes the live system takes meanwhile, on the target's filesystem. */
-  growthInodes: number;
+  /** What the live system takes meanwhile, on the target's filesystem (null: nothing known). */
+  growth: GrowthAllowance | null;
 }
 
 export async function selectMailmanLists(
@@ -282,7 +283,12 @@ export async function selectMailmanLists(
     drafts,
     lists,
     problems,
-    growthInodes: report.growthAllowance,
+    growth: {
+      inflowPerHour: report.queueInflowPerHour,
+      windowHours: report.growthWindowHours,
+      measured: report.growthMeasured,
+      inodes: report.growthAllowance,
+    },
     mailman: {
       root: varDir,
       running,

@@ -203,9 +203,10 @@ async function priceSteps(
   try {
     const [evaluation] = await budgetStages([{ name, root, steps }], {
       inodeReserve: { kind: 'count', value: 0 },
+      inodeReserveGiven: true,
       blockReserve: { kind: 'count', value: 0 },
       warnInodesPercent: 0,
-      growthInodes: 0,
+      growth: null,
       growthPath: root,
     });
     if (evaluation) return { steps: evaluation.steps, budget: evaluation.budget };

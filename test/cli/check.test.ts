@@ -119,6 +119,14 @@ test('errors: UNKNOWN line with --nagios, exit 3; --json with --nagios is a usag
   const bad = cli(['check', archive, '--target', scratch.dir, '--reserve-blocks', 'lots']);
   assert.is(bad.code, 3);
   assert.match(bad.stderr, /USAGE/);
+  for (const window of ['-1', '12x', '']) {
+    const r = cli(['check', archive, '--target', scratch.dir, '--growth-window', window]);
+    assert.is(r.code, 3, window);
+    assert.is(
+      r.stderr,
+      `restoreplan: USAGE: --growth-window ${JSON.stringify(window)}: expected a number of hours, 0 or more (0: no growth allowance)\n`,
+    );
+  }
 });
 
 test.run();

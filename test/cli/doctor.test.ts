@@ -59,6 +59,12 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     assertMatchesSchema(corruptDoc, 'doctor', 'doctor --json (degraded and corrupt)');
     assert.equal(corruptDoc.summary, { ok: 0, degraded: 1, corrupt: 1, lost: 0, missing: 0 });
 
+    const windowed = await doctor([dir, '--growth-window', '2', '--json']);
+    assert.is(JSON.parse(windowed.stdout).growthWindowHours, 2);
+    const badWindow = await doctor([dir, '--growth-window', 'later']);
+    assert.is(badWindow.code, 3);
+    assert.match(badWindow.stderr, /^restoreplan: USAGE: --growth-window "later": /);
+
     const missing = await doctor([path.join(dir, 'qfiles'), '--json']);
     assert.is(missing.code, 3);
     assert.match(missing.stderr, /^restoreplan: MAILMAN_NOT_FOUND: /);

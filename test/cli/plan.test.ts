@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { makeScratch, run } from '../helpers/env.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { withMountedFs } from '../helpers/mountFs.js';
 import { cli, repo } from '../helpers/runCli.js';
 
 const scratch = makeScratch('restoreplan-cli-plan-');
@@ -20,30 +21,103 @@ test.before(() => {
 });
 test.after(() => scratch.cleanup());
 
+/** No temp file of the plan writer left in `dir` (`.NAME.restoreplan-PID-RAND.tmp`). */
+function assertNoTemp(dir: string, where: string): void {
+  assert.equal(
+    readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+    [],
+    `${where}: the temp file is removed`,
+  );
+}
+
+/** One WRITE_FAILED line naming the errno, and its hint; exit 3; nothing on stdout. */
+function assertWriteFailed(
+  r: { code: number | null; stdout: string; stderr: string },
+  errno: string,
+  hint: RegExp,
+): void {
+  assert.is(r.code, 3, `${errno}: ${r.stderr}`);
+  assert.is(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.is(lines.length, 2, r.stderr);
+  assert.match(
+    lines[0]!,
+    new RegExp(`^restoreplan: WRITE_FAILED: cannot write the plan to .*: ${errno} \\(`),
+  );
+  assert.match(lines[1]!, hint);
+}
+
 test('--out that cannot be written: one WRITE_FAILED line, exit 3, no temp file left', () => {
   const out = path.join(scratch.dir, 'out');
   mkdirSync(out);
-  for (const [where, file] of [
-    ['a missing directory', path.join(scratch.dir, 'no/such/dir/p.json')],
-    ['a directory', out],
+  for (const [where, file, errno, hint] of [
+    [
+      'a missing directory',
+      path.join(scratch.dir, 'no/such/dir/p.json'),
+      'ENOENT',
+      /create the directory first/,
+    ],
+    ['a directory', out, 'EISDIR', /--out DIR\/plan\.json/],
+    [
+      'a file as a directory',
+      path.join(scratch.dir, 'a.tar', 'p.json'),
+      'ENOTDIR',
+      /existing, writable directory/,
+    ],
   ] as const) {
     const r = cli(['plan', archive, '--target', target, '--out', file, '--no-progress']);
-    assert.is(r.code, 3, where);
-    assert.match(r.stderr, /^restoreplan: WRITE_FAILED: cannot write the plan to /, where);
-    assert.is(
-      r.stderr
-        .trim()
-        .split('\n')
-        .filter((l) => !l.startsWith('  hint:')).length,
-      1,
-    );
-    assert.equal(
-      readdirSync(scratch.dir).filter((name) => name.includes('.tmp-')),
-      [],
-      `${where}: the temp file is removed`,
-    );
+    assertWriteFailed(r, errno, hint);
+    assertNoTemp(scratch.dir, where);
     assert.equal(readdirSync(out), []);
   }
+});
+
+test('--out on a full, a read-only or a forbidden filesystem: WRITE_FAILED, the old plan file intact', async () => {
+  const why = missingNeeds({ root: true });
+  if (why) return void console.log(`skipped: ${why}`);
+  const old = '{"an earlier plan": true}\n';
+  // Full: one page of tmpfs, taken by the earlier plan; the new one does not fit beside it.
+  await withMountedFs({ type: 'tmpfs', sizeMiB: 1 }, async (mnt) => {
+    run('mount', ['-o', 'remount,size=4k', mnt]);
+    const file = path.join(mnt, 'plan.json');
+    writeFileSync(file, old);
+    const r = cli(['plan', archive, '--target', target, '--out', file, '--no-progress']);
+    assertWriteFailed(r, 'ENOSPC', /another filesystem/);
+    assert.is(readFileSync(file, 'utf8'), old);
+    assertNoTemp(mnt, 'ENOSPC');
+  });
+  await withMountedFs({ type: 'tmpfs', sizeMiB: 1 }, async (mnt) => {
+    const file = path.join(mnt, 'plan.json');
+    writeFileSync(file, old);
+    run('mount', ['-o', 'remount,ro', mnt]);
+    const r = cli(['plan', archive, '--target', target, '--out', file, '--no-progress']);
+    assertWriteFailed(r, 'EROFS', /writable filesystem/);
+    assert.is(readFileSync(file, 'utf8'), old);
+  });
+  // Forbidden: the built CLI run as nobody, into a directory only root may write.
+  const forbidden = path.join(scratch.dir, 'root-only');
+  mkdirSync(forbidden, { mode: 0o755 });
+  chmodSync(scratch.dir, 0o755);
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(repo, 'dist/cli/bin.js'),
+      'plan',
+      archive,
+      '--target',
+      target,
+      '--out',
+      path.join(forbidden, 'p.json'),
+      '--no-progress',
+    ],
+    { cwd: repo, encoding: 'utf8', input: '', uid: 65534, gid: 65534 },
+  );
+  assertWriteFailed(
+    { code: r.status, stdout: r.stdout, stderr: r.stderr },
+    'EACCES',
+    /directory you may write to/,
+  );
+  assert.equal(readdirSync(forbidden), []);
 });
 
 test('an infeasible plan written with --out is not offered for apply', () => {

@@ -156,17 +156,36 @@ test('a missing target is TARGET_MISSING; a file as target TARGET_INVALID', asyn
   }
 });
 
-test('the growth allowance is added to the target filesystem reserve and reported', async () => {
+test('the growth allowance is added to the default reserve of the target filesystem and reported', async () => {
   if (why) return void console.log(`skipped: ${why}`);
-  const base = await checkBudget(archive, { target, reserveInodes: 100 });
-  const grown = await checkBudget(archive, {
+  const base = await checkBudget(archive, { target });
+  const grown = await checkBudget(archive, { target, growthInodes: async () => 250 });
+  const fs = grown.filesystems[0]!;
+  assert.is(fs.inodes.reserve, base.filesystems[0]!.inodes.reserve + 250);
+  assert.equal([fs.inodes.growth?.allowance, fs.inodes.growth?.counted], [250, true]);
+  assert.ok(grown.problems.some((p) => p.kind === 'queue-growing'));
+});
+
+test('an explicit --reserve-inodes is the whole reserve: the allowance is advice only', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const given = await checkBudget(archive, {
     target,
     reserveInodes: 100,
     growthInodes: async () => 250,
   });
-  assert.is(base.filesystems[0]!.inodes.reserve, 100);
-  assert.is(grown.filesystems[0]!.inodes.reserve, 350);
-  assert.ok(grown.problems.some((p) => p.kind === 'queue-growing'));
+  const fs = given.filesystems[0]!;
+  assert.is(fs.inodes.reserve, 100);
+  assert.equal([fs.inodes.growth?.allowance, fs.inodes.growth?.counted], [250, false]);
+  const advice = given.problems.find((p) => p.kind === 'queue-growing');
+  assert.match(advice?.message ?? '', 'is not kept free');
+});
+
+test('the allowance is never more than the inodes free', async () => {
+  if (why) return void console.log(`skipped: ${why}`);
+  const huge = await checkBudget(archive, { target, growthInodes: 1e12 });
+  const fs = huge.filesystems[0]!;
+  assert.is(fs.inodes.growth?.measured, 1e12);
+  assert.ok(fs.inodes.growth!.allowance <= fs.inodes.free, JSON.stringify(fs.inodes));
 });
 
 test('a Mailman var dir as target: queue inflow of the last hour × 12 h joins the reserve', async () => {
@@ -186,16 +205,24 @@ test('a Mailman var dir as target: queue inflow of the last hour × 12 h joins t
     writeFileSync(old, 'x');
     utimesSync(old, twoHoursAgo, twoHoursAgo);
   }
-  const result = await checkBudget(archive, { target: varDir, reserveInodes: 0 });
+  const result = await checkBudget(archive, { target: varDir, reserveInodes: '0%' });
   assertMatchesSchema(result, 'check', 'checkBudget() into a Mailman var dir');
-  // 10 files arrived within the hour: 10 per hour for 12 hours.
-  assert.is(result.filesystems[0]!.inodes.reserve, 120);
-  const shorter = await checkBudget(archive, {
-    target: varDir,
-    reserveInodes: 0,
-    growthWindowHours: 2,
-  });
-  assert.is(shorter.filesystems[0]!.inodes.reserve, 20);
+  // 10 files arrived within the hour: 10 per hour for 12 hours, advice beside an explicit 0%.
+  assert.is(result.filesystems[0]!.inodes.reserve, 0);
+  assert.is(result.filesystems[0]!.inodes.growth?.allowance, 120);
+  const base = (await checkBudget(archive, { target: varDir, growthWindowHours: 0 }))
+    .filesystems[0]!.inodes.reserve;
+  const byDefault = await checkBudget(archive, { target: varDir });
+  assert.is(byDefault.filesystems[0]!.inodes.reserve, base + 120);
+  const shorter = await checkBudget(archive, { target: varDir, growthWindowHours: 2 });
+  assert.is(shorter.filesystems[0]!.inodes.reserve, base + 20);
+  assert.is(shorter.filesystems[0]!.inodes.growth?.windowHours, 2);
+  try {
+    await checkBudget(archive, { target: varDir, growthWindowHours: -1 });
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as RestoreplanError).code, 'USAGE');
+  }
 });
 
 test.run();

@@ -37,10 +37,19 @@ function demand(inodes: number, blocks: number, replaces = 0): FilesystemDemand 
 
 const POLICY: BudgetPolicy = {
   inodeReserve: { kind: 'percent', value: 5 },
+  inodeReserveGiven: false,
   blockReserve: { kind: 'percent', value: 1 },
   warnInodesPercent: 10,
-  growthInodes: 0,
+  growth: null,
 };
+
+/** Queue inflow of `perHour` for 12 h, capped at `free` (as measureGrowth makes it). */
+const growth = (perHour: number, free: number) => ({
+  inflowPerHour: perHour,
+  windowHours: 12,
+  measured: perHour * 12,
+  inodes: Math.min(perHour * 12, free),
+});
 
 test('fits: ok, with the numbers the contract names', () => {
   const { budget, problems } = evaluateBudget(fs(), demand(1000, 2000), POLICY);
@@ -92,9 +101,73 @@ test('no free inode at all: even a replace cannot run (its temp file needs one)'
   assert.ok(problems.some((p) => p.kind === 'peak-short'));
 });
 
-test('the growth allowance raises the inode reserve', () => {
-  const { budget } = evaluateBudget(fs(), demand(0, 0), { ...POLICY, growthInodes: 250 });
-  assert.is(budget.inodes.reserve, 750);
+test('the growth allowance raises the inode reserve, and the budget says what it is', () => {
+  const { budget } = evaluateBudget(fs(), demand(0, 0), { ...POLICY, growth: growth(20, 3000) });
+  assert.is(budget.inodes.reserve, 500 + 240);
+  assert.equal(budget.inodes.growth, {
+    inflowPerHour: 20,
+    windowHours: 12,
+    measured: 240,
+    allowance: 240,
+    counted: true,
+    note: budget.inodes.growth!.note,
+  });
+  assert.match(budget.inodes.growth!.note, 'keeps 240 inodes (queue inflow 20/h × 12 h) free');
+});
+
+test('an explicit inode reserve is the whole reserve: the allowance is reported as advice only', () => {
+  const { budget, problems } = evaluateBudget(fs(), demand(10, 0), {
+    ...POLICY,
+    inodeReserve: { kind: 'count', value: 0 },
+    inodeReserveGiven: true,
+    growth: growth(20, 3000),
+  });
+  assert.is(budget.inodes.reserve, 0);
+  assert.is(budget.inodes.growth?.allowance, 240);
+  assert.is(budget.inodes.growth?.counted, false);
+  assert.match(budget.inodes.growth!.note, '--reserve-inodes is the whole inode reserve');
+  assert.match(
+    budget.inodes.growth!.note,
+    'the growth allowance, 240 inodes (queue inflow 20/h × 12 h), is not kept free',
+  );
+  assert.equal(problems, []);
+});
+
+test('the reserve alone leaves no room: said plainly, with the numbers and the flags that change it', () => {
+  // 3,000 free; 5% of 10,000 = 500; 7,700/h × 12 h = 92,400 capped at the 3,000 free.
+  const crowded = evaluateBudget(fs(), demand(2, 0), { ...POLICY, growth: growth(7700, 3000) });
+  assert.is(crowded.budget.verdict, 'critical');
+  assert.is(crowded.reserveOnly, true);
+  assert.is(crowded.budget.inodes.reserve, 3500);
+  assert.is(crowded.budget.inodes.growth?.measured, 92400);
+  assert.is(crowded.budget.inodes.growth?.allowance, 3000);
+  assert.match(crowded.budget.inodes.growth!.note, '92,400, capped at the 3,000 free');
+  const short = crowded.problems.find((p) => p.kind === 'inodes-short');
+  assert.is(
+    short?.message,
+    'needs 2 inodes on /srv (ext4); 3,000 are free and 3,500 must stay free (5% of 10,000 = 500, plus 3,000 for 12 h of queue growth): the reserve alone leaves no room for a restore that adds an inode (short by 502); it fits with --growth-window 0 (a reserve of 500) or with --reserve-inodes 2998 or less (the whole inode reserve)',
+  );
+
+  // Short only because of the reserve, with room left: --growth-window 0 is not enough here.
+  const some = evaluateBudget(fs(), demand(2800, 0), POLICY);
+  assert.is(some.reserveOnly, true);
+  assert.match(
+    some.problems.find((p) => p.kind === 'inodes-short')!.message,
+    '(5% of 10,000 = 500): short by 300, only because of the reserve; it fits with --reserve-inodes 200 or less',
+  );
+
+  // More than is free: no reserve flag helps, none is named.
+  const over = evaluateBudget(fs(), demand(3001, 0), POLICY);
+  assert.is(over.reserveOnly, false);
+  assert.not.match(over.problems.find((p) => p.kind === 'inodes-short')!.message, '--reserve');
+
+  // Blocks: the largest --reserve-blocks that fits, in KiB.
+  const blocks = evaluateBudget(fs(), demand(0, 54500), POLICY);
+  assert.is(blocks.reserveOnly, true);
+  assert.match(
+    blocks.problems.find((p) => p.kind === 'blocks-short')!.message,
+    'short by 500 blocks (2,048,000 bytes), only because of the reserve; it fits with --reserve-blocks 2000K or less',
+  );
 });
 
 test('dynamic inodes (btrfs reports 0): never "full", an info problem, verdict from blocks', () => {
@@ -121,6 +194,7 @@ test('a nearly full XFS: judged on the inodes it can create; the report keeps f_
   const { budget, problems } = evaluateBudget(xfs, demand(0, 0, 1), {
     ...POLICY,
     inodeReserve: { kind: 'count', value: 0 },
+    inodeReserveGiven: true,
     blockReserve: { kind: 'count', value: 0 },
   });
   assert.is(budget.inodes.free, 399, 'df -i number, as reported');
@@ -154,6 +228,7 @@ test('XFS: a restore that creates inodes leaves the create reservation free', ()
   const policy = {
     ...POLICY,
     inodeReserve: { kind: 'count', value: 0 },
+    inodeReserveGiven: true,
     blockReserve: { kind: 'count', value: 0 },
   } as const;
   const creates = evaluateBudget(xfs, demand(3, 90), policy);

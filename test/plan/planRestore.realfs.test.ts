@@ -196,6 +196,11 @@ for (const spec of FILESYSTEMS) {
       const problem = short.problems.find((p) => p.kind === 'inodes-short');
       assert.ok(problem, kinds(short).join());
       assert.is(problem!.severity, 'critical');
+      // Only the reserve is in the way: the message names the largest reserve that fits.
+      assert.match(
+        problem!.message,
+        /only because of the reserve; it fits with --reserve-inodes \d+ or less \(the whole inode reserve\)/,
+      );
 
       // Three free above the reserve: the configs stage fits, the state stage is gated.
       removeFiles(eaten.slice(-2));

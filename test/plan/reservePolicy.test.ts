@@ -5,10 +5,13 @@ import { RestoreplanError } from '../../src/errors.js';
 import {
   parseCountOrPercent,
   parsePercentOnly,
+  parseGrowthWindow,
   parseSizeOrPercent,
   resolveBlockReserve,
   resolveInodeReserve,
+  resolveReserveOptions,
 } from '../../src/plan/reservePolicy.js';
+import { capGrowthAllowance, estimateQueueGrowth } from '../../src/mailman/censusQueues.js';
 
 test('--reserve-inodes: N or P%', () => {
   assert.equal(parseCountOrPercent('5000'), { kind: 'count', value: 5000 });
@@ -35,9 +38,16 @@ test('bad specs are USAGE errors', () => {
     [parseSizeOrPercent, '5X'],
     [parseSizeOrPercent, ''],
     [parseSizeOrPercent, '%'],
+    [parseGrowthWindow, '-1'],
+    [parseGrowthWindow, 'soon'],
+    [parseGrowthWindow, ''],
+    [parseGrowthWindow, '1e3'],
+    [parseGrowthWindow, Number.NaN],
+    [parseGrowthWindow, Number.POSITIVE_INFINITY],
+    [parseGrowthWindow, -0.5],
   ] as const) {
     try {
-      fn(spec);
+      (fn as (spec: string | number) => unknown)(spec);
       assert.unreachable(`accepted ${spec}`);
     } catch (error) {
       assert.instance(error, RestoreplanError);
@@ -51,10 +61,70 @@ test('--warn-inodes takes P% or a bare number', () => {
   assert.is(parsePercentOnly(2.5), 2.5);
 });
 
-test('inode reserve: share of the total (rounded up) plus the growth allowance', () => {
-  assert.is(resolveInodeReserve({ kind: 'percent', value: 5 }, 1001, 0), 51);
-  assert.is(resolveInodeReserve({ kind: 'percent', value: 5 }, 1000, 120.2), 50 + 121);
-  assert.is(resolveInodeReserve({ kind: 'count', value: 7 }, 1000, 3), 10);
+test('--growth-window: hours, 0 or more, fractions allowed; default 12', () => {
+  assert.is(parseGrowthWindow('0'), 0);
+  assert.is(parseGrowthWindow('1.5'), 1.5);
+  assert.is(parseGrowthWindow(' 24h '), 24);
+  assert.is(parseGrowthWindow(6), 6);
+  assert.is(resolveReserveOptions({}).growthWindowHours, 12);
+  assert.is(resolveReserveOptions({ growthWindowHours: '0' }).growthWindowHours, 0);
+  try {
+    resolveReserveOptions({ growthWindowHours: '-2' });
+    assert.unreachable();
+  } catch (error) {
+    assert.is((error as RestoreplanError).code, 'USAGE');
+    assert.is(
+      (error as RestoreplanError).message,
+      '--growth-window "-2": expected a number of hours, 0 or more (0: no growth allowance)',
+    );
+  }
+});
+
+test('inode reserve by default: share of the total (rounded up) plus the growth allowance', () => {
+  const pct = { kind: 'percent', value: 5 } as const;
+  assert.equal(resolveInodeReserve(pct, false, 1001, null), { inodes: 51, base: 51, growth: 0 });
+  assert.equal(resolveInodeReserve(pct, false, 1000, { inodes: 120.2 }), {
+    inodes: 50 + 121,
+    base: 50,
+    growth: 121,
+  });
+  assert.equal(resolveInodeReserve({ kind: 'count', value: 7 }, false, 1000, { inodes: 3 }), {
+    inodes: 10,
+    base: 7,
+    growth: 3,
+  });
+  assert.is(resolveReserveOptions({}).inodeReserveGiven, false);
+});
+
+test('an explicit inode reserve (N or P%) is the whole reserve: no growth allowance on top', () => {
+  const given = resolveReserveOptions({ reserveInodes: '0' });
+  assert.is(given.inodeReserveGiven, true);
+  assert.equal(resolveInodeReserve(given.inodeReserve, true, 8192, { inodes: 500 }), {
+    inodes: 0,
+    base: 0,
+    growth: 0,
+  });
+  const pct = resolveReserveOptions({ reserveInodes: '2%' });
+  assert.is(resolveInodeReserve(pct.inodeReserve, true, 8192, { inodes: 500 }).inodes, 164);
+});
+
+test('the growth allowance: inflow × window, never more than the inodes free', () => {
+  // The observed case: 7,700 files in the last hour × 12 h on a filesystem of 8,192 inodes.
+  assert.is(estimateQueueGrowth({ inflowPerHour: 7700 }, 12), 92400);
+  assert.is(capGrowthAllowance(92400, 500), 500);
+  assert.is(capGrowthAllowance(240, 500), 240);
+  assert.is(capGrowthAllowance(240, 0), 0);
+  assert.is(capGrowthAllowance(240, Infinity), 240);
+  assert.is(estimateQueueGrowth({ inflowPerHour: 7700 }, 0), 0);
+  assert.is(estimateQueueGrowth({ inflowPerHour: 100 }, 0.07), 7, 'not 8: floating point');
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    try {
+      estimateQueueGrowth({ inflowPerHour: 1 }, bad);
+      assert.unreachable(String(bad));
+    } catch (error) {
+      assert.is((error as RestoreplanError).code, 'USAGE');
+    }
+  }
 });
 
 test('block reserve: bytes to whole blocks (rounded up) or a share of the total', () => {

@@ -30,7 +30,11 @@ export function addBudgetFlags(command: Command): Command {
     .option('--exclude <glob>', 'leave out matching memberPaths (repeatable)', collect, [])
     .option(
       '--reserve-inodes <n|p%>',
-      'inodes that must stay free afterwards (default 5% + queue growth)',
+      'inodes that must stay free afterwards, the whole reserve (default 5% + queue growth)',
+    )
+    .option(
+      '--growth-window <hours>',
+      'hours of Mailman queue inflow the default inode reserve keeps free (default 12; 0: none)',
     )
     .option('--reserve-blocks <size|p%>', 'space that must stay available afterwards (default 1%)')
     .option(
@@ -75,6 +79,7 @@ export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
     ...(include.length > 0 ? { include } : {}),
     ...(exclude.length > 0 ? { exclude } : {}),
     ...(typeof opts.reserveInodes === 'string' ? { reserveInodes: opts.reserveInodes } : {}),
+    ...(typeof opts.growthWindow === 'string' ? { growthWindowHours: opts.growthWindow } : {}),
     ...(typeof opts.reserveBlocks === 'string' ? { reserveBlocks: opts.reserveBlocks } : {}),
     ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
     ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),

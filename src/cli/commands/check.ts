@@ -1,11 +1,11 @@
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
-import { isRestoreplanError, RestoreplanError } from '../../errors.js';
+import { RestoreplanError } from '../../errors.js';
 import type { CheckResult, FilesystemBudget } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { formatErrorLine, printableLine, writeJson, writeLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
@@ -50,14 +50,7 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           else renderCheck(ctx.io, result);
           return exitCodeForVerdict(result.verdict);
         } catch (error) {
-          if (nagios) {
-            const coded = isRestoreplanError(error) ? error : null;
-            const message = (error instanceof Error ? error.message : String(error)).replace(
-              /\s*\n\s*/g,
-              ' ',
-            );
-            writeLine(ctx.io, `RESTOREPLAN UNKNOWN - ${coded?.code ?? 'INTERNAL'}: ${message}`);
-          }
+          if (nagios) writeLine(ctx.io, `RESTOREPLAN UNKNOWN - ${formatErrorLine(error)}`);
           throw error;
         }
       },
@@ -187,5 +180,5 @@ export function formatNagiosLine(result: CheckResult): string {
       : `restore fits: ${fits || 'nothing selected'}`;
   const perfdata = result.filesystems.flatMap((fs) => formatPerfdata(fs)).join(' ');
   // "|" separates output from perfdata: it must not appear in the summary.
-  return `RESTOREPLAN ${status} - ${summary.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ')} | ${perfdata}`;
+  return printableLine(`RESTOREPLAN ${status} - ${summary.replace(/\|/g, '/')} | ${perfdata}`);
 }

@@ -6,6 +6,7 @@ import {
   sortListsByUrgency,
   type DoctorReport,
 } from '../../mailman/diagnoseMailman.js';
+import { parseGrowthWindow } from '../../plan/reservePolicy.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import { writeJson, writeLine, type Io } from '../output.js';
@@ -19,10 +20,19 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .description(
         "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded, 2 some corrupt, lost or missing, 3 error.",
       )
-      .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)'),
+      .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)')
+      .option(
+        '--growth-window <hours>',
+        'hours of queue inflow the growth allowance covers (default 12; 0: none)',
+      ),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
-      const result = await diagnoseMailman(dir, { signal, onProgress: progress.onProgress });
+      const window = typeof opts.growthWindow === 'string' ? opts.growthWindow : undefined;
+      const result = await diagnoseMailman(dir, {
+        signal,
+        onProgress: progress.onProgress,
+        ...(window !== undefined ? { growthWindowHours: parseGrowthWindow(window) } : {}),
+      });
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
       else renderDoctor(ctx.io, result);
@@ -88,7 +98,10 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
   else writeLine(io, 'Queues: empty');
   writeLine(
     io,
-    `Queue inflow ${formatCount(result.queueInflowPerHour)}/h: keep ${formatCount(result.growthAllowance)} inodes free for ${result.growthWindowHours} h of growth`,
+    `Queue inflow ${formatCount(result.queueInflowPerHour)}/h: keep ${formatCount(result.growthAllowance)} inodes free for ${result.growthWindowHours} h of growth` +
+      (result.growthMeasured > result.growthAllowance
+        ? ` (${formatCount(result.growthMeasured)}, capped at the inodes free)`
+        : ''),
   );
   const fs = result.filesystem;
   const inodes = fs.dynamicInodes

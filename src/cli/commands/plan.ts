@@ -1,9 +1,7 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
-
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
-import { RestoreplanError } from '../../errors.js';
+import { isRestoreplanError, RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
@@ -70,18 +68,64 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-/** The plan is data for apply: written whole, never half (temp + rename), or not at all. */
+/** What a failed write of the plan file means, and what to do about it, by errno. */
+const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
+  ENOSPC: {
+    why: 'no space or no inode is left on its filesystem',
+    hint: 'write the plan to another filesystem (--out /other/fs/plan.json), or free space first',
+  },
+  EDQUOT: {
+    why: 'the disk quota is exceeded',
+    hint: 'write the plan where your quota has room (--out /other/dir/plan.json)',
+  },
+  EACCES: {
+    why: 'permission denied',
+    hint: '--out names a file in a directory you may write to',
+  },
+  EPERM: {
+    why: 'operation not permitted',
+    hint: '--out names a file in a directory you may write to (not an immutable file)',
+  },
+  EROFS: {
+    why: 'its filesystem is mounted read-only',
+    hint: 'write the plan to a writable filesystem (--out /other/fs/plan.json)',
+  },
+  EISDIR: {
+    why: 'it is a directory',
+    hint: '--out names the file itself, e.g. --out DIR/plan.json',
+  },
+  ENOENT: {
+    why: 'its directory does not exist',
+    hint: 'create the directory first, or name a file in an existing one',
+  },
+  ENOTDIR: {
+    why: 'a component of its path is not a directory',
+    hint: '--out names a file in an existing, writable directory',
+  },
+};
+
+/**
+ * The plan is data for apply: written whole or not at all, by the writer apply restores files
+ * with (a temp file in the same directory, created O_EXCL|O_NOFOLLOW, fsynced, renamed, the
+ * directory fsynced; the temp file removed on any error). A plan file that already exists stays
+ * as it was when the new one cannot be written.
+ */
 async function writePlanFile(out: string, plan: PlanDocument): Promise<void> {
-  const temp = `${out}.tmp-${process.pid}`;
+  const { writeFileAtomic } = await import('../../apply/writeFileAtomic.js');
   try {
-    await writeFile(temp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
-    await rename(temp, out);
+    await writeFileAtomic(out, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), { mode: 0o600 });
   } catch (error) {
-    await rm(temp, { force: true }).catch(() => {});
+    if (isRestoreplanError(error)) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const known = code ? WRITE_FAILURES[code] : undefined;
     throw new RestoreplanError(
       'WRITE_FAILED',
-      `cannot write the plan to ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      { path: out, hint: '--out names a file in an existing, writable directory' },
+      `cannot write the plan to ${out}: ${code ?? (error as Error).message}${known ? ` (${known.why})` : ''}`,
+      {
+        path: out,
+        ...(code ? { errno: code } : {}),
+        hint: known?.hint ?? '--out names a file in an existing, writable directory',
+      },
     );
   }
 }

@@ -1,0 +1,110 @@
+/**
+ * The error line never echoes what a terminal would act on: a message quotes what it could not
+ * use (a path, the first bytes of a file that is not a plan), and those bytes are chosen by
+ * whoever made the file. Attack: an ESC sequence in a "plan" or a path rewrites the operator's
+ * screen, a newline forges a second line for a script reading stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { RestoreplanError } from '../../src/errors.js';
+import { printableLine, reportError, type Io } from '../../src/cli/output.js';
+import { makeScratch } from '../helpers/env.js';
+import { repo } from '../helpers/runCli.js';
+
+const scratch = makeScratch('restoreplan-cli-output-');
+test.after(() => scratch.cleanup());
+
+/** The built CLI, its output as raw bytes (a text decoding would hide what was written). */
+function cliBytes(args: string[]): { code: number | null; stdout: Buffer; stderr: Buffer } {
+  const r = spawnSync(process.execPath, [path.join(repo, 'dist/cli/bin.js'), ...args], {
+    cwd: repo,
+    input: '',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Printable ASCII lines only, each ending in a newline. */
+const PRINTABLE_ASCII = /^(?:[\x20-\x7e]*\n)*$/;
+
+function capture(): { io: Io; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { io: { stdout, stderr, stdin: new PassThrough() }, out: () => out, err: () => err };
+}
+
+test('printableLine: escapes controls, format characters and U+FFFD; keeps printable text', () => {
+  assert.is(printableLine('a\x1b[2Jb'), 'a\\x1b[2Jb');
+  assert.is(printableLine('nul\x00 del\x7f csi\u009b cr\r'), 'nul\\x00 del\\x7f csi\\x9b cr\\x0d');
+  assert.is(printableLine('tab\there'), 'tab\\x09here');
+  assert.is(printableLine('rtl \u202egpj.exe'), 'rtl \\u202egpj.exe');
+  assert.is(printableLine('bad utf-8 \ufffd, lone \ud800'), 'bad utf-8 \\ufffd, lone \\ud800');
+  assert.is(printableLine('ls\u2028sep'), 'ls\\u2028sep');
+  // A message wrapped over lines reads as one; printable non-ASCII stays as it is.
+  assert.is(printableLine('first\n   second \r\n third'), 'first second third');
+  assert.is(printableLine('café — 3 × 4 ≤ 12 ← ok'), 'café — 3 × 4 ≤ 12 ← ok');
+});
+
+test('reportError: the stderr line and hint are printable; the JSON document keeps the message', () => {
+  const { io, out, err } = capture();
+  const code = reportError(
+    io,
+    { json: true, debug: false },
+    new RestoreplanError('PLAN_INVALID', 'x\x1b]0;owned\x07 is\nnot JSON', { hint: 'see \x1b[5m' }),
+  );
+  assert.is(code, 3);
+  assert.is(
+    err(),
+    'restoreplan: PLAN_INVALID: x\\x1b]0;owned\\x07 is not JSON\n  hint: see \\x1b[5m\n',
+  );
+  assert.is(JSON.parse(out()).error.message, 'x\x1b]0;owned\x07 is not JSON');
+});
+
+test('apply on a binary that is not a plan: one printable ASCII line (attack: bytes echoed from the file)', () => {
+  const binary = path.join(scratch.dir, 'true-like-binary');
+  copyFileSync('/bin/true', binary);
+  const crafted = path.join(scratch.dir, 'crafted.json');
+  writeFileSync(
+    crafted,
+    Buffer.concat([
+      Buffer.from('\x1b[2J\x1b[31mOK\r\nrestoreplan: fine\x00'),
+      Buffer.from([0xff, 0xfe]),
+    ]),
+  );
+  for (const file of [binary, crafted]) {
+    const r = cliBytes(['apply', file, '--yes', '--no-progress']);
+    assert.is(r.code, 3, file);
+    assert.is(r.stdout.length, 0);
+    const text = r.stderr.toString('latin1');
+    assert.match(text, PRINTABLE_ASCII, JSON.stringify(text));
+    assert.is(text.split('\n').filter((l) => l.startsWith('restoreplan: ')).length, 1, text);
+    assert.match(text, /^restoreplan: PLAN_INVALID: /);
+  }
+});
+
+test('a path with a newline and an ESC in it: one printable line, --nagios too', () => {
+  const evil = path.join(scratch.dir, 'no\nrestoreplan: OK\x1b[1A\x1b[2K.json');
+  const r = cliBytes(['apply', evil, '--yes', '--no-progress']);
+  assert.is(r.code, 3);
+  const text = r.stderr.toString('latin1');
+  assert.match(text, PRINTABLE_ASCII, JSON.stringify(text));
+  assert.is(text.split('\n').filter(Boolean).length <= 2, true, text); // the line and its hint
+  assert.match(text, /no restoreplan: OK\\x1b\[1A\\x1b\[2K\.json/);
+
+  const nagios = cliBytes(['check', evil, '--target', scratch.dir, '--nagios']);
+  assert.is(nagios.code, 3);
+  const line = nagios.stdout.toString('latin1');
+  assert.match(line, PRINTABLE_ASCII, JSON.stringify(line));
+  assert.match(line, /^RESTOREPLAN UNKNOWN - ARCHIVE_NOT_FOUND: .*\\x1b\[1A/);
+  assert.is(line.split('\n').length, 2);
+});
+
+test.run();
