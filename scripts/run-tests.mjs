@@ -21,8 +21,10 @@ child.stdout.on('data', (chunk) => {
   if (out.length > 1 << 20) out = out.slice(-65536);
 });
 child.on('close', (code) => {
+  // uvu colours its summary even with FORCE_COLOR=0: strip the escapes before reading it.
+  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const field = (label) => {
-    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out);
+    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(plain);
     return m ? Number(m[1]) : 0;
   };
   const total = field('Total');

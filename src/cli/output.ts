@@ -40,8 +40,13 @@ export function writeJson(io: Io, document: unknown): void {
   io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
 }
 
+/**
+ * A line (or lines) of human output. Member names, list names and paths come from the archive
+ * and the target, chosen by whoever made them: what a terminal would act on is escaped as in
+ * error lines (newlines between lines and tabs stay).
+ */
 export function writeLine(io: Io, text = ''): void {
-  io.stdout.write(`${text}\n`);
+  io.stdout.write(`${printableText(text)}\n`);
 }
 
 /**
@@ -70,6 +75,13 @@ function escapeCodePoint(char: string): string {
  */
 export function printableLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').replace(UNPRINTABLE, escapeCodePoint);
+}
+
+/** Like printableLine, but keeps the line breaks and tabs of multi-line output. */
+export function printableText(text: string): string {
+  return text.replace(UNPRINTABLE, (char) =>
+    char === '\n' || char === '\t' ? char : escapeCodePoint(char),
+  );
 }
 
 /** Maps any thrown value to the error line (and JSON error document) and exit code 3. */

@@ -5,7 +5,7 @@
  * screen, a newline forges a second line for a script reading stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
@@ -105,6 +105,29 @@ test('a path with a newline and an ESC in it: one printable line, --nagios too',
   assert.match(line, PRINTABLE_ASCII, JSON.stringify(line));
   assert.match(line, /^RESTOREPLAN UNKNOWN - ARCHIVE_NOT_FOUND: .*\\x1b\[1A/);
   assert.is(line.split('\n').length, 2);
+});
+
+test('human output escapes what a member name would make the terminal do (scan, plan)', () => {
+  const dir = path.join(scratch.dir, 'hostile-names');
+  const src = path.join(dir, 'src');
+  mkdirSync(src, { recursive: true });
+  // A directory whose name clears the screen and reverses the text after it.
+  const hostile = 'x\x1b[2J\u202egnp.gifnoc';
+  mkdirSync(path.join(src, hostile));
+  writeFileSync(path.join(src, hostile, 'f'), 'data');
+  const archive = path.join(dir, 'a.tar');
+  spawnSync('tar', ['-C', src, '-cf', archive, '.']);
+  for (const args of [
+    ['scan', archive, '--no-progress'],
+    ['plan', archive, '--target', path.join(dir, 'target'), '--no-progress'],
+  ]) {
+    mkdirSync(path.join(dir, 'target'), { recursive: true });
+    const r = cliBytes(args);
+    assert.ok(r.code === 0 || r.code === 1, `${args[0]}: ${r.stderr.toString()}`);
+    assert.not.ok(r.stdout.includes(0x1b), `${args[0]}: no raw ESC`);
+    assert.not.ok(r.stdout.toString('utf8').includes('\u202e'), `${args[0]}: no raw bidi override`);
+    assert.ok(r.stdout.toString('utf8').includes('x\\x1b[2J\\u202egnp.gifnoc'), args[0]);
+  }
 });
 
 test.run();
