@@ -117,7 +117,8 @@ export async function selectMailmanLists(
     );
   }
   const root = collection.root;
-  const problems: Problem[] = [];
+  // What the diagnosis could not read may hide a list that is down: said here as in doctor.
+  const problems: Problem[] = report.problems.filter((p) => p.kind === 'alias-file-unreadable');
   const lists: PlanList[] = [];
   const drafts: Draft[] = [];
   const running = report.mailmanRunning;

@@ -5,15 +5,18 @@
  * var dir with a lost list (no config file), a list gone with its stanza left, and one removed
  * with rmlist: each reported as Mailman would see it, exit code included.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import {
   findListEvidence,
+  isPossibleListName,
   judgeEvidence,
   listNameOfQueueFile,
+  MAX_ALIAS_LINE,
   parseAliasStanzas,
 } from '../../src/mailman/findListEvidence.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
@@ -173,6 +176,152 @@ test('a var dir whose every list lost its configs is still found, and all are lo
     assert.is(await findMailmanRoot(dir), root);
     const report = await diagnoseMailman(dir);
     assert.equal(report.summary, { ok: 0, degraded: 0, corrupt: 0, lost: 2, missing: 0 });
+  } finally {
+    cleanup();
+  }
+});
+
+test('a name from an alias file or a queue file is a list only when it could be one (lists/<name>)', () => {
+  for (const name of ['devel', 'board-2024', 'a.b', 'x+y=z', 'ünï'])
+    assert.ok(isPossibleListName(name), name);
+  for (const name of [
+    '',
+    '.',
+    '..',
+    '../../etc',
+    'a/b',
+    '.hidden',
+    'x\ny',
+    '\x1b[2Jx',
+    'a b',
+    '\u202eab',
+  ])
+    assert.not.ok(isPossibleListName(name), JSON.stringify(name));
+  // Hand-edited: path components, a blank line's worth of nothing, upper case, CRLF line ends.
+  const text = [
+    '# STANZA START: ../../etc',
+    '# STANZA START: ..',
+    '# STANZA START: a/b',
+    '# STANZA START: Devel\r',
+    '# STANZA START: board\r',
+  ].join('\n');
+  assert.equal(parseAliasStanzas(text), ['devel', 'board']);
+  const queueFile = (listname: unknown): Buffer =>
+    Buffer.concat([
+      writeCPickle('x', 1),
+      writeCPickle(dict([['listname', listname as string]]), 1),
+    ]);
+  for (const hostile of ['../x', '..', 'x\ny', '\x1b[31mred', ' ', ''])
+    assert.is(listNameOfQueueFile(queueFile(hostile)), null, JSON.stringify(hostile));
+});
+
+test('doctor: stanzas and shunted mail naming no possible list are no missing lists', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'list001'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    writeFileSync(
+      path.join(root, 'data', 'aliases'),
+      ['# STANZA START: ../../etc', '# STANZA START: ..', '# STANZA START: LIST001', ''].join('\n'),
+      { flag: 'a' },
+    );
+    mkdirSync(path.join(root, 'qfiles', 'shunt'), { recursive: true });
+    for (const [index, listname] of ['../x', 'x\nlist001', '.'].entries())
+      writeFileSync(
+        path.join(root, 'qfiles', 'shunt', `17000000${index}.1+abc.pck`),
+        Buffer.concat([writeCPickle('x', 1), writeCPickle(dict([['listname', listname]]), 1)]),
+      );
+    const report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.map((l) => [l.name, l.status]),
+      [
+        ['list001', 'ok'],
+        ['mailman', 'ok'],
+      ],
+    );
+    assert.is(exitCodeForDoctor(report), 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('alias files: a symlink to one is read; one that cannot be read still counts, and is said', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'gone', 'old'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    // gone: lost with its stanza left; old: removed with rmlist (no -a), its archives stay.
+    await breakMailmanTree(root, [
+      { list: 'gone', shape: 'lose-dir' },
+      { list: 'old', shape: 'rmlist' },
+    ]);
+    mkdirSync(path.join(root, 'archives', 'private', 'old'), { recursive: true });
+    // The site keeps its alias files under /etc and links them into data/.
+    const etc = path.join(dir, 'etc');
+    mkdirSync(etc);
+    for (const name of ['aliases', 'virtual-mailman']) {
+      renameSync(path.join(root, 'data', name), path.join(etc, name));
+      symlinkSync(path.join(etc, name), path.join(root, 'data', name));
+    }
+    // A line longer than any stanza line, ending in what looks like one: skipped, not read whole.
+    writeFileSync(
+      path.join(etc, 'aliases'),
+      `${'x'.repeat(MAX_ALIAS_LINE * 3)}# STANZA START: fake\n# STANZA START: gone2\n`,
+      { flag: 'a' },
+    );
+    let report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.filter((l) => l.status !== 'ok').map((l) => [l.name, l.status]),
+      [
+        ['gone', 'missing'],
+        ['gone2', 'missing'],
+      ],
+    );
+    assert.equal(
+      report.problems.filter((p) => p.kind === 'list-removed').map((p) => p.list),
+      ['old'],
+    );
+
+    // Neither a fifo nor a directory is read (nor waited on), but both still say Mailman keeps
+    // alias files here: old stays removed, never restored unasked.
+    spawnSync('rm', [
+      '-f',
+      path.join(root, 'data', 'aliases'),
+      path.join(root, 'data', 'virtual-mailman'),
+    ]);
+    const fifo = path.join(dir, 'fifo');
+    assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+    symlinkSync(fifo, path.join(root, 'data', 'aliases'));
+    mkdirSync(path.join(root, 'data', 'virtual-mailman'));
+    const evidence = await findListEvidence(root);
+    assert.equal(evidence.aliasFiles, ['data/aliases', 'data/virtual-mailman']);
+    assert.equal(evidence.unreadable, [
+      { path: 'data/aliases', reason: 'not a regular file (a fifo)' },
+      { path: 'data/virtual-mailman', reason: 'not a regular file (a directory)' },
+    ]);
+    report = await diagnoseMailman(root);
+    assertMatchesSchema(report, 'doctor', 'doctor with unreadable alias files');
+    assert.equal(
+      report.problems
+        .filter((p) => p.kind === 'list-removed' || p.kind === 'alias-file-unreadable')
+        .map((p) => [p.kind, p.severity, p.list ?? p.targetPath]),
+      [
+        ['list-removed', 'info', 'gone'],
+        ['list-removed', 'info', 'old'],
+        ['alias-file-unreadable', 'warning', path.join(root, 'data', 'aliases')],
+        ['alias-file-unreadable', 'warning', path.join(root, 'data', 'virtual-mailman')],
+      ],
+    );
   } finally {
     cleanup();
   }

@@ -111,6 +111,9 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
     io,
     `Filesystem ${fs.mountPoint} (${fs.fsType}): ${inodes}; space ${formatBytes(fs.blocks.available * fs.blockSize)} available of ${formatBytes(fs.blocks.total * fs.blockSize)} (${percent(fs.blocks.available, fs.blocks.total)})`,
   );
+  // What the table cannot show: the doctor could not read everything it looks at.
+  for (const problem of result.problems.filter((p) => p.kind === 'alias-file-unreadable'))
+    writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
   for (const lock of result.locks.filter((l) => l.held)) {
     writeLine(
       io,
