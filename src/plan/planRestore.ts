@@ -35,7 +35,11 @@ import {
   type ResolvedReserveOptions,
 } from './reservePolicy.js';
 import { selectFiles } from './selectFiles.js';
-import { selectMailmanLists, type RestoreSelection } from './selectMailmanLists.js';
+import {
+  markBlockedLists,
+  selectMailmanLists,
+  type RestoreSelection,
+} from './selectMailmanLists.js';
 
 export interface PlanOptions extends CommonOptions, ReserveOptions {
   target: string;
@@ -211,6 +215,8 @@ export async function decideRestore(
     return decision;
   }
   const atTarget = placeDrafts(context, targetRoot, drafts);
+  if (profile === 'mailman')
+    markBlockedLists(selection, new Set(atTarget.placed.map(({ step }) => step.targetPath)));
   if (atTarget.placed.length === 0) {
     decision.reason =
       'nothing to restore: what is selected is already there, or cannot be restored (see problems)';
