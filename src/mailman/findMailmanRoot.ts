@@ -4,7 +4,7 @@
  * list exists"), usually beside Mailman's siblings (archives/, qfiles/, data/, locks/, logs/).
  * On disk, and incrementally over an archive's memberPaths during the walk.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
@@ -25,14 +25,24 @@ async function entriesOf(dir: string): Promise<import('node:fs').Dirent[]> {
 
 /**
  * Every list directory under `<root>/lists`, whether or not Mailman sees it as a list: a
- * directory whose config files are all gone is a lost list, never skipped. Hidden entries and
+ * directory whose config files are all gone is a lost list, never skipped. A symlink to a
+ * directory is one too: Mailman follows it (`os.path.exists`), so a list moved to another
+ * disk and linked back is a list, not one whose directory is gone. Hidden entries and
  * `lost+found` (lists/ as a mount point) are no lists.
  */
 export async function listDirNamesAt(root: string): Promise<string[]> {
   const names: string[] = [];
-  for (const entry of await entriesOf(path.join(root, 'lists'))) {
-    if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'lost+found') continue;
-    names.push(entry.name);
+  const dir = path.join(root, 'lists');
+  for (const entry of await entriesOf(dir)) {
+    if (entry.name.startsWith('.') || entry.name === 'lost+found') continue;
+    const isDir =
+      entry.isDirectory() ||
+      (entry.isSymbolicLink() &&
+        (await stat(path.join(dir, entry.name)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        )));
+    if (isDir) names.push(entry.name);
   }
   return names.sort();
 }

@@ -327,4 +327,36 @@ test('alias files: a symlink to one is read; one that cannot be read still count
   }
 });
 
+test('a list directory that is a symlink to one is a list, as Mailman follows it: ok, not missing', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'big', 'moved'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    // 'moved' went to another disk and was linked back; its stanza is still in data/aliases.
+    renameSync(path.join(root, 'lists', 'moved'), path.join(dir, 'moved'));
+    symlinkSync(path.join(dir, 'moved'), path.join(root, 'lists', 'moved'));
+    // A symlink to nothing, or to a file, is no list directory.
+    symlinkSync(path.join(dir, 'nothing'), path.join(root, 'lists', 'dangling'));
+    writeFileSync(path.join(dir, 'file'), 'x');
+    symlinkSync(path.join(dir, 'file'), path.join(root, 'lists', 'tofile'));
+    const report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.map((l) => [l.name, l.status]),
+      [
+        ['big', 'ok'],
+        ['mailman', 'ok'],
+        ['moved', 'ok'],
+      ],
+    );
+    assert.is(exitCodeForDoctor(report), 0);
+  } finally {
+    cleanup();
+  }
+});
+
 test.run();
