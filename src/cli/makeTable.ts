@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-import type { Io } from './output.js';
+import { printableText, type Io } from './output.js';
 
 /** The narrowest a word-wrapped column gets when a table is fitted to a terminal. */
 const MIN_WRAPPED = 12;
@@ -35,6 +35,22 @@ const widestLine = (text: string): number =>
   Math.max(0, ...text.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
 
 /**
+ * Cells are escaped as they are pushed, as every line of human output is: an escape sequence
+ * in a list name is otherwise taken by cli-table3 for a colour (carried over wrapped lines,
+ * not counted in the width) before the output escapes it, and the columns no longer line up.
+ * Line breaks stay: a cell may hold several lines. (Data that must stay on one line — a name
+ * — is passed through printableLine by the renderer.)
+ */
+function escapeCells(table: Table.Table): Table.Table {
+  const push = table.push.bind(table);
+  const escape = (cell: Table.Cell): Table.Cell =>
+    typeof cell === 'string' ? printableText(cell) : cell;
+  table.push = (...rows: Table.Table[number][]): number =>
+    push(...rows.map((row) => (Array.isArray(row) ? row.map(escape) : row)));
+  return table;
+}
+
+/**
  * Every human table goes through here: cli-table3 colours headers and borders by default,
  * which is noise in a log file, a pipe or a runbook transcript; colour only on a terminal
  * and never with NO_COLOR (no-color.org).
@@ -52,11 +68,12 @@ export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): 
     : { ...options, style: { head: [], border: [], ...options.style } };
   const columns = stdout.isTTY === true ? stdout.columns : undefined;
   const widths = options.colWidths?.map((w) => w ?? 0);
-  if (!columns && !widths) return new Table(styled);
+  if (!columns && !widths) return escapeCells(new Table(styled));
   const fitted = widths
     ? { ...styled, wordWrap: true, colWidths: columns ? fitWidths(widths, columns) : widths }
     : styled;
   const table = new Table(fitted);
+  escapeCells(table);
   table.toString = () => {
     const render = (
       style: NonNullable<Table.TableConstructorOptions['style']>,

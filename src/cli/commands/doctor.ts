@@ -9,7 +9,7 @@ import {
 import { parseGrowthWindow } from '../../plan/reservePolicy.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
@@ -79,7 +79,15 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
         notes.push(`${state.name}: ${state.state}`);
     for (const evidence of list.evidence ?? []) notes.push(evidence.detail);
     if (list.locked) notes.push('locked by a live process');
-    lists.push([list.name, list.status, list.loadsFrom ?? '-', notes.join('\n'), files]);
+    // A name (and what quotes it) is one line of its cell, whatever it holds: a newline in a
+    // list directory's name would otherwise forge a row.
+    lists.push([
+      printableLine(list.name),
+      list.status,
+      list.loadsFrom ?? '-',
+      notes.map(printableLine).join('\n'),
+      files,
+    ]);
   }
   writeLine(io, lists.toString());
   writeLine(io);
@@ -113,7 +121,7 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
   );
   // What the table cannot show: the doctor could not read everything it looks at.
   for (const problem of result.problems.filter((p) => p.kind === 'alias-file-unreadable'))
-    writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
+    writeOneLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
   for (const lock of result.locks.filter((l) => l.held)) {
     writeLine(
       io,

@@ -6,7 +6,7 @@ import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
@@ -141,24 +141,29 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
       a.action === b.action ? 0 : a.action === 'restore' ? -1 : 1,
     )) {
       const evidence = (list.evidence ?? []).map((e) => e.detail);
-      lists.push([list.name, list.status, list.action, [list.reason, ...evidence].join('; ')]);
+      lists.push([
+        printableLine(list.name),
+        list.status,
+        list.action,
+        printableLine([list.reason, ...evidence].join('; ')),
+      ]);
     }
     writeLine(io, lists.toString());
   }
   const steps = plan.stages.reduce((n, stage) => n + stage.steps.length, 0);
-  writeLine(
+  writeOneLine(
     io,
     `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`,
   );
   for (const stage of plan.stages) {
     const bytes = stage.steps.reduce((n, step) => n + step.size, 0);
-    writeLine(
+    writeOneLine(
       io,
       `Stage ${stage.name} → ${stage.root}: ${formatCount(stage.steps.length)} steps, ${formatBytes(bytes)}`,
     );
     const shown = stage.steps.slice(0, 12);
     for (const step of shown)
-      writeLine(
+      writeOneLine(
         io,
         `  ${step.write.padEnd(7)} ${step.type.padEnd(8)} ${step.targetPath}  ← ${step.memberPath}`,
       );
@@ -190,7 +195,7 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
   }
   if (plan.mailman) writeLine(io, plan.mailman.note);
   for (const problem of plan.problems)
-    writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
+    writeOneLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
   if (outFile && steps > 0 && plan.archive.path === '-')
     writeLine(
       io,
