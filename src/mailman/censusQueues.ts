@@ -96,8 +96,12 @@ export function estimateQueueGrowth(
       { option: '--growth-window', value: String(windowHours) },
     );
   }
+  const product = Math.max(0, census.inflowPerHour) * windowHours;
+  // Any finite window is a number of hours, but 50/h × 1e308 h is Infinity, which JSON prints
+  // as null (a document against its schema). No filesystem has 2^53 inodes: clamped there.
+  if (product >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
   // Rounded to a millionth first: 100/h × 0.07 h is 7.000000000000001 in floating point, not 8.
-  return Math.ceil(Math.round(Math.max(0, census.inflowPerHour) * windowHours * 1e6) / 1e6);
+  return Math.ceil(Math.round(product * 1e6) / 1e6);
 }
 
 /**
