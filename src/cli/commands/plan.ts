@@ -1,5 +1,7 @@
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
+import { lstat, readlink } from 'node:fs/promises';
+import path from 'node:path';
 
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
@@ -102,7 +104,51 @@ const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
     why: 'a component of its path is not a directory',
     hint: '--out names a file in an existing, writable directory',
   },
+  ELOOP: {
+    why: 'too many symbolic links',
+    hint: '--out names a regular file, or a symlink to one',
+  },
 };
+
+/** Symlinks followed from --out before giving up, as the kernel does (ELOOP). */
+const MAX_OUT_LINKS = 40;
+
+/**
+ * The file the plan goes to: `out`, or — when `out` is a symlink — the file it names, the link
+ * kept (written through, as a shell's `>` does). Only a regular file, or nothing, is replaced:
+ * the atomic rename replaces whatever is at the path, so `--out /dev/full` as root put a
+ * regular file in place of the device, and `--out /dev/stdout` would replace the symlink. A
+ * device, a fifo or a socket is WRITE_FAILED; a directory fails in the write (EISDIR).
+ */
+async function planFilePath(out: string): Promise<string> {
+  let file = path.resolve(out);
+  for (let hops = 0; ; hops += 1) {
+    const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (stats === null || stats.isFile() || stats.isDirectory()) return file;
+    if (!stats.isSymbolicLink()) {
+      const kind = stats.isFIFO()
+        ? 'a fifo'
+        : stats.isSocket()
+          ? 'a socket'
+          : stats.isCharacterDevice()
+            ? 'a character device'
+            : 'a block device';
+      throw new RestoreplanError(
+        'WRITE_FAILED',
+        `cannot write the plan to ${out}: ${hops === 0 ? 'it' : file} is ${kind}, not a plan file (it would be replaced by one)`,
+        {
+          path: out,
+          hint: '--out names a regular file; --json prints the plan on stdout',
+        },
+      );
+    }
+    if (hops >= MAX_OUT_LINKS) throw Object.assign(new Error('ELOOP'), { code: 'ELOOP' });
+    file = path.resolve(path.dirname(file), await readlink(file));
+  }
+}
 
 /**
  * The plan is data for apply: written whole or not at all, by the writer apply restores files
@@ -113,7 +159,10 @@ const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
 async function writePlanFile(out: string, plan: PlanDocument): Promise<void> {
   const { writeFileAtomic } = await import('../../apply/writeFileAtomic.js');
   try {
-    await writeFileAtomic(out, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), { mode: 0o600 });
+    const file = await planFilePath(out);
+    await writeFileAtomic(file, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), {
+      mode: 0o600,
+    });
   } catch (error) {
     if (isRestoreplanError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
