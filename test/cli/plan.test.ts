@@ -198,4 +198,14 @@ test('--out on a device, a fifo or a link to one: WRITE_FAILED, left as it was; 
   assert.is(written.schemaVersion, 1);
 });
 
+test('--lists that names no list ("$LIST" unset) is USAGE for plan and check, never every list', () => {
+  for (const command of ['plan', 'check'])
+    for (const value of ['', ' , ,']) {
+      const r = cli([command, archive, '--target', target, '--lists', value, '--no-progress']);
+      assert.is(r.code, 3, `${command} --lists ${JSON.stringify(value)}: ${r.stdout}`);
+      assert.is(r.stdout, '');
+      assert.match(r.stderr, /^restoreplan: USAGE: --lists ".*" names no list\n {2}hint: /);
+    }
+});
+
 test.run();
