@@ -93,6 +93,13 @@ export async function resolveProfile(
           options.withState ? '--with-state' : '',
           options.withArchives ? '--with-archives' : '',
         ];
+  // --lists names every list the profile restores: --include-degraded beside it selected
+  // nothing, while each degraded list still said "add --include-degraded".
+  if (profile === 'mailman' && options.lists?.length && options.includeDegraded) {
+    throw new RestoreplanError('USAGE', '--include-degraded is not used with --lists', {
+      hint: '--lists names every list to restore: name the degraded ones in it too, or leave --lists out',
+    });
+  }
   const flags = unused.filter(Boolean);
   if (flags.length === 0) return profile;
   const by = profile === 'mailman' ? 'by the Mailman profile' : 'without a profile';
