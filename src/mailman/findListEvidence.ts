@@ -15,7 +15,7 @@
  * (`isPossibleListName`): the files are edited by hand and shunted mail comes from outside.
  */
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -101,8 +101,16 @@ type AliasFileScan =
  * but cannot be read is `unreadable`, never taken for no alias file at all.
  */
 async function scanAliasFile(file: string, signal?: AbortSignal): Promise<AliasFileScan> {
+  const notRegular = (stats: import('node:fs').Stats): AliasFileScan | null => {
+    if (stats.isFile()) return null;
+    const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a fifo' : 'a special file';
+    return { state: 'unreadable', reason: `not a regular file (${kind})` };
+  };
   let handle: import('node:fs/promises').FileHandle;
   try {
+    // Judged before it is opened: even a non-blocking open of a fifo wakes its writer.
+    const refused = notRegular(await stat(file));
+    if (refused) return refused;
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -111,15 +119,9 @@ async function scanAliasFile(file: string, signal?: AbortSignal): Promise<AliasF
     return { state: 'unreadable', reason: code ?? (error as Error).message };
   }
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
-      const kind = stats.isDirectory()
-        ? 'a directory'
-        : stats.isFIFO()
-          ? 'a fifo'
-          : 'a special file';
-      return { state: 'unreadable', reason: `not a regular file (${kind})` };
-    }
+    // And again once open, in case it was swapped in between.
+    const refused = notRegular(await handle.stat());
+    if (refused) return refused;
     const names = new Set<string>();
     const decoder = new StringDecoder('utf8');
     const chunk = Buffer.alloc(1 << 16);

@@ -5,7 +5,7 @@
  * var dir with a lost list (no config file), a list gone with its stanza left, and one removed
  * with rmlist: each reported as Mailman would see it, exit code included.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -354,6 +354,31 @@ test('a list directory that is a symlink to one is a list, as Mailman follows it
       ],
     );
     assert.is(exitCodeForDoctor(report), 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('an alias file that is a fifo is never opened: a writer waiting on it is not woken', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, { lists: ['mailman'], postsPerList: 1, queueFiles: 0 });
+    const fifo = path.join(root, 'data', 'aliases');
+    assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+    // A writer blocked in open(2) until a reader comes; woken, its echo meets a closed reader.
+    const writer = spawn('sh', ['-c', `echo x > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const evidence = await findListEvidence(root);
+      assert.equal(evidence.unreadable, [
+        { path: 'data/aliases', reason: 'not a regular file (a fifo)' },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.is(writer.exitCode, null, 'the writer still waits');
+    } finally {
+      writer.kill();
+    }
   } finally {
     cleanup();
   }
