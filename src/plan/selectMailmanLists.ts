@@ -316,12 +316,12 @@ export function markBlockedLists(selection: RestoreSelection, placed: ReadonlySe
     const config = path.join(selection.targetRoot, 'lists', list.name, 'config.pck');
     if (placed.has(config)) continue;
     list.action = 'skip';
-    list.reason = `config.pck cannot be restored: a path of another type is in the way of ${config} (see type-conflict)`;
+    list.reason = `config.pck cannot be restored: a path of another type, or a symlink apply never writes through, is in the way of ${config} (see type-conflict)`;
     if (isListDown(list.status)) {
       selection.problems.push(
         makeProblem(
           DOWN_PROBLEM[list.status as keyof typeof DOWN_PROBLEM],
-          `${list.name}: stays down, its config.pck cannot be restored: a path of another type is in the way of ${config}`,
+          `${list.name}: stays down, its config.pck cannot be restored: a path of another type, or a symlink apply never writes through, is in the way of ${config}`,
           { list: list.name, targetPath: config },
         ),
       );

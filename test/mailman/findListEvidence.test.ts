@@ -22,6 +22,7 @@ import {
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { findMailmanRoot } from '../../src/mailman/findMailmanRoot.js';
 import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
+import { resolveProfile } from '../../src/plan/planRestore.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { aliasStanza, generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { dict, writeCPickle } from '../../samples/writeCPickle.js';
@@ -379,6 +380,28 @@ test('an alias file that is a fifo is never opened: a writer waiting on it is no
     } finally {
       writer.kill();
     }
+  } finally {
+    cleanup();
+  }
+});
+
+test('every list lost, lists/ a symlink to another filesystem: still found, and the Mailman profile', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'srv', 'mailman');
+    await generateMailmanTree(root, { lists: ['a', 'b'], postsPerList: 1, queueFiles: 0 });
+    await breakMailmanTree(root, [
+      { list: 'a', shape: 'lose-configs' },
+      { list: 'b', shape: 'lose-configs' },
+    ]);
+    // Moved where there are inodes to spare, and linked back.
+    renameSync(path.join(root, 'lists'), path.join(dir, 'lists'));
+    symlinkSync(path.join(dir, 'lists'), path.join(root, 'lists'));
+    assert.is(await findMailmanRoot(root), root);
+    const report = await diagnoseMailman(root);
+    assert.equal(report.summary, { ok: 0, degraded: 0, corrupt: 0, lost: 2, missing: 0 });
+    // Not found, plan took the target for no var dir and restored the whole archive beneath it.
+    assert.is(await resolveProfile(root, {}), 'mailman');
   } finally {
     cleanup();
   }

@@ -4,7 +4,7 @@
  * type-conflict warning the only trace: plan and check said WARNING (exit 1) while the list
  * stayed down. Now it is a skip with the reason, and the list's critical problem.
  */
-import { copyFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -78,6 +78,36 @@ test('the same lists with nothing in the way are restored, and the plan is OK', 
     assert.is(actions[LOST], 'restore');
     assert.is(plan.verdict, 'ok');
     assert.is((await checkBudget(backup, { target: live })).verdict, 'ok');
+  } finally {
+    cleanup();
+  }
+});
+
+test('lists/ linked to another disk: nothing is planned through the link, as apply writes nothing through it', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const { dir, cleanup } = makeScratch('restoreplan-blocked-');
+  try {
+    const { live, backup } = await buildLostListsScenario(path.join(dir, 'live'), dir);
+    const lists = path.join(live, 'lists');
+    for (const file of ['config.pck', 'config.pck.last'])
+      copyFileSync(path.join(lists, 'list001', file), path.join(lists, NO_VALID_COPY, file));
+    renameSync(lists, path.join(dir, 'lists-elsewhere'));
+    symlinkSync(path.join(dir, 'lists-elsewhere'), lists);
+    // Before: the lost list's config.pck was planned (its directory exists, through the link),
+    // plan and check said OK for it, and apply skipped it as symlink-in-path: exit 0, list down.
+    const plan = await planRestore(backup, { target: live, lists: [LOST] });
+    assert.equal(
+      plan.stages.flatMap((s) => s.steps.map((step) => step.targetPath)),
+      [],
+    );
+    const list = plan.lists.find((l) => l.name === LOST);
+    assert.is(list?.action, 'skip');
+    assert.ok(
+      plan.problems.some((p) => p.kind === 'type-conflict' && p.targetPath === lists),
+      'the link is the conflict',
+    );
+    assert.is(plan.verdict, 'critical');
+    assert.is((await checkBudget(backup, { target: live, lists: [LOST] })).verdict, 'critical');
   } finally {
     cleanup();
   }
