@@ -6,6 +6,7 @@ import {
   sortListsByUrgency,
   type DoctorReport,
 } from '../../mailman/diagnoseMailman.js';
+import { UNREADABLE } from '../../mailman/diagnoseList.js';
 import { parseGrowthWindow } from '../../plan/reservePolicy.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
@@ -69,7 +70,10 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
   for (const list of sortListsByUrgency(result.lists)) {
     const files = list.files
       .filter((f) => f.state !== 'missing' || f.name.startsWith('config.pck'))
-      .map((f) => `${f.name}: ${f.state}`)
+      // A file the doctor could not read says so: "invalid" alone reads as a corrupt file.
+      .map(
+        (f) => `${f.name}: ${f.state}${f.detail?.startsWith(UNREADABLE) ? ` (${f.detail})` : ''}`,
+      )
       .join('\n');
     const notes = [list.mailmanAction];
     if (list.interruptedSave.length > 0)
