@@ -46,7 +46,11 @@ export async function censusQueues(
   for (const queue of queues.sort()) {
     throwIfAborted(options.signal);
     const dir = path.join(qfiles, queue);
-    const names = await readdir(dir);
+    // A queue this user may not list (doctor run as another user than Mailman's), or one gone
+    // since qfiles/ was listed, is left out of the census: it ended the whole diagnosis with
+    // INTERNAL (exit 3).
+    const names = await readdir(dir).catch(() => null);
+    if (names === null) continue;
     let files = 0;
     let inflow = 0;
     let oldest = Infinity;
