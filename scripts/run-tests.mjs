@@ -22,6 +22,7 @@ child.stdout.on('data', (chunk) => {
 });
 child.on('close', (code) => {
   // uvu colours its summary even with FORCE_COLOR=0: strip the escapes before reading it.
+  // eslint-disable-next-line no-control-regex -- the colour codes are what is matched
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   const field = (label) => {
     const m = new RegExp(`${label}:\\s+(\\d+)`).exec(plain);

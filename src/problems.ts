@@ -73,6 +73,11 @@ export const PROBLEM_CATALOG = {
     summary:
       'A list is neither on disk nor named by an alias stanza (most likely removed with rmlist); it is restored only when named with --lists.',
   },
+  'alias-file-unreadable': {
+    severity: 'warning',
+    summary:
+      'An alias file Mailman keeps (data/aliases, data/virtual-mailman) is there but cannot be read: a list named only by its stanza there is not found.',
+  },
   'list-degraded': {
     severity: 'warning',
     summary:

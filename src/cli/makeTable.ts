@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 
-import type { Io } from './output.js';
+import { printableText, type Io } from './output.js';
 
 /** The narrowest a word-wrapped column gets when a table is fitted to a terminal. */
 const MIN_WRAPPED = 12;
@@ -34,6 +34,34 @@ const widestLine = (text: string): number =>
   // eslint-disable-next-line no-control-regex -- colour codes take no column
   Math.max(0, ...text.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
 
+/** Each column's natural width: its widest line, plus the cell padding (one each side). */
+function naturalWidths(rows: readonly Table.Cell[][], head: readonly string[]): number[] {
+  const widths: number[] = [];
+  for (const row of [head, ...rows])
+    row.forEach((cell, i) => {
+      const text =
+        typeof cell === 'object' && cell !== null ? String(cell.content ?? '') : String(cell ?? '');
+      widths[i] = Math.max(widths[i] ?? 0, widestLine(text) + 2);
+    });
+  return widths;
+}
+
+/**
+ * Cells are escaped as they are pushed, as every line of human output is: an escape sequence
+ * in a list name is otherwise taken by cli-table3 for a colour (carried over wrapped lines,
+ * not counted in the width) before the output escapes it, and the columns no longer line up.
+ * Line breaks stay: a cell may hold several lines. (Data that must stay on one line — a name
+ * — is passed through printableLine by the renderer.)
+ */
+function escapeCells(table: Table.Table): Table.Table {
+  const push = table.push.bind(table);
+  const escape = (cell: Table.Cell): Table.Cell =>
+    typeof cell === 'string' ? printableText(cell) : cell;
+  table.push = (...rows: Table.Table[number][]): number =>
+    push(...rows.map((row) => (Array.isArray(row) ? row.map(escape) : row)));
+  return table;
+}
+
 /**
  * Every human table goes through here: cli-table3 colours headers and borders by default,
  * which is noise in a log file, a pipe or a runbook transcript; colour only on a terminal
@@ -52,25 +80,38 @@ export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): 
     : { ...options, style: { head: [], border: [], ...options.style } };
   const columns = stdout.isTTY === true ? stdout.columns : undefined;
   const widths = options.colWidths?.map((w) => w ?? 0);
-  if (!columns && !widths) return new Table(styled);
+  if (!columns && !widths) return escapeCells(new Table(styled));
   const fitted = widths
     ? { ...styled, wordWrap: true, colWidths: columns ? fitWidths(widths, columns) : widths }
     : styled;
   const table = new Table(fitted);
+  escapeCells(table);
   table.toString = () => {
+    const rows = table as unknown as Table.Cell[][];
     const render = (
+      layout: Table.TableConstructorOptions,
       style: NonNullable<Table.TableConstructorOptions['style']>,
       pad: number,
     ): string => {
-      const out = new Table({ ...fitted, style });
+      const out = new Table({ ...layout, style });
       // A word longer than its column (a path) is broken, not cut off with "…".
-      for (const row of table as unknown as Table.Cell[][])
-        out.push(row.map((cell, i) => breakLongWords(cell, (fitted.colWidths?.[i] ?? 0) - pad)));
+      for (const row of rows)
+        out.push(row.map((cell, i) => breakLongWords(cell, (layout.colWidths?.[i] ?? 0) - pad)));
       return out.toString();
     };
-    const text = render(fitted.style ?? {}, 2);
+    const unpadded = { ...fitted.style, 'padding-left': 0, 'padding-right': 0 };
+    let text = render(fitted, fitted.style ?? {}, 2);
     if (!columns || widestLine(text) <= columns) return text;
-    return render({ ...fitted.style, 'padding-left': 0, 'padding-right': 0 }, 0);
+    text = render(fitted, unpadded, 0);
+    if (widths || widestLine(text) <= columns) return text;
+    // Without fixed widths (the doctor's tables) the natural ones give way as fixed ones do
+    // when dropping the padding is not enough: a table of long evidence lines stayed 136
+    // columns wide, wrapped mid-border on an 80-column console.
+    const natural = naturalWidths(rows, options.head ?? []);
+    const layout = { ...styled, wordWrap: true, colWidths: fitWidths(natural, columns) };
+    text = render(layout, layout.style ?? {}, 2);
+    if (widestLine(text) <= columns) return text;
+    return render(layout, { ...layout.style, 'padding-left': 0, 'padding-right': 0 }, 0);
   };
   return table;
 }

@@ -50,6 +50,15 @@ export function writeLine(io: Io, text = ''): void {
 }
 
 /**
+ * One line of human output that quotes data — a problem, a step, a reason, a path: on one line
+ * whatever the data holds (a list name with a newline would forge a second problem line), and
+ * escaped as error lines are.
+ */
+export function writeOneLine(io: Io, text: string): void {
+  io.stdout.write(`${printableLine(text)}\n`);
+}
+
+/**
  * What a text line never echoes raw: control characters (C0, DEL, C1: ESC sequences, carriage
  * returns, NUL), format characters (bidi overrides, zero-width), line and paragraph separators,
  * lone surrogates, private-use and unassigned code points, and U+FFFD (what invalid UTF-8 was

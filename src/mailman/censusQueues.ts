@@ -46,7 +46,11 @@ export async function censusQueues(
   for (const queue of queues.sort()) {
     throwIfAborted(options.signal);
     const dir = path.join(qfiles, queue);
-    const names = await readdir(dir);
+    // A queue this user may not list (doctor run as another user than Mailman's), or one gone
+    // since qfiles/ was listed, is left out of the census: it ended the whole diagnosis with
+    // INTERNAL (exit 3).
+    const names = await readdir(dir).catch(() => null);
+    if (names === null) continue;
     let files = 0;
     let inflow = 0;
     let oldest = Infinity;
@@ -96,8 +100,12 @@ export function estimateQueueGrowth(
       { option: '--growth-window', value: String(windowHours) },
     );
   }
+  const product = Math.max(0, census.inflowPerHour) * windowHours;
+  // Any finite window is a number of hours, but 50/h × 1e308 h is Infinity, which JSON prints
+  // as null (a document against its schema). No filesystem has 2^53 inodes: clamped there.
+  if (product >= Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
   // Rounded to a millionth first: 100/h × 0.07 h is 7.000000000000001 in floating point, not 8.
-  return Math.ceil(Math.round(Math.max(0, census.inflowPerHour) * windowHours * 1e6) / 1e6);
+  return Math.ceil(Math.round(product * 1e6) / 1e6);
 }
 
 /**

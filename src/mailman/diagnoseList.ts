@@ -68,17 +68,35 @@ export function judgeList(files: readonly ListFileDiagnosis[]): {
  * load -- Mailman's open() fails or blocks -- and is never opened here (a fifo would hang).
  */
 async function judgeFile(file: string, format?: ConfigFormat): Promise<ConfigFileVerdict> {
-  const stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
-  if (stats === null) return classifyConfigFile(null);
-  if (!stats.isFile()) {
-    const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a fifo' : 'a special file';
-    return { state: 'invalid', detail: `not a regular file (${kind})` };
+  try {
+    const stats = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (stats === null) return classifyConfigFile(null);
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory()
+        ? 'a directory'
+        : stats.isFIFO()
+          ? 'a fifo'
+          : 'a special file';
+      return { state: 'invalid', detail: `not a regular file (${kind})` };
+    }
+    return classifyConfigFile(await readFile(file), format);
+  } catch (error) {
+    // One file the doctor may not read (run as a user other than Mailman's, a file restored
+    // 0600 by root) is a finding about that file, not the end of the whole diagnosis (it was
+    // INTERNAL, exit 3, for every list). It does not load here; whether it loads for Mailman
+    // depends on Mailman's user, which the detail says.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const who =
+      code === 'EACCES' || code === 'EPERM' ? " (run doctor as root or as Mailman's user)" : '';
+    return { state: 'invalid', detail: `${UNREADABLE}: ${code}${who}` };
   }
-  return classifyConfigFile(await readFile(file), format);
 }
+
+/** The detail of a file the doctor could not read (as opposed to one it read and judged). */
+export const UNREADABLE = 'cannot be read';
 
 export interface ListDirDiagnosis extends ListDiagnosis {
   mailmanAction: string;
@@ -100,7 +118,8 @@ export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
   }
   // Mailman saves into config.pck.tmp.<host>.<pid> and renames it over config.pck: a leftover
   // means the save was interrupted between the dump and the rename.
-  const interruptedSave = (await readdir(listDir))
+  // A list directory that cannot be listed (EACCES) hides its leftovers; its files were judged.
+  const interruptedSave = (await readdir(listDir).catch(() => [] as string[]))
     .filter((entry) => entry.startsWith('config.pck.tmp'))
     .sort();
   const { status, loadsFrom, mailmanAction } = judgeList(files);

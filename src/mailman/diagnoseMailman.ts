@@ -200,6 +200,15 @@ export async function diagnoseMailman(
       ),
     );
   }
+  for (const file of evidence.unreadable) {
+    problems.push(
+      makeProblem(
+        'alias-file-unreadable',
+        `${file.path} could not be read (${file.reason}): a list named only by its stanza there is not found, and archives alone are not taken for a lost list; run doctor as root or as Mailman's user`,
+        { targetPath: path.join(varDir, file.path) },
+      ),
+    );
+  }
   if (running.running) {
     problems.push(
       makeProblem('mailman-running', `Mailman is running (master qrunner pid ${running.pid})`),

@@ -4,7 +4,8 @@
  * list exists"), usually beside Mailman's siblings (archives/, qfiles/, data/, locks/, logs/).
  * On disk, and incrementally over an archive's memberPaths during the walk.
  */
-import { readdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
@@ -15,7 +16,7 @@ export const MAILMAN_SIBLINGS = ['archives', 'qfiles', 'data', 'locks', 'logs'] 
 /** Directories searched below the given one for a var dir (var/lib/mailman is three deep). */
 const MAX_SEARCH_DEPTH = 4;
 
-async function entriesOf(dir: string): Promise<import('node:fs').Dirent[]> {
+async function entriesOf(dir: string): Promise<Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch {
@@ -25,16 +26,29 @@ async function entriesOf(dir: string): Promise<import('node:fs').Dirent[]> {
 
 /**
  * Every list directory under `<root>/lists`, whether or not Mailman sees it as a list: a
- * directory whose config files are all gone is a lost list, never skipped. Hidden entries and
+ * directory whose config files are all gone is a lost list, never skipped. A symlink to a
+ * directory is one too: Mailman follows it (`os.path.exists`), so a list moved to another
+ * disk and linked back is a list, not one whose directory is gone. Hidden entries and
  * `lost+found` (lists/ as a mount point) are no lists.
  */
 export async function listDirNamesAt(root: string): Promise<string[]> {
   const names: string[] = [];
-  for (const entry of await entriesOf(path.join(root, 'lists'))) {
-    if (!entry.isDirectory() || entry.name.startsWith('.') || entry.name === 'lost+found') continue;
-    names.push(entry.name);
+  const dir = path.join(root, 'lists');
+  for (const entry of await entriesOf(dir)) {
+    if (entry.name.startsWith('.') || entry.name === 'lost+found') continue;
+    if (await isDirectoryEntry(dir, entry)) names.push(entry.name);
   }
   return names.sort();
+}
+
+/** A directory, or a symlink to one (followed, as Mailman follows it). */
+async function isDirectoryEntry(dir: string, entry: Dirent): Promise<boolean> {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  return stat(path.join(dir, entry.name)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** The lists under `<root>/lists` that Mailman sees (a config file exists), or []. */
@@ -53,8 +67,13 @@ export async function listNamesAt(root: string): Promise<string[]> {
  */
 export async function isMailmanVarDir(dir: string): Promise<boolean> {
   if ((await listNamesAt(dir)).length > 0) return true;
-  const entries = await entriesOf(dir);
-  const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+  // lists/ moved to a roomier filesystem and linked back, Debian's qfiles/, locks/ and logs/
+  // links into /var: Mailman follows them, so does this test (a var dir whose lists/ is a link
+  // and whose every list is lost was not found, and plan restored the whole archive beneath it).
+  const wanted = new Set<string>(['lists', ...MAILMAN_SIBLINGS]);
+  const dirs = new Set<string>();
+  for (const entry of await entriesOf(dir))
+    if (wanted.has(entry.name) && (await isDirectoryEntry(dir, entry))) dirs.add(entry.name);
   if (!dirs.has('lists')) return false;
   return MAILMAN_SIBLINGS.filter((name) => dirs.has(name)).length >= 2;
 }

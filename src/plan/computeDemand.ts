@@ -340,12 +340,36 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
     }
   }
 
+  /** The directories `touch` was given: the roots the restore writes under, never judged above. */
+  const roots = new Set<string>();
+
+  /** Whether a directory above `dirPath` is known (the root of the restore, once touched). */
+  function underKnownDirectory(dirPath: string): boolean {
+    for (let dir = path.dirname(dirPath); ; dir = path.dirname(dir)) {
+      if (directories.has(dir)) return true;
+      if (path.dirname(dir) === dir) return false;
+    }
+  }
+
   /** The state of directory `dirPath`, creating (and counting) missing ones up the tree. */
   function ensureDirectory(dirPath: string): DirectoryState {
     const known = directories.get(dirPath);
     if (known) return known;
     const onDisk = probe.probeDirectory(dirPath);
     let state: DirectoryState;
+    if (onDisk.exists && !roots.has(dirPath) && underKnownDirectory(dirPath)) {
+      // A directory that exists, but reached through a symlink between it and the root
+      // (lists/ linked to another disk): apply never writes through a link in the path
+      // (symlink-in-path), so nothing beneath it is restored — the rule for a non-directory
+      // where a parent belongs. Only the link's own level was seen (when a directory beneath it
+      // had to be created): plan priced a config.pck that apply then refused.
+      const parent = ensureDirectory(path.dirname(dirPath));
+      if (parent.blocked) {
+        state = newState(parent.fsIndex, true);
+        directories.set(dirPath, state);
+        return state;
+      }
+    }
     if (onDisk.exists) {
       const fsIndex = resolveFilesystem(onDisk.device, dirPath);
       const model = modelOf(fsIndex);
@@ -570,6 +594,7 @@ export function createDemandLedger(options: DemandLedgerOptions): DemandLedger {
       return report(parent.fsIndex, cost);
     },
     touch(dirPath) {
+      roots.add(dirPath);
       return ensureDirectory(dirPath).fsIndex;
     },
     finish() {

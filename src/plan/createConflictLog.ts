@@ -42,14 +42,16 @@ export function createConflictLog(): ConflictLog {
           { targetPath },
         ),
       );
-      if (count > listed.length || beneath > 0) {
-        problems.push(
-          makeProblem(
-            'type-conflict',
-            `${count - listed.length} more type conflicts; ${beneath} members beneath a path of another type are not restored`,
-          ),
-        );
-      }
+      // Only what there is to say: "0 more type conflicts; 1 members beneath …" read as a count
+      // of conflicts that are not there.
+      const more = count - listed.length;
+      const parts = [
+        more > 0 ? `${more} more type conflict${more === 1 ? '' : 's'}` : '',
+        beneath > 0
+          ? `${beneath} member${beneath === 1 ? '' : 's'} beneath a path of another type ${beneath === 1 ? 'is' : 'are'} not restored`
+          : '',
+      ].filter(Boolean);
+      if (parts.length > 0) problems.push(makeProblem('type-conflict', parts.join('; ')));
       return problems;
     },
   };

@@ -35,7 +35,11 @@ import {
   type ResolvedReserveOptions,
 } from './reservePolicy.js';
 import { selectFiles } from './selectFiles.js';
-import { selectMailmanLists, type RestoreSelection } from './selectMailmanLists.js';
+import {
+  markBlockedLists,
+  selectMailmanLists,
+  type RestoreSelection,
+} from './selectMailmanLists.js';
 
 export interface PlanOptions extends CommonOptions, ReserveOptions {
   target: string;
@@ -89,6 +93,13 @@ export async function resolveProfile(
           options.withState ? '--with-state' : '',
           options.withArchives ? '--with-archives' : '',
         ];
+  // --lists names every list the profile restores: --include-degraded beside it selected
+  // nothing, while each degraded list still said "add --include-degraded".
+  if (profile === 'mailman' && options.lists?.length && options.includeDegraded) {
+    throw new RestoreplanError('USAGE', '--include-degraded is not used with --lists', {
+      hint: '--lists names every list to restore: name the degraded ones in it too, or leave --lists out',
+    });
+  }
   const flags = unused.filter(Boolean);
   if (flags.length === 0) return profile;
   const by = profile === 'mailman' ? 'by the Mailman profile' : 'without a profile';
@@ -211,6 +222,8 @@ export async function decideRestore(
     return decision;
   }
   const atTarget = placeDrafts(context, targetRoot, drafts);
+  if (profile === 'mailman')
+    markBlockedLists(selection, new Set(atTarget.placed.map(({ step }) => step.targetPath)));
   if (atTarget.placed.length === 0) {
     decision.reason =
       'nothing to restore: what is selected is already there, or cannot be restored (see problems)';

@@ -117,7 +117,8 @@ export async function selectMailmanLists(
     );
   }
   const root = collection.root;
-  const problems: Problem[] = [];
+  // What the diagnosis could not read may hide a list that is down: said here as in doctor.
+  const problems: Problem[] = report.problems.filter((p) => p.kind === 'alias-file-unreadable');
   const lists: PlanList[] = [];
   const drafts: Draft[] = [];
   const running = report.mailmanRunning;
@@ -299,4 +300,31 @@ export async function selectMailmanLists(
         : 'Mailman is not running: start it after apply; the restored configs keep their mtime from the backup',
     },
   };
+}
+
+/**
+ * A list the selection restores whose config.pck cannot be placed — a path of another type is
+ * in the way (a file or a dangling symlink where `lists/NAME` or its `config.pck` goes, a
+ * directory named config.pck, a symlinked list directory) — stays as it is: its "restore"
+ * writes nothing. It is said as such: action skip with the reason, and a list that stays down
+ * is critical, as when its lock is held (the type-conflict warning alone read as a plan that
+ * brings the list back). `placed`: the target paths placement made steps for.
+ */
+export function markBlockedLists(selection: RestoreSelection, placed: ReadonlySet<string>): void {
+  for (const list of selection.lists) {
+    if (list.action !== 'restore') continue;
+    const config = path.join(selection.targetRoot, 'lists', list.name, 'config.pck');
+    if (placed.has(config)) continue;
+    list.action = 'skip';
+    list.reason = `config.pck cannot be restored: a path of another type, or a symlink apply never writes through, is in the way of ${config} (see type-conflict)`;
+    if (isListDown(list.status)) {
+      selection.problems.push(
+        makeProblem(
+          DOWN_PROBLEM[list.status as keyof typeof DOWN_PROBLEM],
+          `${list.name}: stays down, its config.pck cannot be restored: a path of another type, or a symlink apply never writes through, is in the way of ${config}`,
+          { list: list.name, targetPath: config },
+        ),
+      );
+    }
+  }
 }

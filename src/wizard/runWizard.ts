@@ -5,11 +5,11 @@
  * prompt carries out the recommended feasible plan; nothing is written before the final
  * confirmation, so Ctrl-C at any prompt leaves the machine as it was.
  */
-import { writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import { applyPlan } from '../apply/applyPlan.js';
+import { writeFileAtomic } from '../apply/writeFileAtomic.js';
 import { renderApply, exitCodeForApply } from '../cli/commands/apply.js';
 import { formatListSummary, renderDoctor } from '../cli/commands/doctor.js';
 import { renderPlan } from '../cli/commands/plan.js';
@@ -284,13 +284,20 @@ async function askStrategy(prompts: WizardPrompts, plan: PlanDocument): Promise<
   return prompts.select<Strategy>({ message: 'How to restore:', choices, default: best });
 }
 
-/** The plan as a file, so a stopped run can be resumed with `restoreplan apply FILE`. */
-async function savePlan(plan: PlanDocument, dir: string): Promise<string | null> {
+/**
+ * The plan as a file, so a stopped run can be resumed with `restoreplan apply FILE`. Written by
+ * apply's writer: the temp file is created O_EXCL|O_NOFOLLOW under a random name. The directory
+ * is /tmp by default, writable by every local user, and the old fixed temp name
+ * (`<file>.tmp`, from the time and the pid) was opened following a symlink planted there: the
+ * wizard, run as root, wrote the plan through it onto any file.
+ */
+export async function savePlan(plan: PlanDocument, dir: string): Promise<string | null> {
   const stamp = plan.createdAt.replace(/[:.]/g, '-');
   const file = path.join(dir, `restoreplan-wizard-${stamp}-${process.pid}.json`);
   try {
-    await writeFile(`${file}.tmp`, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    await writeFileAtomic(file, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), {
+      mode: 0o600,
+    });
     return file;
   } catch {
     // A temp dir with no inode left (the incident itself) must not stop the restore.

@@ -11,8 +11,10 @@ import * as assert from 'uvu/assert';
 import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
 import { renderApply } from '../../src/cli/commands/apply.js';
 import { renderCheck } from '../../src/cli/commands/check.js';
+import { renderDoctor } from '../../src/cli/commands/doctor.js';
 import { renderPlan } from '../../src/cli/commands/plan.js';
 import type { Io } from '../../src/cli/output.js';
+import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
 import type { ApplyRunResult } from '../../src/types.js';
@@ -96,6 +98,46 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
       .map((line) => line.split('│')[1]?.trim())
       .join('');
     assert.ok(firstColumn.endsWith(`skipped${deep}`), firstColumn);
+  } finally {
+    if (previous === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = previous;
+  }
+});
+
+test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pipe keeps them whole", async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const previous = process.env.NO_COLOR;
+  process.env.NO_COLOR = '1';
+  try {
+    const report = await diagnoseMailman(sandbox.live);
+    // A list gone with long evidence, as doctor reports one (the widest cell of the table).
+    report.lists.push({
+      ...report.lists[0]!,
+      name: 'a-list-with-a-long-name',
+      status: 'missing',
+      mailmanAction:
+        'does not see the list (lists/a-list-with-a-long-name is gone): it is down and its mail is refused',
+      evidence: [
+        {
+          kind: 'alias-stanza',
+          path: 'data/virtual-mailman',
+          detail: 'data/virtual-mailman has its stanza',
+        },
+      ],
+    });
+    const narrow = terminal(80);
+    renderDoctor(narrow.io, report);
+    const table = narrow
+      .text()
+      .split('\n')
+      .filter((line) => /^[┌│├└]/.test(line))
+      .join('\n');
+    assert.ok(widest(table) <= 80, `doctor: a table line of ${widest(table)} columns\n${table}`);
+    assert.not.match(table, /…/, 'nothing is cut off');
+    assert.match(table.replace(/[│\s]+/g, ' '), /its mail is refused/);
+    const piped = terminal(undefined);
+    renderDoctor(piped.io, report);
+    assert.ok(widest(piped.text()) > 80, 'off a terminal: the natural width');
   } finally {
     if (previous === undefined) delete process.env.NO_COLOR;
     else process.env.NO_COLOR = previous;

@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { RestoreplanError } from '../../src/errors.js';
 import { printableLine, reportError, type Io } from '../../src/cli/output.js';
 import { makeScratch } from '../helpers/env.js';
@@ -127,6 +128,52 @@ test('human output escapes what a member name would make the terminal do (scan, 
     assert.not.ok(r.stdout.includes(0x1b), `${args[0]}: no raw ESC`);
     assert.not.ok(r.stdout.toString('utf8').includes('\u202e'), `${args[0]}: no raw bidi override`);
     assert.ok(r.stdout.toString('utf8').includes('x\\x1b[2J\\u202egnp.gifnoc'), args[0]);
+  }
+});
+
+test('a list name with a newline or an ESC: one row and one problem line each, columns aligned (doctor, plan)', async () => {
+  const dir = path.join(scratch.dir, 'hostile-lists');
+  const live = path.join(dir, 'live', 'mailman');
+  await generateMailmanTree(live, {
+    lists: ['mailman', 'list001'],
+    postsPerList: 1,
+    queueFiles: 0,
+  });
+  const archive = path.join(dir, 'backup.tar');
+  spawnSync('tar', ['-C', path.join(dir, 'live'), '-cf', archive, 'mailman']);
+  // Directories without config files: lost lists, named to forge a row and to clear the screen.
+  mkdirSync(path.join(live, 'lists', 'evil\nlist001'));
+  mkdirSync(path.join(live, 'lists', '\x1b[2Jbad'));
+  for (const args of [
+    ['doctor', live, '--no-progress'],
+    ['plan', archive, '--target', live, '--no-progress'],
+  ]) {
+    const r = cliBytes(args);
+    assert.is(r.code, 2, `${args[0]}: ${r.stderr.toString()}`);
+    const text = r.stdout.toString('utf8');
+    assert.not.ok(r.stdout.includes(0x1b), `${args[0]}: no raw ESC`);
+    const lines = text.split('\n');
+    // The forged name is one row: no row starts with a cell holding only "list001" but the real one.
+    const rowsNamed = (name: string): number =>
+      lines.filter((line) => new RegExp(`^│ ${name.replace(/[[\]\\]/g, '\\$&')} +│`).test(line))
+        .length;
+    assert.is(rowsNamed('list001'), 1, `${args[0]}: one list001 row\n${text}`);
+    assert.is(rowsNamed('evil list001'), 1, `${args[0]}: the hostile name on one row\n${text}`);
+    assert.is(rowsNamed('\\x1b[2Jbad'), 1, `${args[0]}: the ESC escaped\n${text}`);
+    // Every line of a table is as wide as its border (no escape counted as zero width).
+    for (const table of text.split(/\n(?=┌)/).filter((t) => t.startsWith('┌'))) {
+      const rows = table.split('\n').filter((l) => /^[│├┌└]/.test(l));
+      const width = [...(rows[0] ?? '')].length;
+      for (const row of rows) assert.is([...row].length, width, `${args[0]}: ${row}`);
+    }
+    if (args[0] === 'plan') {
+      const problemLines = lines.filter((l) => /^critical /.test(l));
+      assert.ok(problemLines.some((l) => l.startsWith('critical no-valid-copy: evil list001:')));
+      assert.not.ok(
+        lines.some((l) => l.startsWith('list001: the archive')),
+        'no forged line',
+      );
+    }
   }
 });
 

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -148,6 +156,56 @@ test('a plan made from stdin says it cannot be applied, and apply says why (not 
   assert.is(applied.code, 3);
   assert.match(applied.stderr, /^restoreplan: ARCHIVE_NOT_FOUND: the plan was made from stdin/);
   assert.equal(readdirSync(target), []);
+});
+
+test('--out on a device, a fifo or a link to one: WRITE_FAILED, left as it was; a link to a file is written through', () => {
+  const dir = path.join(scratch.dir, 'special-out');
+  mkdirSync(dir);
+  const fifo = path.join(dir, 'fifo');
+  run('mkfifo', [fifo]);
+  const cases: [string, string][] = [
+    [fifo, 'it is a fifo'],
+    [path.join(dir, 'to-fifo'), `${fifo} is a fifo`],
+  ];
+  symlinkSync(fifo, path.join(dir, 'to-fifo'));
+  // A device of our own (a /dev/null): the rename put a regular file in place of /dev/full.
+  const device = path.join(dir, 'null');
+  if (process.getuid?.() === 0 && spawnSync('mknod', [device, 'c', '1', '3']).status === 0)
+    cases.push([device, 'it is a character device']);
+  else console.log('skipped: --out on a device needs root (mknod)');
+  for (const [out, what] of cases) {
+    const before = lstatSync(out);
+    const r = cli(['plan', archive, '--target', target, '--out', out, '--no-progress']);
+    assert.is(r.code, 3, r.stderr);
+    assert.match(r.stderr, `restoreplan: WRITE_FAILED: cannot write the plan to ${out}: ${what}`);
+    assert.match(r.stderr, /hint: --out names a regular file/);
+    const after = lstatSync(out);
+    assert.is(after.ino, before.ino, `${out} is left as it was`);
+    assert.is(after.mode, before.mode);
+    assertNoTemp(dir, out);
+  }
+
+  // A link to a plan file (kept elsewhere): the plan goes to that file and the link stays.
+  mkdirSync(path.join(dir, 'plans'));
+  writeFileSync(path.join(dir, 'plans', 'today.json'), '{"old":1}\n');
+  symlinkSync('plans/today.json', path.join(dir, 'plan.json'));
+  const r = cli(['plan', archive, '--target', target, '--out', path.join(dir, 'plan.json')]);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(lstatSync(path.join(dir, 'plan.json')).isSymbolicLink(), 'the link stays');
+  const written = JSON.parse(readFileSync(path.join(dir, 'plans', 'today.json'), 'utf8')) as {
+    schemaVersion: number;
+  };
+  assert.is(written.schemaVersion, 1);
+});
+
+test('--lists that names no list ("$LIST" unset) is USAGE for plan and check, never every list', () => {
+  for (const command of ['plan', 'check'])
+    for (const value of ['', ' , ,']) {
+      const r = cli([command, archive, '--target', target, '--lists', value, '--no-progress']);
+      assert.is(r.code, 3, `${command} --lists ${JSON.stringify(value)}: ${r.stdout}`);
+      assert.is(r.stdout, '');
+      assert.match(r.stderr, /^restoreplan: USAGE: --lists ".*" names no list\n {2}hint: /);
+    }
 });
 
 test.run();

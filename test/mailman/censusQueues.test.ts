@@ -1,9 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { censusQueues, estimateQueueGrowth } from '../../src/mailman/censusQueues.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { repo } from '../helpers/runCli.js';
 
 const why = missingNeeds({ tools: ['find'] });
 (why ? test.skip : test)(
@@ -68,5 +72,37 @@ const why = missingNeeds({ tools: ['find'] });
   },
 );
 if (why) console.log(`skipped: queue census ${why}`);
+
+test('a queue this user may not list is left out of the census, not the end of the doctor', async () => {
+  if (process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0)
+    return console.log('skipped: an unreadable queue needs root (runuser -u nobody)');
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, { lists: ['mailman'], postsPerList: 1, queueFiles: 12 });
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    chmodSync(path.join(root, 'qfiles', 'in'), 0o000);
+    const child = spawnSync(
+      'runuser',
+      [
+        '-u',
+        'nobody',
+        '--',
+        process.execPath,
+        path.join(repo, 'dist/cli/bin.js'),
+        'doctor',
+        root,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.is(child.status, 0, child.stderr);
+    const report = JSON.parse(child.stdout) as { queues: Record<string, unknown> };
+    assert.not.ok('in' in report.queues, 'qfiles/in is not counted');
+    assert.ok(Object.keys(report.queues).length > 0, 'the other queues are');
+  } finally {
+    cleanup();
+  }
+});
 
 test.run();

@@ -1,9 +1,12 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { CONFIG_FILES, diagnoseList, judgeList } from '../../src/mailman/diagnoseList.js';
+import { diagnoseMailman, type DoctorReport } from '../../src/mailman/diagnoseMailman.js';
+import { repo } from '../helpers/runCli.js';
 import type { FileState } from '../../src/types.js';
 import { breakMailmanTree, type BreakShape } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
@@ -155,5 +158,59 @@ if (why) console.log(`skipped: list dir diagnosis ${why}`);
     }
   },
 );
+
+test('a file the doctor cannot read is a finding about that file, never the end of the diagnosis', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'loop', 'locked'],
+      postsPerList: 1,
+      queueFiles: 0,
+    });
+    // A symlink loop where config.pck belongs: stat fails with ELOOP (as root too).
+    rmSync(path.join(root, 'lists', 'loop', 'config.pck'));
+    symlinkSync('config.pck', path.join(root, 'lists', 'loop', 'config.pck'));
+    const loop = await diagnoseList(path.join(root, 'lists', 'loop'));
+    assert.equal(loop.files[0], {
+      name: 'config.pck',
+      state: 'invalid',
+      detail: 'cannot be read: ELOOP',
+    });
+    assert.is(loop.status, 'degraded', 'config.pck.last still loads');
+    // A list directory this user may not enter (doctor run as nobody): the others are judged.
+    let report = await diagnoseMailman(root);
+    assert.is(report.summary.degraded, 1);
+    if (process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0) {
+      console.log('skipped: an unreadable list directory needs root (runuser -u nobody)');
+      return;
+    }
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    spawnSync('chmod', ['755', dir]);
+    chmodSync(path.join(root, 'lists', 'locked'), 0o000);
+    const child = spawnSync(
+      'runuser',
+      [
+        '-u',
+        'nobody',
+        '--',
+        process.execPath,
+        path.join(repo, 'dist/cli/bin.js'),
+        'doctor',
+        root,
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.is(child.status, 2, child.stderr);
+    report = JSON.parse(child.stdout) as DoctorReport;
+    const locked = report.lists.find((l) => l.name === 'locked');
+    assert.is(locked?.status, 'corrupt');
+    assert.match(locked?.files[0]?.detail ?? '', /^cannot be read: EACCES \(run doctor as root/);
+    assert.is(report.lists.find((l) => l.name === 'mailman')?.status, 'ok');
+  } finally {
+    cleanup();
+  }
+});
 
 test.run();

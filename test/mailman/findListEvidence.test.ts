@@ -5,20 +5,24 @@
  * var dir with a lost list (no config file), a list gone with its stanza left, and one removed
  * with rmlist: each reported as Mailman would see it, exit code included.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import {
   findListEvidence,
+  isPossibleListName,
   judgeEvidence,
   listNameOfQueueFile,
+  MAX_ALIAS_LINE,
   parseAliasStanzas,
 } from '../../src/mailman/findListEvidence.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { findMailmanRoot } from '../../src/mailman/findMailmanRoot.js';
 import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
+import { resolveProfile } from '../../src/plan/planRestore.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { aliasStanza, generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { dict, writeCPickle } from '../../samples/writeCPickle.js';
@@ -173,6 +177,231 @@ test('a var dir whose every list lost its configs is still found, and all are lo
     assert.is(await findMailmanRoot(dir), root);
     const report = await diagnoseMailman(dir);
     assert.equal(report.summary, { ok: 0, degraded: 0, corrupt: 0, lost: 2, missing: 0 });
+  } finally {
+    cleanup();
+  }
+});
+
+test('a name from an alias file or a queue file is a list only when it could be one (lists/<name>)', () => {
+  for (const name of ['devel', 'board-2024', 'a.b', 'x+y=z', 'ünï'])
+    assert.ok(isPossibleListName(name), name);
+  for (const name of [
+    '',
+    '.',
+    '..',
+    '../../etc',
+    'a/b',
+    '.hidden',
+    'x\ny',
+    '\x1b[2Jx',
+    'a b',
+    '\u202eab',
+  ])
+    assert.not.ok(isPossibleListName(name), JSON.stringify(name));
+  // Hand-edited: path components, a blank line's worth of nothing, upper case, CRLF line ends.
+  const text = [
+    '# STANZA START: ../../etc',
+    '# STANZA START: ..',
+    '# STANZA START: a/b',
+    '# STANZA START: Devel\r',
+    '# STANZA START: board\r',
+  ].join('\n');
+  assert.equal(parseAliasStanzas(text), ['devel', 'board']);
+  const queueFile = (listname: unknown): Buffer =>
+    Buffer.concat([
+      writeCPickle('x', 1),
+      writeCPickle(dict([['listname', listname as string]]), 1),
+    ]);
+  for (const hostile of ['../x', '..', 'x\ny', '\x1b[31mred', ' ', ''])
+    assert.is(listNameOfQueueFile(queueFile(hostile)), null, JSON.stringify(hostile));
+});
+
+test('doctor: stanzas and shunted mail naming no possible list are no missing lists', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'list001'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    writeFileSync(
+      path.join(root, 'data', 'aliases'),
+      ['# STANZA START: ../../etc', '# STANZA START: ..', '# STANZA START: LIST001', ''].join('\n'),
+      { flag: 'a' },
+    );
+    mkdirSync(path.join(root, 'qfiles', 'shunt'), { recursive: true });
+    for (const [index, listname] of ['../x', 'x\nlist001', '.'].entries())
+      writeFileSync(
+        path.join(root, 'qfiles', 'shunt', `17000000${index}.1+abc.pck`),
+        Buffer.concat([writeCPickle('x', 1), writeCPickle(dict([['listname', listname]]), 1)]),
+      );
+    const report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.map((l) => [l.name, l.status]),
+      [
+        ['list001', 'ok'],
+        ['mailman', 'ok'],
+      ],
+    );
+    assert.is(exitCodeForDoctor(report), 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('alias files: a symlink to one is read; one that cannot be read still counts, and is said', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'gone', 'old'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    // gone: lost with its stanza left; old: removed with rmlist (no -a), its archives stay.
+    await breakMailmanTree(root, [
+      { list: 'gone', shape: 'lose-dir' },
+      { list: 'old', shape: 'rmlist' },
+    ]);
+    mkdirSync(path.join(root, 'archives', 'private', 'old'), { recursive: true });
+    // The site keeps its alias files under /etc and links them into data/.
+    const etc = path.join(dir, 'etc');
+    mkdirSync(etc);
+    for (const name of ['aliases', 'virtual-mailman']) {
+      renameSync(path.join(root, 'data', name), path.join(etc, name));
+      symlinkSync(path.join(etc, name), path.join(root, 'data', name));
+    }
+    // A line longer than any stanza line, ending in what looks like one: skipped, not read whole.
+    writeFileSync(
+      path.join(etc, 'aliases'),
+      `${'x'.repeat(MAX_ALIAS_LINE * 3)}# STANZA START: fake\n# STANZA START: gone2\n`,
+      { flag: 'a' },
+    );
+    let report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.filter((l) => l.status !== 'ok').map((l) => [l.name, l.status]),
+      [
+        ['gone', 'missing'],
+        ['gone2', 'missing'],
+      ],
+    );
+    assert.equal(
+      report.problems.filter((p) => p.kind === 'list-removed').map((p) => p.list),
+      ['old'],
+    );
+
+    // Neither a fifo nor a directory is read (nor waited on), but both still say Mailman keeps
+    // alias files here: old stays removed, never restored unasked.
+    spawnSync('rm', [
+      '-f',
+      path.join(root, 'data', 'aliases'),
+      path.join(root, 'data', 'virtual-mailman'),
+    ]);
+    const fifo = path.join(dir, 'fifo');
+    assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+    symlinkSync(fifo, path.join(root, 'data', 'aliases'));
+    mkdirSync(path.join(root, 'data', 'virtual-mailman'));
+    const evidence = await findListEvidence(root);
+    assert.equal(evidence.aliasFiles, ['data/aliases', 'data/virtual-mailman']);
+    assert.equal(evidence.unreadable, [
+      { path: 'data/aliases', reason: 'not a regular file (a fifo)' },
+      { path: 'data/virtual-mailman', reason: 'not a regular file (a directory)' },
+    ]);
+    report = await diagnoseMailman(root);
+    assertMatchesSchema(report, 'doctor', 'doctor with unreadable alias files');
+    assert.equal(
+      report.problems
+        .filter((p) => p.kind === 'list-removed' || p.kind === 'alias-file-unreadable')
+        .map((p) => [p.kind, p.severity, p.list ?? p.targetPath]),
+      [
+        ['list-removed', 'info', 'gone'],
+        ['list-removed', 'info', 'old'],
+        ['alias-file-unreadable', 'warning', path.join(root, 'data', 'aliases')],
+        ['alias-file-unreadable', 'warning', path.join(root, 'data', 'virtual-mailman')],
+      ],
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+test('a list directory that is a symlink to one is a list, as Mailman follows it: ok, not missing', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, {
+      lists: ['mailman', 'big', 'moved'],
+      postsPerList: 1,
+      queueFiles: 0,
+      mta: 'postfix',
+    });
+    // 'moved' went to another disk and was linked back; its stanza is still in data/aliases.
+    renameSync(path.join(root, 'lists', 'moved'), path.join(dir, 'moved'));
+    symlinkSync(path.join(dir, 'moved'), path.join(root, 'lists', 'moved'));
+    // A symlink to nothing, or to a file, is no list directory.
+    symlinkSync(path.join(dir, 'nothing'), path.join(root, 'lists', 'dangling'));
+    writeFileSync(path.join(dir, 'file'), 'x');
+    symlinkSync(path.join(dir, 'file'), path.join(root, 'lists', 'tofile'));
+    const report = await diagnoseMailman(root);
+    assert.equal(
+      report.lists.map((l) => [l.name, l.status]),
+      [
+        ['big', 'ok'],
+        ['mailman', 'ok'],
+        ['moved', 'ok'],
+      ],
+    );
+    assert.is(exitCodeForDoctor(report), 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test('an alias file that is a fifo is never opened: a writer waiting on it is not woken', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, { lists: ['mailman'], postsPerList: 1, queueFiles: 0 });
+    const fifo = path.join(root, 'data', 'aliases');
+    assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+    // A writer blocked in open(2) until a reader comes; woken, its echo meets a closed reader.
+    const writer = spawn('sh', ['-c', `echo x > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const evidence = await findListEvidence(root);
+      assert.equal(evidence.unreadable, [
+        { path: 'data/aliases', reason: 'not a regular file (a fifo)' },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.is(writer.exitCode, null, 'the writer still waits');
+    } finally {
+      writer.kill();
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('every list lost, lists/ a symlink to another filesystem: still found, and the Mailman profile', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'srv', 'mailman');
+    await generateMailmanTree(root, { lists: ['a', 'b'], postsPerList: 1, queueFiles: 0 });
+    await breakMailmanTree(root, [
+      { list: 'a', shape: 'lose-configs' },
+      { list: 'b', shape: 'lose-configs' },
+    ]);
+    // Moved where there are inodes to spare, and linked back.
+    renameSync(path.join(root, 'lists'), path.join(dir, 'lists'));
+    symlinkSync(path.join(dir, 'lists'), path.join(root, 'lists'));
+    assert.is(await findMailmanRoot(root), root);
+    const report = await diagnoseMailman(root);
+    assert.equal(report.summary, { ok: 0, degraded: 0, corrupt: 0, lost: 2, missing: 0 });
+    // Not found, plan took the target for no var dir and restored the whole archive beneath it.
+    assert.is(await resolveProfile(root, {}), 'mailman');
   } finally {
     cleanup();
   }

@@ -180,6 +180,12 @@ test('a selection flag the profile does not use is a USAGE error for check and p
       'USAGE',
     );
     assert.match(lists.message, /--lists, --with-archives/);
+    // --lists names every list: --include-degraded beside it would select nothing.
+    const both = await expectCode(
+      run(sandbox.backup, { target: sandbox.live, lists: ['announce'], includeDegraded: true }),
+      'USAGE',
+    );
+    assert.match(both.message, /--include-degraded is not used with --lists/);
   }
 });
 

@@ -117,6 +117,11 @@ test('the growth allowance: inflow × window, never more than the inodes free', 
   assert.is(capGrowthAllowance(240, Infinity), 240);
   assert.is(estimateQueueGrowth({ inflowPerHour: 7700 }, 0), 0);
   assert.is(estimateQueueGrowth({ inflowPerHour: 100 }, 0.07), 7, 'not 8: floating point');
+  // --growth-window 1000…0 (309 digits) parses to 1e308 hours, a finite number: the allowance
+  // stays a number JSON can carry (Infinity was printed as null, against the schemas).
+  const huge = parseGrowthWindow(`1${'0'.repeat(308)}`);
+  assert.is(estimateQueueGrowth({ inflowPerHour: 50 }, huge), Number.MAX_SAFE_INTEGER);
+  assert.is(JSON.stringify(estimateQueueGrowth({ inflowPerHour: 1 }, 1e300)), '9007199254740991');
   for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
     try {
       estimateQueueGrowth({ inflowPerHour: 1 }, bad);

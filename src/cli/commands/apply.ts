@@ -5,7 +5,7 @@ import { RestoreplanError } from '../../errors.js';
 import type { ApplyPreviewResult, ApplyResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 export function exitCodeForApply(result: ApplyResult): ExitCode {
@@ -82,7 +82,7 @@ export function renderApply(io: Io, result: ApplyResult): void {
   if (result.dryRun) {
     const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
     for (const step of result.preview) {
-      table.push([step.stage, step.type, step.write, step.targetPath]);
+      table.push([step.stage, step.type, step.write, printableLine(step.targetPath)]);
     }
     writeLine(
       io,
@@ -113,12 +113,13 @@ export function renderApply(io: Io, result: ApplyResult): void {
       wordWrap: true,
       colWidths: [50, 70],
     });
-    for (const s of notable.slice(0, 50)) table.push([s.targetPath, s.reason]);
+    for (const s of notable.slice(0, 50))
+      table.push([printableLine(s.targetPath), printableLine(s.reason)]);
     writeLine(io, table.toString());
     if (notable.length > 50)
       writeLine(io, `... and ${formatCount(notable.length - 50)} more (see --json).`);
   }
-  if (result.reason) writeLine(io, `Reason: ${result.reason}`);
+  if (result.reason) writeOneLine(io, `Reason: ${result.reason}`);
   if (result.status === 'stopped') {
     writeLine(
       io,

@@ -69,6 +69,13 @@ export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
           .map((name) => name.trim())
           .filter(Boolean)
       : [];
+  // `--lists "$LIST"` with the variable unset names no list: taken as no --lists at all, it
+  // restored every list that is down instead of the one meant.
+  if (typeof opts.lists === 'string' && lists.length === 0) {
+    throw new RestoreplanError('USAGE', `--lists ${JSON.stringify(opts.lists)} names no list`, {
+      hint: 'name the lists, comma-separated (--lists a,b), or leave --lists out for every list that is down',
+    });
+  }
   return {
     ...(profile ? { profile } : {}),
     ...(lists.length > 0 ? { lists } : {}),

@@ -5,7 +5,14 @@ import { RestoreplanError } from '../../errors.js';
 import type { CheckResult, FilesystemBudget } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
-import { formatErrorLine, printableLine, writeJson, writeLine, type Io } from '../output.js';
+import {
+  formatErrorLine,
+  printableLine,
+  writeJson,
+  writeLine,
+  writeOneLine,
+  type Io,
+} from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
@@ -104,7 +111,7 @@ export function renderCheck(io: Io, result: CheckResult): void {
   }
   if (result.problems.length > 0) {
     writeLine(io, '');
-    for (const p of result.problems) writeLine(io, `${p.severity} ${p.kind}: ${p.message}`);
+    for (const p of result.problems) writeOneLine(io, `${p.severity} ${p.kind}: ${p.message}`);
   }
   writeLine(io, '');
   writeLine(io, `Verdict: ${result.verdict.toUpperCase()}`);

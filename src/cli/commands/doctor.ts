@@ -6,10 +6,11 @@ import {
   sortListsByUrgency,
   type DoctorReport,
 } from '../../mailman/diagnoseMailman.js';
+import { UNREADABLE } from '../../mailman/diagnoseList.js';
 import { parseGrowthWindow } from '../../plan/reservePolicy.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
@@ -69,7 +70,10 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
   for (const list of sortListsByUrgency(result.lists)) {
     const files = list.files
       .filter((f) => f.state !== 'missing' || f.name.startsWith('config.pck'))
-      .map((f) => `${f.name}: ${f.state}`)
+      // A file the doctor could not read says so: "invalid" alone reads as a corrupt file.
+      .map(
+        (f) => `${f.name}: ${f.state}${f.detail?.startsWith(UNREADABLE) ? ` (${f.detail})` : ''}`,
+      )
       .join('\n');
     const notes = [list.mailmanAction];
     if (list.interruptedSave.length > 0)
@@ -79,7 +83,15 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
         notes.push(`${state.name}: ${state.state}`);
     for (const evidence of list.evidence ?? []) notes.push(evidence.detail);
     if (list.locked) notes.push('locked by a live process');
-    lists.push([list.name, list.status, list.loadsFrom ?? '-', notes.join('\n'), files]);
+    // A name (and what quotes it) is one line of its cell, whatever it holds: a newline in a
+    // list directory's name would otherwise forge a row.
+    lists.push([
+      printableLine(list.name),
+      list.status,
+      list.loadsFrom ?? '-',
+      notes.map(printableLine).join('\n'),
+      files,
+    ]);
   }
   writeLine(io, lists.toString());
   writeLine(io);
@@ -111,6 +123,9 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
     io,
     `Filesystem ${fs.mountPoint} (${fs.fsType}): ${inodes}; space ${formatBytes(fs.blocks.available * fs.blockSize)} available of ${formatBytes(fs.blocks.total * fs.blockSize)} (${percent(fs.blocks.available, fs.blocks.total)})`,
   );
+  // What the table cannot show: the doctor could not read everything it looks at.
+  for (const problem of result.problems.filter((p) => p.kind === 'alias-file-unreadable'))
+    writeOneLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
   for (const lock of result.locks.filter((l) => l.held)) {
     writeLine(
       io,

@@ -1,12 +1,14 @@
 import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
+import { lstat, readlink } from 'node:fs/promises';
+import path from 'node:path';
 
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
@@ -102,7 +104,51 @@ const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
     why: 'a component of its path is not a directory',
     hint: '--out names a file in an existing, writable directory',
   },
+  ELOOP: {
+    why: 'too many symbolic links',
+    hint: '--out names a regular file, or a symlink to one',
+  },
 };
+
+/** Symlinks followed from --out before giving up, as the kernel does (ELOOP). */
+const MAX_OUT_LINKS = 40;
+
+/**
+ * The file the plan goes to: `out`, or — when `out` is a symlink — the file it names, the link
+ * kept (written through, as a shell's `>` does). Only a regular file, or nothing, is replaced:
+ * the atomic rename replaces whatever is at the path, so `--out /dev/full` as root put a
+ * regular file in place of the device, and `--out /dev/stdout` would replace the symlink. A
+ * device, a fifo or a socket is WRITE_FAILED; a directory fails in the write (EISDIR).
+ */
+async function planFilePath(out: string): Promise<string> {
+  let file = path.resolve(out);
+  for (let hops = 0; ; hops += 1) {
+    const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (stats === null || stats.isFile() || stats.isDirectory()) return file;
+    if (!stats.isSymbolicLink()) {
+      const kind = stats.isFIFO()
+        ? 'a fifo'
+        : stats.isSocket()
+          ? 'a socket'
+          : stats.isCharacterDevice()
+            ? 'a character device'
+            : 'a block device';
+      throw new RestoreplanError(
+        'WRITE_FAILED',
+        `cannot write the plan to ${out}: ${hops === 0 ? 'it' : file} is ${kind}, not a plan file (it would be replaced by one)`,
+        {
+          path: out,
+          hint: '--out names a regular file; --json prints the plan on stdout',
+        },
+      );
+    }
+    if (hops >= MAX_OUT_LINKS) throw Object.assign(new Error('ELOOP'), { code: 'ELOOP' });
+    file = path.resolve(path.dirname(file), await readlink(file));
+  }
+}
 
 /**
  * The plan is data for apply: written whole or not at all, by the writer apply restores files
@@ -113,7 +159,10 @@ const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
 async function writePlanFile(out: string, plan: PlanDocument): Promise<void> {
   const { writeFileAtomic } = await import('../../apply/writeFileAtomic.js');
   try {
-    await writeFileAtomic(out, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), { mode: 0o600 });
+    const file = await planFilePath(out);
+    await writeFileAtomic(file, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), {
+      mode: 0o600,
+    });
   } catch (error) {
     if (isRestoreplanError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -141,24 +190,29 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
       a.action === b.action ? 0 : a.action === 'restore' ? -1 : 1,
     )) {
       const evidence = (list.evidence ?? []).map((e) => e.detail);
-      lists.push([list.name, list.status, list.action, [list.reason, ...evidence].join('; ')]);
+      lists.push([
+        printableLine(list.name),
+        list.status,
+        list.action,
+        printableLine([list.reason, ...evidence].join('; ')),
+      ]);
     }
     writeLine(io, lists.toString());
   }
   const steps = plan.stages.reduce((n, stage) => n + stage.steps.length, 0);
-  writeLine(
+  writeOneLine(
     io,
     `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`,
   );
   for (const stage of plan.stages) {
     const bytes = stage.steps.reduce((n, step) => n + step.size, 0);
-    writeLine(
+    writeOneLine(
       io,
       `Stage ${stage.name} → ${stage.root}: ${formatCount(stage.steps.length)} steps, ${formatBytes(bytes)}`,
     );
     const shown = stage.steps.slice(0, 12);
     for (const step of shown)
-      writeLine(
+      writeOneLine(
         io,
         `  ${step.write.padEnd(7)} ${step.type.padEnd(8)} ${step.targetPath}  ← ${step.memberPath}`,
       );
@@ -190,7 +244,7 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
   }
   if (plan.mailman) writeLine(io, plan.mailman.note);
   for (const problem of plan.problems)
-    writeLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
+    writeOneLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
   if (outFile && steps > 0 && plan.archive.path === '-')
     writeLine(
       io,

@@ -4,7 +4,7 @@ import { RestoreplanError } from '../../errors.js';
 import type { ScanResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 
@@ -100,6 +100,6 @@ export function renderScan(io: Io, result: ScanResult): void {
     );
   }
   for (const warning of result.warnings) {
-    writeLine(io, `warning ${warning.code}: ${warning.message}`);
+    writeOneLine(io, `warning ${warning.code}: ${warning.message}`);
   }
 }
