@@ -1,6 +1,9 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
-/** Bytes hashed at each end of an archive file, and at the start of a stream. */
+import { throwIfAborted } from '../errors.js';
+import { BLOCK_BYTES, startBlockHasher, type BlockHasher } from './startBlockHasher.js';
+
+/** Bytes hashed at each end of an archive file. */
 export const FINGERPRINT_SAMPLE_BYTES = 64 * 1024;
 
 /**
@@ -29,29 +32,87 @@ export async function fingerprintArchiveFile(
 }
 
 /**
- * The stream form: the first 64 KiB and the total length. Fed chunk by chunk as the walk reads
- * the raw (still compressed) input; `digest` after the last chunk.
+ * The stream form (stdin, a pipe, a FIFO): sha256 of every raw byte (still compressed, as read)
+ * followed by the total length. A stream has no inode or mtime, and nightly backups of the same
+ * files can share their first bytes and even their length, so only all of it tells two streams
+ * apart; that is what lets `apply` prove that the stream piped into it is the one the plan was
+ * made from. (v1 hashed the first 64 KiB: no plan made from a stream could be applied then.)
+ * Fed chunk by chunk as the walk reads the input; `digest` after the last chunk, `close` always.
+ * Up to one block is hashed here; a longer stream is hashed on a worker thread beside the walk
+ * (startBlockHasher), in blocks copied out of the chunks, which the parser keeps using.
  */
 export class StreamFingerprint {
-  private readonly hash: Hash = createHash('sha256');
-  private sampled = 0;
-  private digested: string | null = null;
   length = 0;
+  private block: Buffer = Buffer.from(new ArrayBuffer(BLOCK_BYTES));
+  private fill = 0;
+  private hasher: BlockHasher | null = null;
+  private digested: string | null = null;
 
-  update(chunk: Buffer): void {
+  /** Adds a chunk; waits only while every block is still being hashed (backpressure). */
+  async update(chunk: Buffer): Promise<void> {
     this.length += chunk.length;
-    if (this.sampled < FINGERPRINT_SAMPLE_BYTES) {
-      const take = Math.min(chunk.length, FINGERPRINT_SAMPLE_BYTES - this.sampled);
-      this.hash.update(chunk.subarray(0, take));
-      this.sampled += take;
+    let at = 0;
+    while (at < chunk.length) {
+      const copied = chunk.copy(this.block, this.fill, at);
+      this.fill += copied;
+      at += copied;
+      if (this.fill === BLOCK_BYTES) {
+        this.hasher ??= startBlockHasher();
+        this.hasher.hash(this.block.buffer as ArrayBuffer, this.fill);
+        this.block = Buffer.from(await this.hasher.nextBlock());
+        this.fill = 0;
+      }
     }
   }
 
-  digest(): string {
+  async digest(): Promise<string> {
     if (this.digested === null) {
-      this.hash.update(`\nrestoreplan-stream-v1 length=${this.length}\n`);
-      this.digested = `sha256:${this.hash.digest('hex')}`;
+      const tail = `\nrestoreplan-stream-v2 length=${this.length}\n`;
+      let hex: string;
+      if (this.hasher) {
+        if (this.fill > 0) this.hasher.hash(this.block.buffer as ArrayBuffer, this.fill);
+        hex = await this.hasher.digest(tail);
+        this.close();
+      } else {
+        hex = createHash('sha256')
+          .update(this.block.subarray(0, this.fill))
+          .update(tail)
+          .digest('hex');
+      }
+      this.digested = `sha256:${hex}`;
     }
     return this.digested;
+  }
+
+  /** Stops the worker, if one was started (idempotent). */
+  close(): void {
+    this.hasher?.close();
+  }
+}
+
+/** Read size of fingerprintAsStream. */
+const STREAM_READ_BYTES = 1024 * 1024;
+
+/**
+ * The stream fingerprint of a file's bytes: what a plan made from `borg export-tar … - |`
+ * records is compared with a saved copy of that stream (`apply --archive FILE`). Reads to the
+ * end of the file, not to a size taken before: a copy still being written is what it is now.
+ */
+export async function fingerprintAsStream(
+  readAt: (buffer: Buffer, length: number, position: number) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<{ fingerprint: string; length: number }> {
+  const fingerprint = new StreamFingerprint();
+  try {
+    const buffer = Buffer.allocUnsafe(STREAM_READ_BYTES);
+    while (true) {
+      throwIfAborted(signal);
+      const bytesRead = await readAt(buffer, STREAM_READ_BYTES, fingerprint.length);
+      if (bytesRead === 0) break;
+      await fingerprint.update(buffer.subarray(0, bytesRead));
+    }
+    return { fingerprint: await fingerprint.digest(), length: fingerprint.length };
+  } finally {
+    fingerprint.close();
   }
 }
