@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 import { throwIfAborted } from '../errors.js';
-import { BLOCK_BYTES, startBlockHasher, type BlockHasher } from './startBlockHasher.js';
 
 /** Bytes hashed at each end of an archive file. */
 export const FINGERPRINT_SAMPLE_BYTES = 64 * 1024;
@@ -37,56 +36,26 @@ export async function fingerprintArchiveFile(
  * files can share their first bytes and even their length, so only all of it tells two streams
  * apart; that is what lets `apply` prove that the stream piped into it is the one the plan was
  * made from. (v1 hashed the first 64 KiB: no plan made from a stream could be applied then.)
- * Fed chunk by chunk as the walk reads the input; `digest` after the last chunk, `close` always.
- * Up to one block is hashed here; a longer stream is hashed on a worker thread beside the walk
- * (startBlockHasher), in blocks copied out of the chunks, which the parser keeps using.
+ * Fed chunk by chunk as the walk reads the input; `digest` after the last chunk. Hashed here,
+ * on the walk's thread: a worker thread was tried and cost more than it saved on two cores
+ * (README, Performance).
  */
 export class StreamFingerprint {
-  length = 0;
-  private block: Buffer = Buffer.from(new ArrayBuffer(BLOCK_BYTES));
-  private fill = 0;
-  private hasher: BlockHasher | null = null;
+  private readonly hash: Hash = createHash('sha256');
   private digested: string | null = null;
+  length = 0;
 
-  /** Adds a chunk; waits only while every block is still being hashed (backpressure). */
-  async update(chunk: Buffer): Promise<void> {
+  update(chunk: Buffer): void {
     this.length += chunk.length;
-    let at = 0;
-    while (at < chunk.length) {
-      const copied = chunk.copy(this.block, this.fill, at);
-      this.fill += copied;
-      at += copied;
-      if (this.fill === BLOCK_BYTES) {
-        this.hasher ??= startBlockHasher();
-        this.hasher.hash(this.block.buffer as ArrayBuffer, this.fill);
-        this.block = Buffer.from(await this.hasher.nextBlock());
-        this.fill = 0;
-      }
-    }
+    this.hash.update(chunk);
   }
 
-  async digest(): Promise<string> {
+  digest(): string {
     if (this.digested === null) {
-      const tail = `\nrestoreplan-stream-v2 length=${this.length}\n`;
-      let hex: string;
-      if (this.hasher) {
-        if (this.fill > 0) this.hasher.hash(this.block.buffer as ArrayBuffer, this.fill);
-        hex = await this.hasher.digest(tail);
-        this.close();
-      } else {
-        hex = createHash('sha256')
-          .update(this.block.subarray(0, this.fill))
-          .update(tail)
-          .digest('hex');
-      }
-      this.digested = `sha256:${hex}`;
+      this.hash.update(`\nrestoreplan-stream-v2 length=${this.length}\n`);
+      this.digested = `sha256:${this.hash.digest('hex')}`;
     }
     return this.digested;
-  }
-
-  /** Stops the worker, if one was started (idempotent). */
-  close(): void {
-    this.hasher?.close();
   }
 }
 
@@ -103,16 +72,12 @@ export async function fingerprintAsStream(
   signal?: AbortSignal,
 ): Promise<{ fingerprint: string; length: number }> {
   const fingerprint = new StreamFingerprint();
-  try {
-    const buffer = Buffer.allocUnsafe(STREAM_READ_BYTES);
-    while (true) {
-      throwIfAborted(signal);
-      const bytesRead = await readAt(buffer, STREAM_READ_BYTES, fingerprint.length);
-      if (bytesRead === 0) break;
-      await fingerprint.update(buffer.subarray(0, bytesRead));
-    }
-    return { fingerprint: await fingerprint.digest(), length: fingerprint.length };
-  } finally {
-    fingerprint.close();
+  const buffer = Buffer.allocUnsafe(STREAM_READ_BYTES);
+  while (true) {
+    throwIfAborted(signal);
+    const bytesRead = await readAt(buffer, STREAM_READ_BYTES, fingerprint.length);
+    if (bytesRead === 0) break;
+    fingerprint.update(buffer.subarray(0, bytesRead));
   }
+  return { fingerprint: fingerprint.digest(), length: fingerprint.length };
 }

@@ -33,7 +33,7 @@ export interface OpenedArchive {
   /** Raw bytes handed out by rawChunks so far. */
   readonly inputBytes: number;
   /** The fingerprint: known at once for a file, after the last chunk for a stream. */
-  fingerprint(): Promise<string>;
+  fingerprint(): string;
   close(): Promise<void>;
 }
 
@@ -116,7 +116,7 @@ async function openRegularFile(
         yield buffer.subarray(0, bytesRead);
       }
     },
-    fingerprint: () => Promise.resolve(fingerprint),
+    fingerprint: () => fingerprint,
     close: async () => {
       await handle?.close();
     },
@@ -163,7 +163,7 @@ async function openStream(
     async *rawChunks() {
       while (pending.length > 0) {
         const chunk = pending.shift()!;
-        await fingerprint.update(chunk);
+        fingerprint.update(chunk);
         yield chunk;
       }
       if (ended) return;
@@ -179,13 +179,12 @@ async function openStream(
           return;
         }
         const chunk = toBuffer(next.value);
-        await fingerprint.update(chunk);
+        fingerprint.update(chunk);
         yield chunk;
       }
     },
     fingerprint: () => fingerprint.digest(),
     async close() {
-      fingerprint.close();
       // Ending the iteration early destroys the stream: a walk that stopped reads no further.
       if (!ended) await iterator.return?.().catch(() => undefined);
       await handle?.close();

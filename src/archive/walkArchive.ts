@@ -128,7 +128,7 @@ export async function walkArchive(
       mtime: input.mtime,
       compression: input.compression,
       formats: parser.formats,
-      fingerprint: await input.fingerprint(),
+      fingerprint: input.fingerprint(),
       members: parser.members,
       streamBytes: parser.endOffset >= 0 ? parser.endOffset : parser.need,
       seekable: positional && input.reopenable,
