@@ -19,6 +19,9 @@ have mkfs.btrfs || need+=(btrfs-progs)
 have losetup    || need+=(mount)
 have python3    || need+=(python3)
 have tmux       || need+=(tmux)
+have borg       || need+=(borgbackup)
+have restic     || need+=(restic)
+have script     || need+=(bsdutils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2

@@ -23,13 +23,14 @@ export const ERROR_CODES = {
   PLAN_STALE:
     'the archive changed since the plan was made, or a step lands on a filesystem the plan has no budget for',
   PLAN_INFEASIBLE: 'the plan does not fit and cannot be applied',
-  CONFIRMATION_REQUIRED: 'apply needs --yes when it cannot ask (stdin is not a TTY)',
+  CONFIRMATION_REQUIRED:
+    'apply needs --yes when it cannot ask (stdin is not a TTY, or carries the archive)',
   NOT_INTERACTIVE: 'the wizard needs a terminal',
   LOCK_HELD: 'a Mailman list lock is held by a live process',
   WRITE_FAILED: 'writing a restored file (or the plan file) failed',
   VERIFY_FAILED: 'a restored file does not match the archive member',
   MEMBER_TOO_LARGE:
-    'a member is too large to restore from a compressed archive in one piece: decompress the archive first',
+    'the members apply would hold in memory are too large (a compressed archive, or a pipe it reads once): decompress, or save the stream, to a file first',
   ABORTED: 'the operation was cancelled',
   INTERNAL: 'an internal error (a bug): please report it with --debug output',
 } as const;

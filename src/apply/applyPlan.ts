@@ -25,7 +25,6 @@ import {
   type PlanDocument,
   type PlanStage,
 } from '../types.js';
-import { checkArchiveUnchanged } from './checkArchiveUnchanged.js';
 import { classifyStage } from './classifyStage.js';
 import { createRunContext, reportProgress, type RunContext } from './createRunContext.js';
 import {
@@ -37,6 +36,7 @@ import {
 import type { DescribeListLock } from './findLockedLists.js';
 import type { FsOps } from './fsOps.js';
 import { loadPlan } from './loadPlan.js';
+import { openPlannedArchive } from './openPlannedArchive.js';
 import {
   addTaskInodes,
   createInodeMeter,
@@ -52,6 +52,13 @@ import { sha256Of } from './verifyOnDisk.js';
 export interface ApplyOptions extends CommonOptions {
   /** Report what would be done; write nothing (not even the journal). */
   dryRun?: boolean;
+  /**
+   * Where to read the archive instead of the plan's `archive.path`: a file (the archive moved,
+   * or a saved copy of the stream a plan was made from), `-` for stdin, or a readable stream.
+   * Default: `archive.path`, where `-` (a plan made from stdin) means stdin. Either way it must
+   * be the archive the plan was made from (PLAN_STALE otherwise, before anything is written).
+   */
+  archive?: string | NodeJS.ReadableStream;
   /** Journal file; default `<plan>.journal`, or a file in the temp dir for a plan object. */
   journalPath?: string;
   /** Restore fifos (device nodes are never created). */
@@ -95,15 +102,20 @@ export async function applyPlan(
       hint: 'make a new plan (another strategy, --staging, or free inodes first)',
     });
   }
-  await checkArchiveUnchanged(plan.archive);
-  const journalPath = path.resolve(
-    options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
-  );
-  const startedAt = Date.now();
-  const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
-  const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);
-  if (options.dryRun) return previewRun(ctx, roots, journalPath);
-  return runStages(ctx, roots, journalPath);
+  const reader = await openPlannedArchive(plan, options);
+  try {
+    const journalPath = path.resolve(
+      options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
+    );
+    const startedAt = Date.now();
+    const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
+    const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);
+    if (options.dryRun) return await previewRun(ctx, roots, journalPath);
+    ctx.reader = reader;
+    return await runStages(ctx, roots, journalPath);
+  } finally {
+    await reader.close().catch(() => {});
+  }
 }
 
 function defaultJournalPath(plan: PlanDocument): string {

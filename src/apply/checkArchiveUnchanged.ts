@@ -2,64 +2,107 @@
  * Refuses a stale plan. The plan records byte offsets into the archive; if the archive was
  * replaced since (last night's backup rotated over it), those offsets point into other members
  * and apply would restore the wrong bytes under the right names. The fingerprint is recomputed
- * exactly as the walk computed it (size, mtime in ns, inode, first and last 64 KiB); size and
- * mtime are compared first for a clearer message. Content is further guarded by each step's
- * sha256 when the plan carries it.
+ * exactly as the walk computed it: for a plan made from a file, its size, mtime in ns, inode,
+ * first and last 64 KiB (size and mtime are compared first for a clearer message); for a plan
+ * made from a stream (it has no mtime), the hash of all of its bytes — here over a regular file
+ * (a saved copy of the stream, `--archive FILE`); a pipe is proven in its one pass instead
+ * (readStreamOnce). Content is further guarded by each step's sha256 when the plan carries it.
  */
-import { constants } from 'node:fs';
-
-import { fingerprintArchiveFile } from '../archive/fingerprintArchive.js';
-import { openArchiveFile } from '../archive/openArchive.js';
+import { fingerprintArchiveFile, fingerprintAsStream } from '../archive/fingerprintArchive.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
+import type { ArchiveSource } from './openArchiveSource.js';
 
-export async function checkArchiveUnchanged(archive: PlanDocument['archive']): Promise<void> {
-  // Read from stdin, the archive has no path to read the members back from (and `-` would
-  // name a file of the current directory).
-  if (archive.path === '-') {
+/** A plan made from a stream (stdin, a FIFO) identifies it by its bytes; from a file, by the file. */
+export function isStreamPlan(archive: PlanDocument['archive']): boolean {
+  return archive.mtime === null;
+}
+
+/** The hint of every "not the same stream" error. */
+export const SAME_STREAM_HINT =
+  'pipe the archive the plan was made from (the same backup, e.g. the same borg or restic snapshot), or make a new plan from this one';
+
+export async function checkArchiveUnchanged(
+  archive: PlanDocument['archive'],
+  source: ArchiveSource,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (isStreamPlan(archive)) {
+    await checkStreamCopy(archive, source, signal);
+    return;
+  }
+  const { label, stats } = source;
+  if (source.stdin && !stats?.isFile()) {
     throw new RestoreplanError(
-      'ARCHIVE_NOT_FOUND',
-      'the plan was made from stdin (-): apply reads each member back from the archive file',
+      'USAGE',
+      'the plan was made from a file redirected to stdin and knows it by its size, mtime and inode, which a pipe does not have',
       {
         path: archive.path,
-        hint: 'plan again with the archive file as ARCHIVE (decompress it to a file first if its decompressor is missing)',
+        hint: 'redirect that file again (restoreplan apply PLAN --yes < FILE) or name it with --archive FILE',
       },
     );
   }
-  // O_NONBLOCK: a plan made from a FIFO must not hang here waiting for a writer.
-  const handle = await openArchiveFile(archive.path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const stats = await handle.stat({ bigint: true });
-    const size = Number(stats.size);
-    if (archive.sizeBytes !== null && size !== archive.sizeBytes) {
+  if (!stats) {
+    throw new RestoreplanError(
+      'USAGE',
+      'the plan was made from an archive file: give apply that file, not a stream',
+      { path: archive.path },
+    );
+  }
+  const size = Number(stats.size);
+  if (archive.sizeBytes !== null && size !== archive.sizeBytes) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${label} is ${size} bytes, the plan was made for ${archive.sizeBytes}: make a new plan`,
+      { path: label, sizeBytes: size, planned: archive.sizeBytes },
+    );
+  }
+  if (archive.mtime !== null) {
+    const planned = Date.parse(archive.mtime);
+    if (Number.isFinite(planned) && Math.abs(planned - Number(stats.mtimeNs) / 1e6) >= 1) {
+      const mtime = stats.mtime.toISOString();
       throw new RestoreplanError(
         'PLAN_STALE',
-        `${archive.path} is ${size} bytes, the plan was made for ${archive.sizeBytes}: make a new plan`,
-        { path: archive.path, sizeBytes: size, planned: archive.sizeBytes },
+        `${label} was modified (${mtime}) since the plan was made (${archive.mtime}): make a new plan`,
+        { path: label, mtime, planned: archive.mtime },
       );
     }
-    if (archive.mtime !== null) {
-      const planned = Date.parse(archive.mtime);
-      if (Number.isFinite(planned) && Math.abs(planned - Number(stats.mtimeNs) / 1e6) >= 1) {
-        throw new RestoreplanError(
-          'PLAN_STALE',
-          `${archive.path} was modified (${stats.mtime.toISOString()}) since the plan was made (${archive.mtime}): make a new plan`,
-          { path: archive.path, mtime: stats.mtime.toISOString(), planned: archive.mtime },
-        );
-      }
-    }
-    if (!stats.isFile()) return;
-    const readAt = async (buffer: Buffer, length: number, position: number): Promise<number> =>
-      (await handle.read(buffer, 0, length, position)).bytesRead;
-    const fingerprint = await fingerprintArchiveFile(readAt, stats);
-    if (fingerprint !== archive.fingerprint) {
-      throw new RestoreplanError(
-        'PLAN_STALE',
-        `${archive.path} is not the archive the plan was made from (fingerprint differs): make a new plan`,
-        { path: archive.path, fingerprint, planned: archive.fingerprint },
-      );
-    }
-  } finally {
-    await handle.close();
+  }
+  if (!source.readAt) return;
+  const fingerprint = await fingerprintArchiveFile(source.readAt, stats);
+  if (fingerprint !== archive.fingerprint) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${label} is not the archive the plan was made from (fingerprint differs): make a new plan`,
+      { path: label, fingerprint, planned: archive.fingerprint },
+    );
+  }
+}
+
+/** A plan made from a stream, given a regular file: the file must hold that stream's bytes. */
+async function checkStreamCopy(
+  archive: PlanDocument['archive'],
+  source: ArchiveSource,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const { label, stats, readAt } = source;
+  if (!readAt || !stats) {
+    throw new RestoreplanError('INTERNAL', `${label} is not a file: it is read in one pass`);
+  }
+  const size = Number(stats.size);
+  if (archive.sizeBytes !== null && size !== archive.sizeBytes) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${label} is ${size} bytes; the stream the plan was made from was ${archive.sizeBytes}: it is not that archive`,
+      { path: label, sizeBytes: size, planned: archive.sizeBytes, hint: SAME_STREAM_HINT },
+    );
+  }
+  const { fingerprint } = await fingerprintAsStream(readAt, signal);
+  if (fingerprint !== archive.fingerprint) {
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${label} is not the stream the plan was made from (same size, other bytes): nothing was written`,
+      { path: label, fingerprint, planned: archive.fingerprint, hint: SAME_STREAM_HINT },
+    );
   }
 }

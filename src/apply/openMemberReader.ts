@@ -4,14 +4,21 @@
  * seeked: the data of a batch of steps is collected in ONE pass of walkArchive that asks only
  * for the planned members and stops right after the last of them — for configs near the start
  * of a big archive that is a fraction of the decompression. Batches are capped in bytes so
- * memory stays bounded by the batch, not by the selection.
+ * memory stays bounded by the batch, not by the selection. (A pipe allows one pass in all:
+ * readStreamOnce collects every batch in it, under the same caps.)
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument, PlanStep } from '../types.js';
-import { expandStoredData, readMemberChunks, type MemberChunk } from './readMemberChunks.js';
+import type { ArchiveSource } from './openArchiveSource.js';
+import {
+  expandStoredData,
+  readMemberChunks,
+  type MemberChunk,
+  type PositionalFile,
+} from './readMemberChunks.js';
 
 /** Largest sum of member sizes collected by one pass over a compressed archive. */
 export const STREAM_BATCH_BYTES = 256 * 1024 * 1024;
@@ -35,8 +42,31 @@ export interface MemberReader {
   close(): Promise<void>;
 }
 
-export async function openMemberReader(archive: PlanDocument['archive']): Promise<MemberReader> {
-  if (archive.seekable && archive.compression === 'none') {
+/**
+ * The reader for the plan's archive, or for `source` (opened and checked by the caller) when
+ * it is a regular file: an uncompressed one is read by offset whatever the plan says of the
+ * file it was made from (a plan made from a pipe, applied to a saved copy of that stream).
+ */
+export async function openMemberReader(
+  archive: PlanDocument['archive'],
+  source?: ArchiveSource,
+): Promise<MemberReader> {
+  if (source?.readAt && archive.compression === 'none') {
+    const readAt = source.readAt;
+    const file: PositionalFile = {
+      read: async (buffer, offset, length, position) => ({
+        bytesRead: await readAt(buffer.subarray(offset), length, position),
+      }),
+    };
+    return {
+      seekable: true,
+      prepare: async () => {},
+      read: (step) => readMemberChunks(file, step.source, step.size, step.memberPath),
+      release: () => {},
+      close: () => source.close(),
+    };
+  }
+  if (!source && archive.seekable && archive.compression === 'none') {
     let handle: FileHandle;
     try {
       handle = await open(archive.path, constants.O_RDONLY);
@@ -57,6 +87,8 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
       close: () => handle.close(),
     };
   }
+  const input = source?.input ?? archive.path;
+  const label = source?.label ?? archive.path;
   const store = new Map<number, MemberChunk[]>();
   return {
     seekable: false,
@@ -75,13 +107,13 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
         const step = [...wanted.values()].find((s) => s.source.dataLength === largest);
         throw new RestoreplanError(
           'MEMBER_TOO_LARGE',
-          `${step?.memberPath ?? 'a member'} is ${largest} bytes in a ${archive.compression} archive: decompress ${archive.path} first and plan against the .tar`,
+          `${step?.memberPath ?? 'a member'} is ${largest} bytes in a ${archive.compression} archive: decompress ${label} first and plan against the .tar`,
           { memberPath: step?.memberPath, bytes: largest },
         );
       }
       // Loaded only for a compressed archive: the seekable path (configs) starts faster.
       const { walkArchive } = await import('../archive/walkArchive.js');
-      await walkArchive(archive.path, {
+      await walkArchive(input, {
         ...(signal ? { signal } : {}),
         maxDataBytes: Math.max(largest, 1),
         onEntry: (entry) => {
@@ -102,7 +134,7 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
         if (!store.has(offset)) {
           throw new RestoreplanError(
             'PLAN_STALE',
-            `${step.memberPath} is not at offset ${offset} of ${archive.path} any more`,
+            `${step.memberPath} is not at offset ${offset} of ${label} any more`,
             { memberPath: step.memberPath },
           );
         }
@@ -118,6 +150,7 @@ export async function openMemberReader(archive: PlanDocument['archive']): Promis
     },
     close: async () => {
       store.clear();
+      await source?.close();
     },
   };
 }

@@ -5,8 +5,6 @@
  * stores only its data extents; the holes come back as numbers (hole lengths) so the writer
  * can skip them and the restored file stays sparse, as the budget counted it.
  */
-import type { FileHandle } from 'node:fs/promises';
-
 import { findSparseMapError } from '../archive/findSparseMapError.js';
 import { RestoreplanError } from '../errors.js';
 import type { MemberSource } from '../types.js';
@@ -43,9 +41,19 @@ function extentsOf(source: MemberSource, size: number): Array<[number, number, n
   return extents;
 }
 
+/** What a member is read from by offset: a FileHandle, or an fd wrapped alike (stdin). */
+export interface PositionalFile {
+  read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+}
+
 /** Reads a member at its offsets in an uncompressed archive, chunk by chunk. */
 export async function* readMemberChunks(
-  archive: FileHandle,
+  archive: PositionalFile,
   source: MemberSource,
   size: number,
   memberPath: string,

@@ -285,7 +285,8 @@ export class TarParser {
   /** The input ended at absolute offset `total`. Throws when that cuts a header or a member short. */
   end(total: number): void {
     if (this.state === ST_DONE) return;
-    if (total === 0) throw new RestoreplanError('NOT_A_TAR', 'the input is empty', { offset: 0 });
+    if (total === 0)
+      throw new RestoreplanError('NOT_A_TAR', 'the input is empty', { offset: 0, empty: true });
     if (this.state === ST_HEADER && this.blockFill === 0 && this.need === total) {
       if (this.metaStart !== -1) {
         throw this.truncated(total, 'the member a metadata header describes');

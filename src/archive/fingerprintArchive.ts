@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 
-/** Bytes hashed at each end of an archive file, and at the start of a stream. */
+import { throwIfAborted } from '../errors.js';
+
+/** Bytes hashed at each end of an archive file. */
 export const FINGERPRINT_SAMPLE_BYTES = 64 * 1024;
 
 /**
@@ -29,29 +31,53 @@ export async function fingerprintArchiveFile(
 }
 
 /**
- * The stream form: the first 64 KiB and the total length. Fed chunk by chunk as the walk reads
- * the raw (still compressed) input; `digest` after the last chunk.
+ * The stream form (stdin, a pipe, a FIFO): sha256 of every raw byte (still compressed, as read)
+ * followed by the total length. A stream has no inode or mtime, and nightly backups of the same
+ * files can share their first bytes and even their length, so only all of it tells two streams
+ * apart; that is what lets `apply` prove that the stream piped into it is the one the plan was
+ * made from. (v1 hashed the first 64 KiB: no plan made from a stream could be applied then.)
+ * Fed chunk by chunk as the walk reads the input; `digest` after the last chunk. Hashed here,
+ * on the walk's thread: a worker thread was tried and cost more than it saved on two cores
+ * (README, Performance).
  */
 export class StreamFingerprint {
   private readonly hash: Hash = createHash('sha256');
-  private sampled = 0;
   private digested: string | null = null;
   length = 0;
 
   update(chunk: Buffer): void {
     this.length += chunk.length;
-    if (this.sampled < FINGERPRINT_SAMPLE_BYTES) {
-      const take = Math.min(chunk.length, FINGERPRINT_SAMPLE_BYTES - this.sampled);
-      this.hash.update(chunk.subarray(0, take));
-      this.sampled += take;
-    }
+    this.hash.update(chunk);
   }
 
   digest(): string {
     if (this.digested === null) {
-      this.hash.update(`\nrestoreplan-stream-v1 length=${this.length}\n`);
+      this.hash.update(`\nrestoreplan-stream-v2 length=${this.length}\n`);
       this.digested = `sha256:${this.hash.digest('hex')}`;
     }
     return this.digested;
   }
+}
+
+/** Read size of fingerprintAsStream. */
+const STREAM_READ_BYTES = 1024 * 1024;
+
+/**
+ * The stream fingerprint of a file's bytes: what a plan made from `borg export-tar … - |`
+ * records is compared with a saved copy of that stream (`apply --archive FILE`). Reads to the
+ * end of the file, not to a size taken before: a copy still being written is what it is now.
+ */
+export async function fingerprintAsStream(
+  readAt: (buffer: Buffer, length: number, position: number) => Promise<number>,
+  signal?: AbortSignal,
+): Promise<{ fingerprint: string; length: number }> {
+  const fingerprint = new StreamFingerprint();
+  const buffer = Buffer.allocUnsafe(STREAM_READ_BYTES);
+  while (true) {
+    throwIfAborted(signal);
+    const bytesRead = await readAt(buffer, STREAM_READ_BYTES, fingerprint.length);
+    if (bytesRead === 0) break;
+    fingerprint.update(buffer.subarray(0, bytesRead));
+  }
+  return { fingerprint: fingerprint.digest(), length: fingerprint.length };
 }

@@ -111,6 +111,13 @@ export async function walkArchive(
     try {
       if (positional) await walkFile(input, parser, options.signal, report);
       else drained = await walkStream(input, parser, options.signal, report, inputPosition);
+      // A stream's fingerprint is of all of it (StreamFingerprint): when the archive ends
+      // early at a lone zero block, the rest is still read (not parsed), or two streams that
+      // differ only after it would pass for one. A caller's 'stop' wants no more bytes.
+      if (!drained && !parser.stopped && input.readAt === null) {
+        await drainInput(input, options.signal);
+        drained = true;
+      }
     } catch (error) {
       throw refineNotATar(error, input);
     }
@@ -288,6 +295,14 @@ async function walkStream(
     decompressor?.kill();
     if (pumped) await pumped.catch(() => undefined);
     if (direct) await direct.close();
+  }
+}
+
+/** Reads the rest of a stream's raw input, so that its fingerprint covers every byte. */
+async function drainInput(input: OpenedArchive, signal: AbortSignal | undefined): Promise<void> {
+  for await (const chunk of input.rawChunks()) {
+    void chunk;
+    throwIfAborted(signal);
   }
 }
 

@@ -137,7 +137,7 @@ test('an infeasible plan written with --out is not offered for apply', () => {
   assert.match(r.stdout, new RegExp(`Plan written to ${out}; it does not fit: apply refuses it`));
 });
 
-test('a plan made from stdin says it cannot be applied, and apply says why (not ENOENT on -)', () => {
+test('a plan made from stdin says how to apply it: the same archive piped in, or --archive FILE', () => {
   const out = path.join(scratch.dir, 'stdin-plan.json');
   // `zstd -dc backup.tar.zst | restoreplan plan - ...`, as the DECOMPRESSOR_MISSING page suggests.
   const withOut = spawnSync(
@@ -150,11 +150,17 @@ test('a plan made from stdin says it cannot be applied, and apply says why (not 
     { cwd: repo, input: readFileSync(archive), encoding: 'utf8' },
   );
   assert.is(withOut.status, 0, withOut.stderr);
-  assert.not.match(withOut.stdout, /carry it out with/);
-  assert.match(withOut.stdout, /made from stdin/);
+  assert.not.match(withOut.stdout, /cannot be applied/);
+  assert.match(
+    withOut.stdout,
+    new RegExp(
+      `Plan written to ${out}; it was made from stdin: carry it out by piping the same archive into it, … \\| restoreplan apply ${out} --yes, or from a saved copy of that stream: restoreplan apply ${out} --archive FILE`,
+    ),
+  );
+  // Without the archive on stdin (an empty pipe here) apply says what it read, not ENOENT on -.
   const applied = cli(['apply', out, '--yes', '--no-progress']);
   assert.is(applied.code, 3);
-  assert.match(applied.stderr, /^restoreplan: ARCHIVE_NOT_FOUND: the plan was made from stdin/);
+  assert.match(applied.stderr, /^restoreplan: NOT_A_TAR: stdin is empty: /);
   assert.equal(readdirSync(target), []);
 });
 
@@ -206,6 +212,20 @@ test('--lists that names no list ("$LIST" unset) is USAGE for plan and check, ne
       assert.is(r.stdout, '');
       assert.match(r.stderr, /^restoreplan: USAGE: --lists ".*" names no list\n {2}hint: /);
     }
+});
+
+test('a plan made from a file redirected to stdin says to give apply that file', () => {
+  const out = path.join(scratch.dir, 'redirect-plan.json');
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      `"${process.execPath}" --import tsx src/cli/bin.ts plan - --target "${target}" --out "${out}" --no-progress < "${archive}"`,
+    ],
+    { cwd: repo, encoding: 'utf8' },
+  );
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /it was made from a file on stdin: carry it out with that same file/);
 });
 
 test.run();

@@ -38,8 +38,15 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         'Restore what PLAN (from `restoreplan plan --out`) says, atomically and verified, re-checking the free inodes and blocks before every stage; stops cleanly above the reserve (exit 2) and resumes from its journal when run again.',
       )
       .argument('<plan>', 'plan file written by `restoreplan plan --out`')
-      .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+      .option(
+        '--yes',
+        'do not ask for confirmation (required when stdin is not a terminal, or carries the archive)',
+      )
       .option('--dry-run', 'print the steps; write nothing')
+      .option(
+        '--archive <file>',
+        "read the archive from FILE (or - for stdin) instead of the plan's archive.path: e.g. a saved copy of the stream a plan was made from",
+      )
       .option('--journal <file>', 'journal file (default: <plan>.journal)')
       .option('--allow-special', 'also restore fifos'),
   ).action(async (planPath: string, opts: Record<string, unknown>) => {
@@ -49,9 +56,23 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         signal,
         ...(typeof opts.journal === 'string' ? { journalPath: opts.journal } : {}),
         ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+        ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
       };
       const { applyPlan } = await import('../../apply/applyPlan.js');
       if (!dryRun && opts.yes !== true) {
+        // The archive on stdin (a plan made from `-`): stdin is then not there to answer a
+        // prompt, and a preview would consume the one pass the stream allows.
+        const { loadPlan } = await import('../../apply/loadPlan.js');
+        const archive = common.archive ?? (await loadPlan(planPath)).plan.archive.path;
+        if (archive === '-' && !ctx.io.stdin.isTTY) {
+          throw new RestoreplanError(
+            'CONFIRMATION_REQUIRED',
+            'apply reads the archive from stdin, so it cannot ask for confirmation there: pass --yes',
+            {
+              hint: `preview first: pipe the same archive into restoreplan apply ${planPath} --dry-run`,
+            },
+          );
+        }
         if (!ctx.io.stdin.isTTY) {
           throw new RestoreplanError(
             'CONFIRMATION_REQUIRED',

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
+import { isStreamPlan } from '../../apply/checkArchiveUnchanged.js';
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
@@ -245,16 +246,21 @@ export function renderPlan(io: Io, plan: PlanDocument, outFile: string | null): 
   if (plan.mailman) writeLine(io, plan.mailman.note);
   for (const problem of plan.problems)
     writeOneLine(io, `${problem.severity} ${problem.kind}: ${problem.message}`);
-  if (outFile && steps > 0 && plan.archive.path === '-')
-    writeLine(
-      io,
-      `Plan written to ${outFile}; made from stdin, it cannot be applied: plan again with the archive file`,
-    );
-  else if (outFile && steps > 0 && !plan.feasible)
+  if (!outFile || steps === 0) return;
+  if (!plan.feasible)
     writeLine(
       io,
       `Plan written to ${outFile}; it does not fit: apply refuses it (PLAN_INFEASIBLE) — see the reason above`,
     );
-  else if (outFile && steps > 0)
-    writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
+  else if (plan.archive.path === '-' && isStreamPlan(plan.archive))
+    writeLine(
+      io,
+      `Plan written to ${outFile}; it was made from stdin: carry it out by piping the same archive into it, … | restoreplan apply ${outFile} --yes, or from a saved copy of that stream: restoreplan apply ${outFile} --archive FILE`,
+    );
+  else if (plan.archive.path === '-')
+    writeLine(
+      io,
+      `Plan written to ${outFile}; it was made from a file on stdin: carry it out with that same file, restoreplan apply ${outFile} --yes < FILE, or restoreplan apply ${outFile} --archive FILE`,
+    );
+  else writeLine(io, `Plan written to ${outFile}; carry it out with: restoreplan apply ${outFile}`);
 }

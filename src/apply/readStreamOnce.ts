@@ -1,0 +1,185 @@
+/**
+ * A plan made from a pipe (`borg export-tar repo::a - | restoreplan plan -`), applied from the
+ * same pipe. A pipe is read once: in that one pass the data of every planned file is kept, the
+ * rest of the stream is read to its end for its fingerprint, and only when that matches the
+ * plan's does apply go on to write. Nothing is written before it is known to be the right
+ * stream — not even the journal — so a different stream (last night's backup instead of the
+ * one planned from) is PLAN_STALE with the target untouched. What one pass may hold is what one
+ * batch over a compressed archive may (STREAM_BATCH_BYTES, or one member up to
+ * MAX_COMPRESSED_MEMBER_BYTES); a plan that needs more is refused before a byte is read, with
+ * the way out: save the stream to a file and apply with `--archive FILE`.
+ */
+import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
+import { walkArchive } from '../archive/walkArchive.js';
+import { isRestoreplanError, RestoreplanError } from '../errors.js';
+import type { CommonOptions } from '../progress.js';
+import type { PlanDocument, PlanStep } from '../types.js';
+import { SAME_STREAM_HINT } from './checkArchiveUnchanged.js';
+import {
+  MAX_COMPRESSED_MEMBER_BYTES,
+  STREAM_BATCH_BYTES,
+  type MemberReader,
+} from './openMemberReader.js';
+import type { ArchiveSource } from './openArchiveSource.js';
+import { expandStoredData, type MemberChunk } from './readMemberChunks.js';
+
+export interface StreamReadOptions extends CommonOptions {
+  /** Keep the planned members' data (false for a dry run: the stream is only proven). */
+  collect: boolean;
+}
+
+const CUT_SHORT_HINT =
+  'the stream was cut short: did the command before the pipe fail? Nothing was written';
+
+const MiB = 1024 * 1024;
+
+export async function readStreamOnce(
+  archive: PlanDocument['archive'],
+  source: ArchiveSource,
+  /** The file steps of the plan: the members whose data apply will write. */
+  steps: readonly PlanStep[],
+  options: StreamReadOptions,
+): Promise<MemberReader> {
+  const wanted = new Map<number, { step: PlanStep; uses: number }>();
+  let total = 0;
+  let largest = 0;
+  for (const step of steps) {
+    const known = wanted.get(step.source.headerOffset);
+    if (known) {
+      known.uses += 1;
+      continue;
+    }
+    wanted.set(step.source.headerOffset, { step, uses: 1 });
+    total += step.source.dataLength;
+    largest = Math.max(largest, step.source.dataLength);
+  }
+  refuseTooLarge(source, wanted.size, total, largest);
+
+  const store = new Map<number, MemberChunk[]>();
+  const walk = await walkArchive(source.input, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    progressPhase: 'verify',
+    maxDataBytes: Math.max(largest, 1),
+    // Never 'stop': the fingerprint is of the whole stream.
+    onEntry: (entry) => (options.collect && wanted.has(entry.headerOffset) ? 'data' : undefined),
+    onData: (entry: ArchiveEntry, data: Buffer) => {
+      const planned = wanted.get(entry.headerOffset);
+      if (!planned) return;
+      const { step } = planned;
+      store.set(
+        entry.headerOffset,
+        expandStoredData(data, step.source, step.size, step.memberPath),
+      );
+    },
+  }).catch((error: unknown) => {
+    throw explainStreamError(source, error);
+  });
+
+  if (walk.fingerprint !== archive.fingerprint) {
+    const length = walk.sizeBytes ?? 0;
+    const planned = archive.sizeBytes;
+    if ((walk.warningCounts['missing-eof'] ?? 0) > 0 && (planned === null || length < planned)) {
+      throw new RestoreplanError(
+        'ARCHIVE_TRUNCATED',
+        `${source.label} ended after ${length} bytes without an end-of-archive marker${planned !== null ? `; the stream the plan was made from had ${planned}` : ''}`,
+        { path: source.label, sizeBytes: length, planned, hint: CUT_SHORT_HINT },
+      );
+    }
+    throw new RestoreplanError(
+      'PLAN_STALE',
+      `${source.label} is not the stream the plan was made from (${length} bytes${planned !== null && planned !== length ? `, the plan's had ${planned}` : ', other bytes'}): nothing was written`,
+      {
+        path: source.label,
+        sizeBytes: length,
+        planned,
+        fingerprint: walk.fingerprint,
+        plannedFingerprint: archive.fingerprint,
+        hint: SAME_STREAM_HINT,
+      },
+    );
+  }
+  if (options.collect) {
+    for (const [offset, { step }] of wanted) {
+      if (!store.has(offset)) {
+        throw new RestoreplanError(
+          'PLAN_STALE',
+          `${step.memberPath} is not at offset ${offset} of ${source.label}: the plan was edited`,
+          { memberPath: step.memberPath },
+        );
+      }
+    }
+  }
+  return {
+    seekable: false,
+    prepare: async (batch) => {
+      for (const step of batch) {
+        if (!store.has(step.source.headerOffset))
+          throw new RestoreplanError('INTERNAL', `${step.memberPath} was not read from the stream`);
+      }
+    },
+    read(step) {
+      const chunks = store.get(step.source.headerOffset);
+      if (!chunks) throw new RestoreplanError('INTERNAL', `${step.memberPath} was not prepared`);
+      return chunks;
+    },
+    // The stream cannot be read again: a member two steps write is kept until the last.
+    release(step) {
+      const planned = wanted.get(step.source.headerOffset);
+      if (!planned) return;
+      planned.uses -= 1;
+      if (planned.uses <= 0) store.delete(step.source.headerOffset);
+    },
+    close: async () => {
+      store.clear();
+      await source.close();
+    },
+  };
+}
+
+/** Refuses, before a byte is read, a plan whose members one pass cannot hold in memory. */
+function refuseTooLarge(
+  source: ArchiveSource,
+  members: number,
+  total: number,
+  largest: number,
+): void {
+  const fits =
+    largest <= MAX_COMPRESSED_MEMBER_BYTES && (members <= 1 || total <= STREAM_BATCH_BYTES);
+  if (fits) return;
+  throw new RestoreplanError(
+    'MEMBER_TOO_LARGE',
+    `the plan restores ${Math.ceil(total / MiB)} MiB from ${source.label}, more than one pass over a stream may hold in memory (${STREAM_BATCH_BYTES / MiB} MiB, or one member up to ${MAX_COMPRESSED_MEMBER_BYTES / MiB} MiB): nothing was read`,
+    {
+      path: source.label,
+      bytes: total,
+      hint: 'save the stream to a file (… > backup.tar) and run restoreplan apply PLAN --archive backup.tar: it is checked against the plan the same way, and read in as many passes as it takes',
+    },
+  );
+}
+
+/** The walker's errors, said of the stream they happened in. */
+function explainStreamError(source: ArchiveSource, error: unknown): unknown {
+  if (!isRestoreplanError(error)) return error;
+  if (error.code === 'NOT_A_TAR' && error.details.empty === true) {
+    return new RestoreplanError(
+      'NOT_A_TAR',
+      `${source.label} is empty: apply reads the archive the plan was made from there`,
+      {
+        ...error.details,
+        hint: source.stdin
+          ? 'pipe the archive into apply (did the command before the pipe fail?), or name a saved copy with --archive FILE'
+          : 'the stream held nothing: did its writer fail?',
+      },
+    );
+  }
+  if (error.code === 'ARCHIVE_TRUNCATED' || error.code === 'COMPRESSION_CORRUPT') {
+    return new RestoreplanError(
+      error.code,
+      `${source.label}: ${error.message}`,
+      { ...error.details, hint: CUT_SHORT_HINT },
+      { cause: error },
+    );
+  }
+  return error;
+}
