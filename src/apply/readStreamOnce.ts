@@ -28,8 +28,9 @@ export interface StreamReadOptions extends CommonOptions {
   collect: boolean;
 }
 
+/** A corrupt stream may be cut short or not the plan's at all (trailing bytes): say both. */
 const CUT_SHORT_HINT =
-  'the stream was cut short: did the command before the pipe fail? Nothing was written';
+  'the stream was cut short (did the command before the pipe fail?) or is not the one the plan was made from. Nothing was written';
 
 const MiB = 1024 * 1024;
 
