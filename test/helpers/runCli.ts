@@ -13,3 +13,17 @@ export function cli(args: string[]): { code: number | null; stdout: string; stde
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** The built CLI run as the unprivileged user `nobody` (needs root and runuser). */
+export function cliAsNobody(args: string[]): {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+} {
+  const result = spawnSync(
+    'runuser',
+    ['-u', 'nobody', '--', process.execPath, path.join(repo, 'dist/cli/bin.js'), ...args],
+    { encoding: 'utf8' },
+  );
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 
 import { CONFIG_FILES, diagnoseList, judgeList } from '../../src/mailman/diagnoseList.js';
 import { diagnoseMailman, type DoctorReport } from '../../src/mailman/diagnoseMailman.js';
-import { repo } from '../helpers/runCli.js';
+import { cliAsNobody } from '../helpers/runCli.js';
 import type { FileState } from '../../src/types.js';
 import { breakMailmanTree, type BreakShape } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
@@ -188,21 +188,8 @@ test('a file the doctor cannot read is a finding about that file, never the end 
     spawnSync('chmod', ['-R', 'a+rX', dir]);
     spawnSync('chmod', ['755', dir]);
     chmodSync(path.join(root, 'lists', 'locked'), 0o000);
-    const child = spawnSync(
-      'runuser',
-      [
-        '-u',
-        'nobody',
-        '--',
-        process.execPath,
-        path.join(repo, 'dist/cli/bin.js'),
-        'doctor',
-        root,
-        '--json',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.is(child.status, 2, child.stderr);
+    const child = cliAsNobody(['doctor', root, '--json']);
+    assert.is(child.code, 2, child.stderr);
     report = JSON.parse(child.stdout) as DoctorReport;
     const locked = report.lists.find((l) => l.name === 'locked');
     assert.is(locked?.status, 'corrupt');
