@@ -8,7 +8,8 @@
  * directory pass gives every directory of the plan its owner, mode and mtime (executeStage's
  * finishDirectories); at the end measure sets the inodes the run predicted against what statfs
  * says it took, and endOfRun judges the status by one rule (SKIP_CATALOG's `run` of each skip).
- * A dry run is classify (and the guard's statfs) alone: the
+ * A run holds an exclusive lock on each stage root and on its journal (lockExclusive) from
+ * before its first write to its end. A dry run is classify (and the guard's statfs) alone: the
  * plan is data, and previewing it is not a flag threaded through the writer.
  */
 import { realpath } from 'node:fs/promises';
@@ -48,6 +49,7 @@ import type { DescribeListLock } from './findLockedLists.js';
 import type { FsOps } from './fsOps.js';
 import { checkBudget } from './guardStage.js';
 import { loadPlan } from './loadPlan.js';
+import { lockTargets, releaseAll, type HeldLock } from './lockExclusive.js';
 import { openPlannedArchive } from './openPlannedArchive.js';
 import {
   addTaskInodes,
@@ -116,6 +118,7 @@ export async function applyPlan(
     });
   }
   const reader = await openPlannedArchive(plan, options);
+  let locks: HeldLock[] = [];
   try {
     const journalPath = path.resolve(
       options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
@@ -124,10 +127,15 @@ export async function applyPlan(
     const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
     const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);
     if (options.dryRun) return await previewRun(ctx, roots, journalPath);
+    // One apply at a time per target (and, by the journal's lock, per plan): taken once the
+    // archive is known to be the plan's and before anything is written; released at the end,
+    // or by the kernel when the process dies.
+    locks = await lockTargets(roots, ctx.fsOps);
     ctx.reader = reader;
     return await runStages(ctx, roots, journalPath);
   } finally {
     await reader.close().catch(() => {});
+    await releaseAll(locks);
   }
 }
 

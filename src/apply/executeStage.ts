@@ -74,6 +74,7 @@ export async function openJournalWithFallback(journalPath: string, fsOps: FsOps)
   try {
     return await openJournal(journalPath, fsOps);
   } catch (error) {
+    if (isRestoreplanError(error)) throw error; // APPLY_RUNNING: another run holds it
     const code = errnoCode(error);
     if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EROFS') {
       throw new RestoreplanError(
@@ -90,7 +91,9 @@ export async function openJournalWithFallback(journalPath: string, fsOps: FsOps)
 /**
  * A killed apply leaves its temp files (`.<name>.restoreplan-<pid>-<hex>.tmp`), each holding
  * an inode on the filesystem that may have none to spare. Those of processes that are gone
- * are removed before the stage is measured and budgeted; a live process's are left alone.
+ * are removed before the stage is measured and budgeted; a live process's are left alone. The
+ * run holds the target's lock (lockExclusive) by then, so no other apply is writing there:
+ * what is left is a dead run's (the pid check still guards against a version without locks).
  */
 export async function removeStaleTemps(
   ctx: Pick<RunContext, 'fsOps'> & Partial<Pick<RunContext, 'touchedDirs'>>,
