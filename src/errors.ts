@@ -27,7 +27,10 @@ export const ERROR_CODES = {
     'apply needs --yes when it cannot ask (stdin is not a TTY, or carries the archive)',
   NOT_INTERACTIVE: 'the wizard needs a terminal',
   LOCK_HELD: 'a Mailman list lock is held by a live process',
-  WRITE_FAILED: 'writing a restored file (or the plan file) failed',
+  APPLY_RUNNING:
+    'another apply of the same plan, or into the same target, is running (it holds the lock)',
+  WRITE_FAILED:
+    'writing a restored file, a directory, the journal (or the plan file) failed: a filesystem error (EROFS, EIO, ENOSPC...)',
   VERIFY_FAILED: 'a restored file does not match the archive member',
   MEMBER_TOO_LARGE:
     'the members apply would hold in memory are too large (a compressed archive, or a pipe it reads once): decompress, or save the stream, to a file first',

@@ -37,6 +37,8 @@ export type {
   ApplyRunResult,
   ApplySkip,
   ApplyStatus,
+  ApplyRunStatus,
+  ApplyError,
   ArchiveInfo,
   BlockBudget,
   CheckResult,

@@ -3,6 +3,7 @@
  * returned as-is by the API, so a field added here is a promise: add freely, never rename.
  */
 import type { ArchiveWarningCode } from './archive/ArchiveWarningCode.js';
+import type { ErrorCode } from './errors.js';
 import type { Problem, Severity } from './problems.js';
 
 export const SCHEMA_VERSION = 1 as const;
@@ -448,7 +449,20 @@ export interface InfeasiblePlan extends PlanCommon {
 
 export type PlanDocument = FeasiblePlan | InfeasiblePlan;
 
-export type ApplyStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do';
+/**
+ * How an apply run ended (or, for `--dry-run`, would end), by one rule (src/apply/applyPlan.ts,
+ * with the per-kind effect in SKIP_CATALOG): `complete` — every step the plan asks for is done
+ * (by this run or an earlier one); `nothing-to-do` — it was all done already; `incomplete` —
+ * the run went through every stage but left steps of the plan undone (refused as unsafe, a
+ * type conflict, a special file, a refused rewrite, directory metadata not applied: they are in
+ * `skipped` and named in `reason`); `stopped` — the budget guard or a list lock ended it early
+ * (re-run to resume); `failed` — a write failed or a member did not verify (`error` says
+ * which); `ready` — a dry run only: the run would carry out every step it has left.
+ */
+export type ApplyStatus = ApplyRunStatus | 'ready';
+
+/** The statuses a run (not a dry run) ends with. */
+export type ApplyRunStatus = 'complete' | 'stopped' | 'failed' | 'nothing-to-do' | 'incomplete';
 
 /**
  * Why apply did not carry out a step: a closed set. Each kind has a summary in SKIP_CATALOG
@@ -495,12 +509,35 @@ interface ApplyResultFields {
     actual: number;
   }[];
   journal: string;
-  /** Why the run stopped or failed (absent when it completed). */
+  /** Why the run stopped, failed or is incomplete (absent when it completed). */
   reason?: string;
+}
+
+/** What ended a failed run: the stable code, and for a filesystem error the path and errno. */
+export interface ApplyError {
+  /** `WRITE_FAILED` (a filesystem error on the target or the journal), `VERIFY_FAILED`, ... */
+  code: ErrorCode;
+  /** The one-line message (what the CLI prints after the code). */
+  message: string;
+  /** The path the plan step (or the journal) writes: what was not written. */
+  path?: string;
+  /** The errno name of a filesystem error: EROFS, EIO, ENOSPC, EACCES... */
+  errno?: string;
+  /** The system call that failed (open, rename, mkdir, chmod...), when known. */
+  syscall?: string;
+  /** What to do (the CLI prints it as the error's `hint:` line). */
+  hint?: string;
 }
 
 /** A run that carried out the plan (or found nothing left to do): no `dryRun` in its JSON. */
 export interface ApplyRunResult extends ApplyResultFields {
+  status: ApplyRunStatus;
+  /**
+   * A run that `failed`: the error that ended it, as the CLI prints it on its one error line
+   * (`restoreplan: <code>: <message>`); the `--json` document of a failed apply is thus also an
+   * error document (`error.code`, `error.message`).
+   */
+  error?: ApplyError;
   dryRun?: never;
   preview?: never;
 }
@@ -510,7 +547,12 @@ export interface ApplyRunResult extends ApplyResultFields {
  * `inodes` what it would take (`actual` 0). Nothing was done, so nothing is verified.
  */
 export interface ApplyPreviewResult extends ApplyResultFields {
-  status: 'nothing-to-do';
+  /**
+   * What the run would end with, judged now (classify and the budget guard, without writing):
+   * `ready` (it would carry out every step it has left), `nothing-to-do`, `incomplete` (steps
+   * would be refused: in `skipped`), `stopped` (a list lock, or a stage that does not fit now).
+   */
+  status: 'ready' | 'nothing-to-do' | 'incomplete' | 'stopped';
   verified: false;
   dryRun: true;
   preview: ApplyPreviewStep[];

@@ -4,8 +4,12 @@
  * (createRunContext): per stage, classify decides which steps run and which are skipped and why
  * (classifyStage: no write), measure asks the live budget guard whether the stage still fits
  * (measureInodes, with guardStage's cost model), execute writes (executeStage: the only caller
- * of the write helpers; verifyOnDisk re-reads what it wrote); at the end measure sets the
- * inodes the run predicted against what statfs says it took. A dry run is classify alone: the
+ * of the write helpers; verifyOnDisk re-reads what it wrote); after the last stage the
+ * directory pass gives every directory of the plan its owner, mode and mtime (executeStage's
+ * finishDirectories); at the end measure sets the inodes the run predicted against what statfs
+ * says it took, and endOfRun judges the status by one rule (SKIP_CATALOG's `run` of each skip).
+ * A run holds an exclusive lock on each stage root and on its journal (lockExclusive) from
+ * before its first write to its end. A dry run is classify (and the guard's statfs) alone: the
  * plan is data, and previewing it is not a flag threaded through the writer.
  */
 import { realpath } from 'node:fs/promises';
@@ -17,25 +21,35 @@ import { readMountInfo } from '../filesystems/readMountInfo.js';
 import type { CommonOptions } from '../progress.js';
 import {
   SCHEMA_VERSION,
+  type ApplyError,
   type ApplyPreviewResult,
   type ApplyPreviewStep,
   type ApplyResult,
   type ApplyRunResult,
-  type ApplyStatus,
+  type ApplyRunStatus,
   type PlanDocument,
   type PlanStage,
 } from '../types.js';
 import { classifyStage } from './classifyStage.js';
-import { createRunContext, reportProgress, type RunContext } from './createRunContext.js';
+import {
+  createRunContext,
+  reportProgress,
+  skipOf,
+  type RunContext,
+  type Task,
+} from './createRunContext.js';
 import {
   executeStage,
+  finishDirectories,
   flushBatch,
   openJournalWithFallback,
   removeStaleTemps,
 } from './executeStage.js';
 import type { DescribeListLock } from './findLockedLists.js';
 import type { FsOps } from './fsOps.js';
+import { checkBudget } from './guardStage.js';
 import { loadPlan } from './loadPlan.js';
+import { lockTargets, releaseAll, type HeldLock } from './lockExclusive.js';
 import { openPlannedArchive } from './openPlannedArchive.js';
 import {
   addTaskInodes,
@@ -46,7 +60,8 @@ import {
   type InodeMeter,
 } from './measureInodes.js';
 import { planIdentity, readJournal, recordsOfPlan } from './openJournal.js';
-import { describeError, StopRun } from './StopRun.js';
+import { describeUndone, incompleteSkips, isSatisfied } from './skipCatalog.js';
+import { applyErrorOf, StopRun } from './StopRun.js';
 import { sha256Of } from './verifyOnDisk.js';
 
 export interface ApplyOptions extends CommonOptions {
@@ -103,6 +118,7 @@ export async function applyPlan(
     });
   }
   const reader = await openPlannedArchive(plan, options);
+  let locks: HeldLock[] = [];
   try {
     const journalPath = path.resolve(
       options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
@@ -111,10 +127,15 @@ export async function applyPlan(
     const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
     const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);
     if (options.dryRun) return await previewRun(ctx, roots, journalPath);
+    // One apply at a time per target (and, by the journal's lock, per plan): taken once the
+    // archive is known to be the plan's and before anything is written; released at the end,
+    // or by the kernel when the process dies.
+    locks = await lockTargets(roots, ctx.fsOps);
     ctx.reader = reader;
     return await runStages(ctx, roots, journalPath);
   } finally {
     await reader.close().catch(() => {});
+    await releaseAll(locks);
   }
 }
 
@@ -149,62 +170,100 @@ async function runStages(
   ctx.records = recordsOfPlan(ctx.journal.records, planIdentity(ctx.plan));
   const journal = ctx.journal.path;
   const meter = createInodeMeter();
-  let stop: { status: ApplyStatus; reason: string } | null = null;
+  let stop: RunEnd | null = null;
   try {
     for (const [index, stage] of ctx.plan.stages.entries()) {
       // statfs "before" is read lazily per mount, but always before this run writes to it.
       await runStage(ctx, meter, stage, roots[index] ?? stage.root);
     }
+    // Every stage was gone through: the directories get their final metadata (and only now a
+    // journal line), whatever earlier runs left them at.
+    await finishDirectories(ctx);
   } catch (error) {
     if (!(error instanceof StopRun)) {
       await flushBatch(ctx).catch(() => {});
       await closeRun(ctx);
       throw error;
     }
-    stop = { status: error.status, reason: error.reason };
+    stop = {
+      status: error.status,
+      reason: error.reason,
+      ...(error.error ? { error: error.error } : {}),
+    };
   }
   try {
     await flushBatch(ctx);
   } catch (error) {
-    stop ??= { status: 'failed', reason: `journal: ${describeError(error)}` };
+    const applyError = applyErrorOf(error, journal, ' (writing the journal)');
+    stop ??= { status: 'failed', reason: applyError.message, error: applyError };
   }
   await closeRun(ctx);
   const inodes = await measureInodes(ctx, meter);
   const { verifyFailed, restored, skipped } = ctx.outcome;
-  const end = stop ?? finishStatus(ctx.outcome);
+  const end = stop ?? endOfRun(ctx.outcome);
   reportProgress(ctx, null, true);
   return {
     schemaVersion: SCHEMA_VERSION,
-    status: end?.status ?? 'complete',
+    status: end.status,
     restored,
     skipped,
     verified: !verifyFailed,
     inodes,
     journal,
-    ...(end?.reason !== undefined ? { reason: end.reason } : {}),
+    ...(end.reason !== undefined ? { reason: end.reason } : {}),
+    ...(end.error !== undefined ? { error: end.error } : {}),
   };
 }
 
+interface RunEnd {
+  status: ApplyRunStatus;
+  reason?: string;
+  error?: ApplyError;
+}
+
 /**
- * How a run that went through every stage ends: `failed` when a member did not verify,
- * `stopped` when a list was locked (re-run when it is released), `nothing-to-do` when an
- * earlier run had restored everything, else complete (null).
+ * How a run that went through every stage ends — THE rule, by each skip's `run` in
+ * SKIP_CATALOG: `failed` when a member did not verify; `stopped` when a list was locked (re-run
+ * when it is released); `incomplete` when any step of the plan was left undone (refused as
+ * unsafe, a type conflict, a special file, a refused rewrite, directory metadata), naming them;
+ * `nothing-to-do` when this run did nothing and every step was done before; else `complete`.
  */
-function finishStatus(
-  outcome: RunContext['outcome'],
-): { status: ApplyStatus; reason?: string } | null {
+export function endOfRun(outcome: RunContext['outcome']): RunEnd {
   const { verifyFailed, lockStop, done, skipped } = outcome;
-  if (verifyFailed) return { status: 'failed', reason: 'some members did not verify: see skipped' };
+  const undone = incompleteSkips(skipped);
+  const also = undone.length > 0 ? `; and ${describeUndone(undone)}` : '';
+  if (verifyFailed) {
+    const bad = skipped.filter((s) => s.kind === 'verify-failed');
+    const message = `${bad.length} member${bad.length === 1 ? '' : 's'} did not verify: ${bad
+      .slice(0, 5)
+      .map((s) => s.targetPath)
+      .join(', ')}${bad.length > 5 ? ' ...' : ''} (see skipped)`;
+    return {
+      status: 'failed',
+      reason: `${message}${also}`,
+      error: {
+        code: 'VERIFY_FAILED',
+        message,
+        ...(bad[0] ? { path: bad[0].targetPath } : {}),
+        hint: 'the archive changed since planning, or the disk returned other bytes: check dmesg, plan again from a verified copy',
+      },
+    };
+  }
   if (lockStop) {
     return {
       status: 'stopped',
-      reason: 'some lists are locked by a live process: re-run apply when they are released',
+      reason: `some lists are locked by a live process: re-run apply when they are released${also}`,
+    };
+  }
+  if (undone.length > 0) {
+    return {
+      status: 'incomplete',
+      reason: `${describeUndone(undone)}; see skipped for why; fix the cause and re-run apply (it resumes), or plan again`,
     };
   }
   // Nothing-to-do only when this run did nothing at all: a run that only made directories did.
-  if (done === 0 && skipped.every((s) => s.kind === 'already-restored'))
-    return { status: 'nothing-to-do' };
-  return null;
+  if (done === 0 && skipped.every((s) => isSatisfied(s.kind))) return { status: 'nothing-to-do' };
+  return { status: 'complete' };
 }
 
 async function runStage(
@@ -216,6 +275,7 @@ async function runStage(
   await removeStaleTemps(ctx, stage, root);
   const work = await classifyStage(ctx, stage, root);
   for (const skipped of work.skipped) ctx.outcome.skipped.push(skipped);
+  ctx.journaledDirs.push(...work.journaledDirs);
   ctx.progress.done += work.skipped.length;
   await readInodesBefore(ctx, meter, work.tasks);
   if (work.tasks.length === 0) return;
@@ -230,19 +290,42 @@ async function closeRun(ctx: Pick<RunContext, 'journal' | 'reader'>): Promise<vo
   ctx.reader = null;
 }
 
-/** A dry run: every stage classified as the run would (journal read, not opened), none written. */
+/**
+ * A dry run: every stage classified as the run would (journal read, not opened), none written;
+ * its status is what the run would end with, judged now: the same rule as a run's, and the
+ * budget guard's statfs for each stage with the stages before it counted as written.
+ */
 async function previewRun(
   ctx: RunContext,
   roots: readonly string[],
   journalPath: string,
 ): Promise<ApplyPreviewResult> {
   ctx.records = recordsOfPlan(await readJournal(journalPath), planIdentity(ctx.plan));
-  const preview: ApplyPreviewStep[] = [];
-  const predicted = new Map<string, number>();
+  const stages: Array<{ stage: PlanStage; tasks: Task[] }> = [];
   for (const [index, stage] of ctx.plan.stages.entries()) {
     const work = await classifyStage(ctx, stage, roots[index] ?? stage.root);
     for (const skipped of work.skipped) ctx.outcome.skipped.push(skipped);
-    for (const task of work.tasks) {
+    stages.push({ stage, tasks: work.tasks });
+  }
+  // A hard link is judged when it runs (its file may be written again first): one an earlier
+  // run made, to a file no step writes again, is what the run will find already restored.
+  const rewritten = new Set(
+    stages.flatMap(({ tasks }) =>
+      tasks.filter((t) => t.step.type === 'file').map((t) => t.targetPath),
+    ),
+  );
+  const preview: ApplyPreviewStep[] = [];
+  const predicted = new Map<string, number>();
+  const planned: Task[] = [];
+  let wouldStop: string | null = null;
+  for (const { stage, tasks } of stages) {
+    const todo: Task[] = [];
+    for (const task of tasks) {
+      if (await isLinkedAlready(ctx, task, rewritten)) {
+        ctx.outcome.skipped.push(skipOf(task.step.targetPath, ALREADY));
+        continue;
+      }
+      todo.push(task);
       const { step } = task;
       preview.push({
         stage: stage.name,
@@ -253,16 +336,64 @@ async function previewRun(
       });
       addTaskInodes(predicted, task);
     }
+    if (todo.length > 0 && wouldStop === null) {
+      planned.push(...todo);
+      const over = await checkBudget(ctx, stage, planned, 0);
+      if (over) wouldStop = `stage ${stage.name} does not fit now: ${over.message}`;
+    }
   }
+  const end = previewEnd(ctx.outcome, preview.length, wouldStop);
   return {
     schemaVersion: SCHEMA_VERSION,
-    status: 'nothing-to-do',
+    status: end.status,
     restored: ctx.outcome.restored,
     skipped: ctx.outcome.skipped,
     verified: false,
     inodes: [...predicted].map(([mountPoint, n]) => ({ mountPoint, predicted: n, actual: 0 })),
     journal: journalPath,
+    ...(end.reason !== undefined ? { reason: end.reason } : {}),
     dryRun: true,
     preview,
   };
+}
+
+const ALREADY = { kind: 'already-restored', reason: 'already-restored' } as const;
+
+/** A journaled hard link that is still that file, and whose file no step writes again. */
+async function isLinkedAlready(
+  ctx: Pick<RunContext, 'records' | 'fsOps'>,
+  task: Task,
+  rewritten: ReadonlySet<string>,
+): Promise<boolean> {
+  const { step } = task;
+  if (step.type !== 'hardlink' || !ctx.records.has(task.targetPath)) return false;
+  const linkTarget = path.resolve(step.linkTarget);
+  if (rewritten.has(linkTarget)) return false;
+  const [link, file] = await Promise.all([
+    ctx.fsOps.lstat(task.targetPath).catch(() => null),
+    ctx.fsOps.lstat(linkTarget).catch(() => null),
+  ]);
+  return !!link?.isFile() && !!file && link.ino === file.ino && link.dev === file.dev;
+}
+
+/** The dry run's status: the run's rule applied to what classify and the guard see now. */
+function previewEnd(
+  outcome: RunContext['outcome'],
+  steps: number,
+  wouldStop: string | null,
+): { status: ApplyPreviewResult['status']; reason?: string } {
+  const undone = incompleteSkips(outcome.skipped);
+  const also = undone.length > 0 ? `; it would leave ${describeUndone(undone)}` : '';
+  if (outcome.lockStop)
+    return {
+      status: 'stopped',
+      reason: `some lists are locked by a live process: the run would skip them and stop${also}`,
+    };
+  if (wouldStop) return { status: 'stopped', reason: `the run would stop: ${wouldStop}${also}` };
+  if (undone.length > 0)
+    return {
+      status: 'incomplete',
+      reason: `the run would leave ${describeUndone(undone)}; see skipped for why`,
+    };
+  return steps > 0 ? { status: 'ready' } : { status: 'nothing-to-do' };
 }

@@ -49,7 +49,7 @@ export async function classifyStage(
   stage: PlanStage,
   root: string,
 ): Promise<StageWork> {
-  const work: StageWork = { tasks: [], skipped: [] };
+  const work: StageWork = { tasks: [], skipped: [], journaledDirs: [] };
   const skip = (targetPath: string, kind: SkipWhy['kind'], reason: string): void => {
     work.skipped.push(skipOf(targetPath, { kind, reason }));
   };
@@ -92,6 +92,9 @@ export async function classifyStage(
     if (step.type !== 'hardlink' && record) {
       const state = await journaledState(step, resolved, record, ctx.fsOps);
       if (state === 'intact') {
+        // Its mtime is given again at the end if this run changes an entry in it.
+        if (step.type === 'dir')
+          work.journaledDirs.push({ stage, step, root, targetPath: resolved.targetPath });
         skip(targetPath, 'already-restored', 'already-restored');
         continue;
       }

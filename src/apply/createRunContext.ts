@@ -50,10 +50,15 @@ export interface Task {
   mount: MountInfo;
 }
 
+/** A directory step of the plan and where it is: what the directory pass finishes. */
+export type DirRef = Pick<Task, 'stage' | 'step' | 'root' | 'targetPath'>;
+
 /** One stage, decided: the tasks to run in write order, and the steps skipped with their reason. */
 export interface StageWork {
   tasks: Task[];
   skipped: ApplySkip[];
+  /** Directory steps an earlier run finished (skipped as already-restored). */
+  journaledDirs: DirRef[];
 }
 
 /** Why a step is not carried out: its kind (SKIP_CATALOG) and the reason line runbooks grep. */
@@ -86,6 +91,15 @@ export interface RunContext {
   readonly plannedSymlinks: Set<string>;
   /** Directories holding renames since the last flush: fsynced before the journal is. */
   readonly dirtyDirs: Set<string>;
+  /**
+   * Directories whose entries this run changed (made, renamed into, unlinked in): their mtime
+   * moved, so the directory pass gives a plan directory among them its mtime again.
+   */
+  readonly touchedDirs: Set<string>;
+  /** The directory steps this run carried out (made, or found made by an earlier run), all stages. */
+  readonly dirTasks: Task[];
+  /** The directory steps earlier runs finished (journaled), all stages. */
+  readonly journaledDirs: DirRef[];
   /** sha256 of what this run restored, by targetPath (hard links report their file's). */
   readonly restoredSha: Map<string, string>;
   /** Reserves remembered per mount: a stage without a budget row keeps an earlier stage's. */
@@ -164,6 +178,9 @@ export function createRunContext(
       ),
     ),
     dirtyDirs: new Set(),
+    touchedDirs: new Set(),
+    dirTasks: [],
+    journaledDirs: [],
     restoredSha: new Map(),
     guarded: new Map(),
     journal: null,

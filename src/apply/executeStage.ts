@@ -2,10 +2,22 @@
  * The writer: the only module of a run that calls the write helpers (and so makes the write
  * syscalls), as restic's restorer keeps one component for them. It carries out the tasks
  * classify decided — directories first, then files, then hard links, then symlinks, then fifos
- * — and applies directory metadata last, deepest first (a read-only directory mode applied
- * early would block its own files). Every step is re-resolved inside its root right before it
- * is written (earlier steps, or someone else, changed the tree since classify), every file is
- * verified before it becomes visible and re-read after, and every finished step is journaled.
+ * — every step re-resolved inside its root right before it is written (earlier steps, or
+ * someone else, changed the tree since classify), every file verified before it becomes
+ * visible and re-read after, every finished step journaled.
+ *
+ * Directories are made 0700 (the final mode may forbid writing their files) and finished in two
+ * passes. At the end of each stage, and when a run stops inside one, the stage's directories
+ * get their owner, mode and mtime (settleDirectories: a run stopped by the guard between stages
+ * leaves Mailman's list directories usable, not 0700 and root's; unprivileged, a directory keeps
+ * u+rwx until the end so a later stage or run can still write in it). That pass is not
+ * journaled: later stages and runs write in those directories, which moves their mtimes. The
+ * directory pass (finishDirectories) runs once a run has been through every stage: every
+ * directory step this run carried out — made now, or found made by an interrupted earlier run —
+ * gets its exact owner, mode and mtime, deepest first, and only then a journal line; a
+ * directory an earlier run journaled gets its mtime again if this run changed an entry in it.
+ * So however many runs a plan took, the run that completes it leaves every directory as one
+ * uninterrupted run (and `tar -xpf`) would.
  */
 import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -19,6 +31,7 @@ import { refuseStep } from './classifyStage.js';
 import {
   reportProgress,
   skipOf,
+  type DirRef,
   type RunContext,
   type SkipWhy,
   type StageWork,
@@ -34,7 +47,7 @@ import { openMemberReader, STREAM_BATCH_BYTES, type MemberReader } from './openM
 import { collectChunks } from './readMemberChunks.js';
 import { resolveInsideRoot, type ResolvedTarget } from './resolveInsideRoot.js';
 import { rewriteInPlace } from './rewriteInPlace.js';
-import { describeError, StopRun } from './StopRun.js';
+import { applyErrorOf, describeError, StopRun } from './StopRun.js';
 import { syncDirectory } from './syncDirectory.js';
 import { hashFile, IN_MEMORY_BYTES, sha256Of, verifyMember, verifyOnDisk } from './verifyOnDisk.js';
 import { writeFileAtomic } from './writeFileAtomic.js';
@@ -61,14 +74,13 @@ export async function openJournalWithFallback(journalPath: string, fsOps: FsOps)
   try {
     return await openJournal(journalPath, fsOps);
   } catch (error) {
+    if (isRestoreplanError(error)) throw error; // APPLY_RUNNING: another run holds it
     const code = errnoCode(error);
     if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EROFS') {
       throw new RestoreplanError(
         'WRITE_FAILED',
         `cannot open the journal ${journalPath}: ${describeError(error)}`,
-        {
-          path: journalPath,
-        },
+        { path: journalPath, errno: code },
       );
     }
     const fallback = path.join(os.tmpdir(), path.basename(journalPath));
@@ -79,10 +91,12 @@ export async function openJournalWithFallback(journalPath: string, fsOps: FsOps)
 /**
  * A killed apply leaves its temp files (`.<name>.restoreplan-<pid>-<hex>.tmp`), each holding
  * an inode on the filesystem that may have none to spare. Those of processes that are gone
- * are removed before the stage is measured and budgeted; a live apply's are left alone.
+ * are removed before the stage is measured and budgeted; a live process's are left alone. The
+ * run holds the target's lock (lockExclusive) by then, so no other apply is writing there:
+ * what is left is a dead run's (the pid check still guards against a version without locks).
  */
 export async function removeStaleTemps(
-  ctx: Pick<RunContext, 'fsOps'>,
+  ctx: Pick<RunContext, 'fsOps'> & Partial<Pick<RunContext, 'touchedDirs'>>,
   stage: PlanStage,
   root: string,
 ): Promise<void> {
@@ -104,13 +118,15 @@ export async function removeStaleTemps(
       const pid = Number(STALE_TEMP.exec(name)?.[1] ?? NaN);
       if (!Number.isInteger(pid) || pid === process.pid || isPidAlive(pid)) continue;
       await ctx.fsOps.unlink(path.join(dir, name)).catch(() => undefined);
+      ctx.touchedDirs?.add(dir);
     }
   }
 }
 
 /**
- * Runs the tasks of one classified stage that the guard let start. Returns normally when every
- * task was attempted; throws StopRun when the guard, a full disk or a failed write ends the run.
+ * Runs the tasks of one classified stage that the guard let start, then settles the stage's
+ * directories. Returns normally when every task was attempted; throws StopRun when the guard or
+ * a failed write ends the run (having settled the directories made so far).
  */
 export async function executeStage(
   ctx: RunContext,
@@ -119,11 +135,31 @@ export async function executeStage(
   /** The plan's inode cost of each done task is added here per mount, as it is done. */
   predicted: Map<string, number> = new Map(),
 ): Promise<StageOutcome> {
-  const tasks = work.tasks;
   if (!ctx.reader) ctx.reader = await openMemberReader(ctx.plan.archive);
   const reader = ctx.reader;
 
-  const createdDirs: Task[] = [];
+  const stageDirs: Task[] = [];
+  try {
+    const restoredAll = await runTasks(ctx, stage, work, reader, stageDirs, predicted);
+    await settleDirectories(ctx, stageDirs);
+    await flushBatch(ctx);
+    return { restoredAll };
+  } catch (error) {
+    // Stopped inside the stage (guard, failed write, cancel): what it made is left usable.
+    await settleDirectories(ctx, stageDirs).catch(() => {});
+    throw error;
+  }
+}
+
+async function runTasks(
+  ctx: RunContext,
+  stage: PlanStage,
+  work: StageWork,
+  reader: MemberReader,
+  stageDirs: Task[],
+  predicted: Map<string, number>,
+): Promise<boolean> {
+  const tasks = work.tasks;
   let restoredAll = work.skipped.length === 0;
   let sinceGuard = 0;
   let batchBytes = 0;
@@ -158,7 +194,7 @@ export async function executeStage(
     }
     let outcome: 'done' | 'skipped';
     try {
-      outcome = await runTask(ctx, reader, task, createdDirs);
+      outcome = await runTask(ctx, reader, task, stageDirs);
     } catch (error) {
       restoredAll = false;
       await handleTaskError(ctx, task, error);
@@ -175,9 +211,7 @@ export async function executeStage(
     reportProgress(ctx, task.step.memberPath);
     if (ctx.journal && ctx.journal.pending() >= JOURNAL_BATCH) await flushBatch(ctx);
   }
-  await finishDirectories(ctx, createdDirs);
-  await flushBatch(ctx);
-  return { restoredAll };
+  return restoredAll;
 }
 
 /** Makes the batch durable: first the directories holding its renames, then the journal. */
@@ -200,8 +234,9 @@ function skip(
 
 /**
  * A refused path or a member that does not verify is skipped and the run goes on; any other
- * failure ends the run (a full disk `stopped`, anything else `failed`) once what was done is
- * journaled.
+ * failure ends the run `failed` once what was done is journaled: a filesystem error (EROFS,
+ * EIO, EACCES, and ENOSPC or EDQUOT the budget guard did not foresee) is WRITE_FAILED with the
+ * step's path and the errno.
  */
 async function handleTaskError(ctx: RunContext, task: Task, error: unknown): Promise<void> {
   const targetPath = task.step.targetPath;
@@ -217,23 +252,23 @@ async function handleTaskError(ctx: RunContext, task: Task, error: unknown): Pro
   const code = errnoCode(error);
   skip(ctx, targetPath, 'not-restored', `not restored: ${describeError(error)}`);
   await flushBatch(ctx).catch(() => {});
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    throw new StopRun(
-      'stopped',
-      task.step.write === 'rewrite'
-        ? `${code} while rewriting ${targetPath} in place: it may be torn until apply is re-run (which rewrites it from the verified member); free space and re-run apply`
-        : `${code} while writing ${targetPath}: no partial file remains; free space and re-run apply`,
-    );
+  let note = '';
+  if (task.step.write === 'rewrite' && code !== undefined) {
+    note = ` (while rewriting it in place: it may be torn until apply is re-run, which rewrites it from the verified member)`;
+  } else if (code !== undefined) {
+    note = ' (no partial file remains)';
   }
-  throw new StopRun('failed', `${describeError(error)} (${targetPath})`);
+  const applyError = applyErrorOf(error, targetPath, note);
+  throw new StopRun('failed', applyError.message, applyError);
 }
 
 async function makeMissingDirs(
-  ctx: Pick<RunContext, 'fsOps' | 'knownDirs' | 'dirtyDirs'>,
+  ctx: Pick<RunContext, 'fsOps' | 'knownDirs' | 'dirtyDirs' | 'touchedDirs'>,
   dirs: readonly string[],
 ): Promise<void> {
   for (const dir of dirs) {
     if (ctx.knownDirs.has(dir)) continue;
+    ctx.touchedDirs.add(path.dirname(dir));
     try {
       await ctx.fsOps.mkdir(dir, 0o755);
     } catch (error) {
@@ -257,7 +292,7 @@ function mtimeOf(ctx: Pick<RunContext, 'now'>, step: PlanStep): number {
 
 function record(
   ctx: Pick<RunContext, 'journal' | 'plan'>,
-  task: Task,
+  task: DirRef,
   sha256: string,
   bytes: number,
 ): void {
@@ -276,7 +311,7 @@ async function runTask(
   ctx: RunContext,
   reader: MemberReader,
   task: Task,
-  createdDirs: Task[],
+  stageDirs: Task[],
 ): Promise<'done' | 'skipped'> {
   const { step, root } = task;
   // Re-resolved right before the write: earlier steps (or someone else) changed the tree.
@@ -291,16 +326,22 @@ async function runTask(
   }
   await makeMissingDirs(ctx, resolved.missingDirs);
   const targetPath = resolved.targetPath;
+  // A step that writes (a new name, a rename, a temp file made and removed on failure) changes
+  // its directory's entries: the directory pass gives that directory its mtime again.
+  const parent = path.dirname(targetPath);
+  if (step.type !== 'dir' && step.type !== 'hardlink') ctx.touchedDirs.add(parent);
   switch (step.type) {
     case 'dir': {
       if (!resolved.existing) {
-        // 0o700 until the end of the stage: the final mode may forbid writing its files.
+        // 0o700 until the stage ends: the final mode may forbid writing its files.
+        ctx.touchedDirs.add(parent);
         await ctx.fsOps.mkdir(targetPath, 0o700);
         ctx.dirtyDirs.add(path.dirname(targetPath));
       }
-      // One found there was made by a run that ended before the end of its stage (stopped,
-      // failed, killed): still at 0o700, it is finished like one made now.
-      createdDirs.push(task);
+      // One found there was made by a run that ended before its directory pass (stopped,
+      // failed, killed): it is finished like one made now.
+      stageDirs.push(task);
+      ctx.dirTasks.push(task);
       ctx.knownDirs.add(targetPath);
       return 'done';
     }
@@ -312,7 +353,11 @@ async function runTask(
       const linked = await createHardLink(root, targetPath, linkTarget, {
         fsOps: ctx.fsOps,
         knownDirs: ctx.knownDirs,
+      }).catch((error: unknown) => {
+        ctx.touchedDirs.add(parent); // its temp name may have come and gone
+        throw error;
       });
+      if (linked === 'linked') ctx.touchedDirs.add(parent);
       if (linked === 'already-linked' && ctx.records.has(targetPath)) {
         // Done by an earlier run: this one did nothing (and took no inode).
         skip(ctx, targetPath, 'already-restored', 'already-restored');
@@ -423,27 +468,98 @@ async function secureDirFor(
   return dir;
 }
 
-/** Directory metadata last and deepest first, so a restrictive mode cannot block its files. */
-async function finishDirectories(ctx: RunContext, createdDirs: readonly Task[]): Promise<void> {
-  const ordered = [...createdDirs].sort(
-    (a, b) => b.targetPath.split('/').length - a.targetPath.split('/').length,
-  );
-  for (const task of ordered) {
-    const { step, targetPath } = task;
+function deepestFirst<T extends { targetPath: string }>(dirs: readonly T[]): T[] {
+  const depth = (p: string): number => p.split('/').length;
+  return [...dirs].sort((a, b) => depth(b.targetPath) - depth(a.targetPath));
+}
+
+/** Owner (as root), mode and mtime of a directory step, deepest first (chown before chmod). */
+async function applyDirMetadata(
+  ctx: Pick<RunContext, 'fsOps' | 'now'>,
+  dir: DirRef,
+  mode: number,
+): Promise<void> {
+  const { step, targetPath } = dir;
+  if (isRoot && step.owner) await ctx.fsOps.lchown(targetPath, step.owner.uid, step.owner.gid);
+  await ctx.fsOps.chmod(targetPath, mode);
+  await ctx.fsOps.utimes(targetPath, ctx.now, mtimeOf(ctx, step));
+}
+
+/**
+ * A stage's directories, usable now (see the top of this file): owner, mode and mtime, not
+ * journaled; an unprivileged run keeps u+rwx until the directory pass. Best effort: the
+ * directory pass is what reports a directory it cannot finish.
+ */
+async function settleDirectories(ctx: RunContext, dirs: readonly Task[]): Promise<void> {
+  for (const dir of deepestFirst(dirs)) {
+    const stats = await ctx.fsOps.lstat(dir.targetPath).catch(() => null);
+    if (!stats?.isDirectory()) continue;
+    const mode = dir.step.mode & 0o7777;
+    await applyDirMetadata(ctx, dir, isRoot ? mode : mode | 0o700).catch(() => {});
+  }
+}
+
+/** Errors that mean "this filesystem or user may not set that", not "the filesystem failed". */
+const METADATA_REFUSED = new Set(['EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/**
+ * The directory pass, once a run has been through every stage (see the top of this file): the
+ * directories this run carried out get their exact owner, mode and mtime and are journaled;
+ * those earlier runs journaled get their mtime again where this run changed an entry. A
+ * directory refused on the way (a symlink put in its path, gone, replaced) is reported, and so
+ * is metadata the filesystem refuses (`metadata-not-applied`); a filesystem error ends the run
+ * (WRITE_FAILED).
+ */
+export async function finishDirectories(ctx: RunContext): Promise<void> {
+  const repair = ctx.journaledDirs.filter((dir) => ctx.touchedDirs.has(dir.targetPath));
+  const work = [
+    ...ctx.dirTasks.map((dir) => ({ dir, targetPath: dir.targetPath, journal: true })),
+    ...repair.map((dir) => ({ dir, targetPath: dir.targetPath, journal: false })),
+  ];
+  for (const { dir, targetPath, journal } of deepestFirst(work)) {
+    const { step } = dir;
     try {
-      const stats = await ctx.fsOps.lstat(targetPath);
-      if (!stats.isDirectory()) continue;
-      if (isRoot && step.owner) await ctx.fsOps.lchown(targetPath, step.owner.uid, step.owner.gid);
-      await ctx.fsOps.chmod(targetPath, step.mode & 0o7777);
-      await ctx.fsOps.utimes(targetPath, ctx.now, mtimeOf(ctx, step));
-      record(ctx, task, '', 0);
+      // Re-resolved right before the write, as every step is.
+      const resolved = await resolveInsideRoot(dir.root, targetPath, { fsOps: ctx.fsOps });
+      if (!resolved.existing?.isDirectory()) {
+        skip(
+          ctx,
+          step.targetPath,
+          'metadata-not-applied',
+          `metadata not applied: ${targetPath} is ${resolved.existing ? 'no longer a directory' : 'gone'}`,
+        );
+        continue;
+      }
+      if (journal) {
+        await applyDirMetadata(ctx, dir, step.mode & 0o7777);
+        record(ctx, dir, '', 0);
+      } else {
+        await ctx.fsOps.utimes(targetPath, ctx.now, mtimeOf(ctx, step));
+        ctx.outcome.done += 1;
+      }
     } catch (error) {
-      skip(
-        ctx,
-        targetPath,
-        'metadata-not-applied',
-        `metadata not applied: ${describeError(error)}`,
-      );
+      if (isRestoreplanError(error) && error.code === 'UNSAFE_PATH') {
+        skip(
+          ctx,
+          step.targetPath,
+          'unsafe',
+          `unsafe: ${String(error.details.reason)}: ${error.message}`,
+        );
+        continue;
+      }
+      const code = errnoCode(error);
+      if (code === undefined || METADATA_REFUSED.has(code)) {
+        skip(
+          ctx,
+          step.targetPath,
+          'metadata-not-applied',
+          `metadata not applied: ${describeError(error)}`,
+        );
+        continue;
+      }
+      skip(ctx, step.targetPath, 'not-restored', `not restored: ${describeError(error)}`);
+      const applyError = applyErrorOf(error, step.targetPath, ' (setting its mode and times)');
+      throw new StopRun('failed', applyError.message, applyError);
     }
   }
 }

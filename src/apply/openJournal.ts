@@ -3,12 +3,15 @@
  * makes apply resumable and idempotent after a stop, a crash or ENOSPC: a re-run skips a step
  * whose targetPath still hashes to the journaled sha256. Lines are appended in batches and
  * fsynced (after the directories of the batch's renames), so a crash loses at most one batch —
- * those steps are simply redone. A torn last line from a crash mid-append is ignored.
+ * those steps are simply redone. A torn last line from a crash mid-append is ignored. While a
+ * run has it open it holds an exclusive flock on it (lockExclusive): one apply of a plan at a
+ * time, released by the kernel however the run ends.
  */
 import { constants } from 'node:fs';
 import { readFile, type FileHandle } from 'node:fs/promises';
 
 import { defaultFsOps, type FsOps } from './fsOps.js';
+import { lockJournal } from './lockExclusive.js';
 import { openNoFollow } from './openNoFollow.js';
 
 export interface JournalRecord {
@@ -92,6 +95,7 @@ export async function readJournal(journalPath: string): Promise<Map<string, Jour
 export async function openJournal(
   journalPath: string,
   fsOps: FsOps = defaultFsOps,
+  options: { lock?: boolean } = {},
 ): Promise<Journal> {
   let handle: FileHandle | null = await openNoFollow(
     journalPath,
@@ -103,6 +107,8 @@ export async function openJournal(
   // A torn last line (crash mid-append) must not swallow the first record appended now.
   let separator = '';
   try {
+    // One apply of a plan at a time: locked before it is read, so what it holds is final.
+    if (options.lock !== false) await lockJournal(handle, journalPath);
     const text = await handle.readFile({ encoding: 'utf8' });
     if (text.length > 0 && !text.endsWith('\n')) separator = '\n';
     records = parseRecords(text);

@@ -68,12 +68,16 @@ export async function* readMemberChunks(
       const buffer = Buffer.allocUnsafe(want);
       let got = 0;
       while (got < want) {
-        const { bytesRead } = await archive.read(
-          buffer,
-          got,
-          want - got,
-          source.dataOffset + storedOffset + done + got,
-        );
+        const { bytesRead } = await archive
+          .read(buffer, got, want - got, source.dataOffset + storedOffset + done + got)
+          .catch((error: unknown) => {
+            // An I/O error on the archive is not a failed write to the target.
+            throw new RestoreplanError(
+              'ARCHIVE_READ',
+              `${memberPath}: reading the archive failed: ${(error as Error).message}`,
+              { memberPath },
+            );
+          });
         if (bytesRead === 0) {
           throw new RestoreplanError(
             'ARCHIVE_TRUNCATED',

@@ -93,6 +93,18 @@ export function printableText(text: string): string {
   );
 }
 
+/**
+ * The one error line on stderr, `restoreplan: <CODE>: <message>`, and its `  hint:` line: for a
+ * thrown error (reportError), and for a document that carries one (a failed apply's `error`).
+ */
+export function writeErrorLine(
+  io: Io,
+  error: { code: ErrorCode; message: string; hint?: string | null | undefined },
+): void {
+  io.stderr.write(`restoreplan: ${error.code}: ${printableLine(error.message)}\n`);
+  if (error.hint) io.stderr.write(`  hint: ${printableLine(error.hint)}\n`);
+}
+
 /** Maps any thrown value to the error line (and JSON error document) and exit code 3. */
 export function reportError(
   io: Io,
@@ -102,9 +114,8 @@ export function reportError(
   const coded = toRestoreplanError(error);
   // JSON escapes what it carries: the document keeps the message as it was (on one line).
   const oneLine = coded.message.replace(/\s*\n\s*/g, ' ');
-  io.stderr.write(`restoreplan: ${coded.code}: ${printableLine(coded.message)}\n`);
   const hint = typeof coded.details.hint === 'string' ? coded.details.hint : null;
-  if (hint) io.stderr.write(`  hint: ${printableLine(hint)}\n`);
+  writeErrorLine(io, { code: coded.code, message: coded.message, hint });
   if (flags.debug && error instanceof Error && error.stack)
     io.stderr.write(`${error.stack.split('\n').map(printableLine).join('\n')}\n`);
   if (flags.json) {

@@ -27,8 +27,18 @@ export function describeNextSteps({ plan, result, after, planFile }: NextStepsIn
     );
   }
   if (result.status === 'failed') {
+    const error = result.dryRun ? undefined : result.error;
     steps.push(
-      `The run failed: ${result.reason ?? 'see the journal'}. Nothing half-written remains; journal: ${result.journal}`,
+      `The run failed${error ? ` (${error.code})` : ''}: ${result.reason ?? 'see the journal'}. Nothing half-written remains; journal: ${result.journal}${error?.hint ? `. ${error.hint}` : ''}`,
+    );
+  }
+  if (result.status === 'incomplete') {
+    steps.push(
+      `Not everything was restored: ${result.reason ?? 'see the skipped steps above'}. ${
+        planFile
+          ? `Once the cause is fixed, resume with: restoreplan apply ${planFile} --yes`
+          : 'Once the cause is fixed, run the wizard again: what is restored is kept.'
+      }`,
     );
   }
   if (plan.strategy === 'alternate' && result.restored.length > 0) {

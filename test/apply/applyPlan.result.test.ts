@@ -47,7 +47,8 @@ test('dryRun: true gives a preview, otherwise a run; the JSON keys are unchanged
       'dryRun',
       'preview',
     ]);
-    assert.is(preview.status, 'nothing-to-do');
+    // A dry run's status is what the run would end with: it would restore the one file.
+    assert.is(preview.status, 'ready');
     assert.is(preview.verified, false);
     assert.is(describe(preview), 'preview of 1');
 
@@ -62,6 +63,9 @@ test('dryRun: true gives a preview, otherwise a run; the JSON keys are unchanged
       'journal',
     ]);
     assert.is(describe(applied), 'complete: 1 restored');
+    const again = await applyPlan(plan, { journalPath, dryRun: true });
+    assert.is(again.status, 'nothing-to-do');
+    assert.equal(again.preview, []);
 
     const either: ApplyResult = await applyPlan(plan, { journalPath, dryRun: Math.random() < 2 });
     assert.ok(either.dryRun);

@@ -276,9 +276,13 @@ test("temp files a killed apply left are removed before the stage; a live apply'
     const dry = await applyPlan(plan, { journalPath, dryRun: true });
     assert.is(dry.status, 'nothing-to-do');
     assert.ok(existsSync(stale), 'a dry run removes nothing');
-    await applyPlan(plan, { journalPath });
+    const rerun = await applyPlan(plan, { journalPath });
     assert.not.ok(existsSync(stale), "the dead process's temp file is gone");
     assert.ok(existsSync(live), "a live process's temp file is kept");
+    // Removing it changed the directory: the re-run gave it its mtime again.
+    assert.is(rerun.status, 'complete', rerun.reason);
+    const listStep = plan.stages[0]?.steps.find((s) => s.targetPath === listDir);
+    assert.is(lstatSync(listDir).mtimeMs, (listStep?.mtime ?? 0) * 1000);
   } finally {
     cleanup();
   }
@@ -426,8 +430,12 @@ for (const code of ['ENOSPC', 'EACCES']) {
       const journalPath = path.join(dir, 'j.journal');
       const result = await applyPlan(plan, { journalPath, fsOps: faultyOps(code, 900) });
       assertMatchesSchema(result, 'apply', `applyPlan() after ${code}`);
-      assert.is(result.status, code === 'ENOSPC' ? 'stopped' : 'failed');
+      // A filesystem error the guard did not foresee (ENOSPC included) is WRITE_FAILED.
+      assert.is(result.status, 'failed');
       assert.match(result.reason ?? '', code);
+      assert.is(result.error?.code, 'WRITE_FAILED');
+      assert.is(result.error?.errno, code);
+      assert.ok(result.error?.path?.startsWith(root), result.error?.path);
       assert.equal(leftoverTemps(root), []);
       // Every file present is complete: it matches the member it came from.
       const restored = new Map(result.restored.map((r) => [r.targetPath, r.sha256]));
@@ -878,7 +886,7 @@ with tarfile.open(sys.argv[1], 'w') as tar:
     }
   });
 
-  test('real ENOSPC on a 1 MiB tmpfs (guard fooled): stopped, no partial file; the honest guard stops before writing', async () => {
+  test('real ENOSPC on a 1 MiB tmpfs (guard fooled): WRITE_FAILED, no partial file; the honest guard stops before writing', async () => {
     const { dir, cleanup } = makeScratch();
     try {
       const source = path.join(dir, 'src');
@@ -900,8 +908,12 @@ with tarfile.open(sys.argv[1], 'w') as tar:
         };
         const journalPath = path.join(dir, 'j.journal');
         const result = await applyPlan(plan, { journalPath, fsOps: lying });
-        assert.is(result.status, 'stopped');
+        assert.is(result.status, 'failed');
         assert.match(result.reason ?? '', /ENOSPC/);
+        assert.equal(
+          { code: result.error?.code, errno: result.error?.errno, path: result.error?.path },
+          { code: 'WRITE_FAILED', errno: 'ENOSPC', path: path.join(mnt, 'big.bin') },
+        );
         assert.equal(readdirSync(mnt), ['small.txt'], 'no partial big.bin and no temp file');
         assert.match(readFileSync(journalPath, 'utf8'), /small\.txt/);
         const honest = await applyPlan(plan, { journalPath });

@@ -24,6 +24,8 @@ import { classifyStage } from '../../src/apply/classifyStage.js';
 import type { RunContext } from '../../src/apply/createRunContext.js';
 import {
   executeStage,
+  finishDirectories,
+  flushBatch,
   openJournalWithFallback,
   removeStaleTemps,
 } from '../../src/apply/executeStage.js';
@@ -84,6 +86,9 @@ async function runOne(
     const work = await classifyStage(ctx, stage, stage.root);
     const predicted = new Map<string, number>();
     const outcome = await executeStage(ctx, stage, work, predicted);
+    // The run's directory pass, as applyPlan runs it after the last stage.
+    await finishDirectories(ctx);
+    await flushBatch(ctx);
     return { ctx, outcome: { ...outcome, predicted } };
   } finally {
     await ctx.journal.close();
@@ -205,11 +210,8 @@ test('a member that does not verify is skipped before it costs an inode; the sta
   }
 });
 
-for (const [code, status] of [
-  ['ENOSPC', 'stopped'],
-  ['EACCES', 'failed'],
-] as const) {
-  test(`a write that fails with ${code} ends the run ${status} and leaves no file or temp file`, async () => {
+for (const code of ['ENOSPC', 'EACCES', 'EROFS']) {
+  test(`a write that fails with ${code} ends the run failed (WRITE_FAILED) and leaves no file or temp file`, async () => {
     const { dir, cleanup } = makeScratch();
     try {
       const root = path.join(dir, 'root');
@@ -227,9 +229,14 @@ for (const [code, status] of [
       }
       assert.is(ctx, null);
       assert.instance(stop, StopRun);
-      assert.is((stop as StopRun).status, status);
+      assert.is((stop as StopRun).status, 'failed');
       assert.match((stop as StopRun).reason, code);
-      if (code === 'ENOSPC') assert.match((stop as StopRun).reason, /no partial file remains/);
+      assert.match((stop as StopRun).reason, /no partial file remains/);
+      const { error } = stop as StopRun;
+      assert.equal(
+        { code: error?.code, errno: error?.errno, path: error?.path, syscall: error?.syscall },
+        { code: 'WRITE_FAILED', errno: code, path: path.join(root, 'a.txt'), syscall: undefined },
+      );
       assert.equal(readdirSync(root), []);
     } finally {
       cleanup();

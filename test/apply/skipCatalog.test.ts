@@ -11,7 +11,12 @@ import * as assert from 'uvu/assert';
 
 import { applyPlan } from '../../src/apply/applyPlan.js';
 import { defaultFsOps, type FsOps } from '../../src/apply/fsOps.js';
-import { SKIP_CATALOG } from '../../src/apply/skipCatalog.js';
+import {
+  describeUndone,
+  incompleteSkips,
+  isSatisfied,
+  SKIP_CATALOG,
+} from '../../src/apply/skipCatalog.js';
 import type { ApplySkip, SkipKind } from '../../src/types.js';
 import { makeScratch, run } from '../helpers/env.js';
 import { buildTestPlan } from './buildTestPlan.js';
@@ -21,20 +26,45 @@ const readme = readFileSync(
   'utf8',
 );
 
-/** The README's skip table: kind -> [reason prefix, summary]. */
-function documentedKinds(): Map<string, [string, string]> {
-  const rows = new Map<string, [string, string]>();
-  for (const match of readme.matchAll(/^\| `([a-z-]+)` +\| `([^`]+)` +\| (.+?) +\|$/gm)) {
-    rows.set(match[1] ?? '', [match[2] ?? '', match[3] ?? '']);
+/** The README's skip table: kind -> [reason prefix, run, summary]. */
+function documentedKinds(): Map<string, [string, string, string]> {
+  const rows = new Map<string, [string, string, string]>();
+  for (const match of readme.matchAll(
+    /^\| `([a-z-]+)` +\| `([^`]+)` +\| ([a-z]+) +\| (.+?) +\|$/gm,
+  )) {
+    rows.set(match[1] ?? '', [match[2] ?? '', match[3] ?? '', match[4] ?? '']);
   }
   return rows;
 }
 
-test('the README documents exactly the catalog, with its summaries', () => {
+test('the README documents exactly the catalog, with its summaries and how each kind ends a run', () => {
   const rows = documentedKinds();
   assert.equal([...rows.keys()].sort(), Object.keys(SKIP_CATALOG).sort());
-  for (const [kind, info] of Object.entries(SKIP_CATALOG))
-    assert.is(rows.get(kind)?.[1], info.summary, kind);
+  for (const [kind, info] of Object.entries(SKIP_CATALOG)) {
+    assert.is(rows.get(kind)?.[2], info.summary, kind);
+    assert.is(rows.get(kind)?.[1], info.run, kind);
+  }
+});
+
+test('the rule: only already-restored and changed-since-restored leave a run complete', () => {
+  const satisfied = Object.keys(SKIP_CATALOG).filter((kind) => isSatisfied(kind as SkipKind));
+  assert.equal(satisfied.sort(), ['already-restored', 'changed-since-restored']);
+  const skips = (['unsafe', 'already-restored', 'type-conflict', 'locked'] as const).map(
+    (kind, i) => ({ targetPath: `/t/${i}`, kind }),
+  );
+  assert.equal(
+    incompleteSkips(skips).map((s) => s.kind),
+    ['unsafe', 'type-conflict'],
+  );
+  assert.is(
+    describeUndone(incompleteSkips(skips)),
+    '2 steps of the plan not done (unsafe 1, type-conflict 1): /t/0, /t/2',
+  );
+  const many = Array.from({ length: 7 }, (_, i) => ({
+    targetPath: `/m/${i}`,
+    kind: 'unsafe' as const,
+  }));
+  assert.match(describeUndone(many), /^7 steps .*\(unsafe 7\): \/m\/0, .*\/m\/4 and 2 more$/);
 });
 
 const ARCHIVE = `

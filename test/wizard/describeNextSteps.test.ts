@@ -128,4 +128,35 @@ test('alternate: the live dir is untouched, the operator is told where things we
   );
 });
 
+test('an incomplete run says what was not done and how to resume; a failed one its error code', () => {
+  const incomplete = describeNextSteps({
+    plan: makePlan(),
+    result: makeResult({
+      status: 'incomplete',
+      reason: '1 step of the plan not done (unsafe 1): /var/lib/mailman/lists/a/config.pck',
+    }),
+    after: null,
+    planFile: '/tmp/wizard-plan.json',
+  });
+  assert.ok(
+    incomplete.some(
+      (s) =>
+        s.startsWith('Not everything was restored: 1 step of the plan not done') &&
+        s.endsWith('resume with: restoreplan apply /tmp/wizard-plan.json --yes'),
+    ),
+    incomplete.join('\n'),
+  );
+  const failed = describeNextSteps({
+    plan: makePlan(),
+    result: makeResult({
+      status: 'failed',
+      reason: '/x: EROFS: read-only file system',
+      error: { code: 'WRITE_FAILED', message: '/x: EROFS: read-only file system', hint: 'remount' },
+    }),
+    after: null,
+    planFile: null,
+  });
+  assert.ok(failed.some((s) => s.startsWith('The run failed (WRITE_FAILED): /x: EROFS')));
+});
+
 test.run();

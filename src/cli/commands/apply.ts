@@ -5,11 +5,22 @@ import { RestoreplanError } from '../../errors.js';
 import type { ApplyPreviewResult, ApplyResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
+import {
+  printableLine,
+  writeErrorLine,
+  writeJson,
+  writeLine,
+  writeOneLine,
+  type Io,
+} from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
+/**
+ * 0 complete, nothing-to-do (and a dry run's ready); 2 incomplete or stopped (steps of the plan
+ * are not done: refused, or a stop to resume from); 3 failed (the document's `error`).
+ */
 export function exitCodeForApply(result: ApplyResult): ExitCode {
-  if (result.status === 'stopped') return EXIT.CRITICAL;
+  if (result.status === 'stopped' || result.status === 'incomplete') return EXIT.CRITICAL;
   if (result.status === 'failed') return EXIT.UNKNOWN;
   return EXIT.OK;
 }
@@ -94,6 +105,8 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
       else renderApply(ctx.io, result);
+      // A failed run's error is the command's one error line too (its document carries it).
+      if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);
       return exitCodeForApply(result);
     });
   });
@@ -140,8 +153,22 @@ export function renderApply(io: Io, result: ApplyResult): void {
     if (notable.length > 50)
       writeLine(io, `... and ${formatCount(notable.length - 50)} more (see --json).`);
   }
-  if (result.reason) writeOneLine(io, `Reason: ${result.reason}`);
-  if (result.status === 'stopped') {
+  if (result.reason)
+    writeOneLine(
+      io,
+      `${result.dryRun ? `Would end ${result.status}` : 'Reason'}: ${result.reason}`,
+    );
+  if (result.status === 'incomplete' && !result.dryRun) {
+    writeLine(
+      io,
+      'Incomplete: the steps above were refused, so the target is not what the plan describes.',
+    );
+    writeLine(
+      io,
+      'Fix the cause (a symlink put in the target, a path in the way), then run the same `restoreplan apply` again, or plan again.',
+    );
+  }
+  if (result.status === 'stopped' && !result.dryRun) {
     writeLine(
       io,
       `Stopped cleanly: everything restored so far is complete and journaled in ${result.journal}.`,
