@@ -22,6 +22,8 @@ have tmux       || need+=(tmux)
 have borg       || need+=(borgbackup)
 have restic     || need+=(restic)
 have script     || need+=(bsdutils)
+have flock      || need+=(util-linux)
+have runuser    || need+=(util-linux)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2
