@@ -25,6 +25,7 @@ import {
   type PlanDocument,
   type PlanStage,
 } from '../types.js';
+import { checkFileLocation } from './checkFileTrust.js';
 import { classifyStage } from './classifyStage.js';
 import { createRunContext, reportProgress, type RunContext } from './createRunContext.js';
 import {
@@ -102,11 +103,13 @@ export async function applyPlan(
       hint: 'make a new plan (another strategy, --staging, or free inodes first)',
     });
   }
+  const journalPath = path.resolve(
+    options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
+  );
+  // Run as root, a journal another user could have written is refused before it is read.
+  await checkFileLocation('journal', journalPath);
   const reader = await openPlannedArchive(plan, options);
   try {
-    const journalPath = path.resolve(
-      options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
-    );
     const startedAt = Date.now();
     const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
     const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);

@@ -1,7 +1,8 @@
 /**
  * Reads a plan document and checks it as untrusted input (validatePlan): apply executes data
  * it did not make — possibly edited by hand, truncated by a full disk, or written by another
- * version — so anything off is PLAN_INVALID before a single byte is written.
+ * version — so anything off is PLAN_INVALID before a single byte is written. Run as root, the
+ * file itself must be one only root could have written (checkFileTrust).
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import path from 'node:path';
 
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
+import { checkOpenedFile } from './checkFileTrust.js';
 import { validatePlan } from './validatePlan.js';
 
 export { validatePlan };
@@ -38,6 +40,8 @@ export async function loadPlan(planOrPath: string | PlanDocument): Promise<Loade
     throw unreadable(planPath, error);
   }
   try {
+    // Judged by what was opened, then read from it: no swap in between.
+    await checkOpenedFile('plan file', planPath, await handle.stat());
     text = await handle.readFile({ encoding: 'utf8' });
   } catch (error) {
     if (error instanceof RestoreplanError) throw error;
