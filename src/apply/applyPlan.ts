@@ -25,7 +25,7 @@ import {
   type PlanDocument,
   type PlanStage,
 } from '../types.js';
-import { checkFileLocation } from './checkFileTrust.js';
+import { checkRunTrust } from './checkRunTrust.js';
 import { classifyStage } from './classifyStage.js';
 import { createRunContext, reportProgress, type RunContext } from './createRunContext.js';
 import {
@@ -62,7 +62,11 @@ export interface ApplyOptions extends CommonOptions {
   archive?: string | NodeJS.ReadableStream;
   /** Journal file; default `<plan>.journal`, or a file in the temp dir for a plan object. */
   journalPath?: string;
-  /** Restore fifos (device nodes are never created). */
+  /**
+   * The operator's confirmation of what a plan made with --allow-special holds: setuid/setgid
+   * bits and fifos (device nodes are never created). Without it such a plan is refused
+   * (CONFIRMATION_REQUIRED) before anything is written; a dry run only shows them.
+   */
   allowSpecial?: boolean;
   /** The apply time, given to `freshMtime` steps (default: now). */
   now?: Date;
@@ -106,8 +110,8 @@ export async function applyPlan(
   const journalPath = path.resolve(
     options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
   );
-  // Run as root, a journal another user could have written is refused before it is read.
-  await checkFileLocation('journal', journalPath);
+  // Special files confirmed, the journal trusted (as root); then the archive proves each step.
+  await checkRunTrust(plan, journalPath, options);
   const reader = await openPlannedArchive(plan, options);
   try {
     const startedAt = Date.now();
