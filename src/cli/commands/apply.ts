@@ -146,7 +146,6 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
 
 export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): void {
   if (result.dryRun) {
-    if (plan) writeRoots(io, plan);
     const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
     for (const step of result.preview) {
       table.push([step.stage, step.type, step.write, printableLine(step.targetPath)]);
@@ -155,6 +154,7 @@ export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): v
       io,
       `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`,
     );
+    if (plan) writeRoots(io, plan);
     if (result.preview.length > 0) writeLine(io, table.toString());
   } else {
     const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
