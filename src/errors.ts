@@ -19,13 +19,16 @@ export const ERROR_CODES = {
   MAILMAN_NOT_FOUND: 'no Mailman 2.1 var dir (a lists/ dir of list configs) was found',
   SELECTION_EMPTY:
     'the member root or the --include/--exclude globs select no member of the archive (a typo is never an OK)',
-  PLAN_INVALID: 'the plan file is not a valid restoreplan plan',
+  PLAN_INVALID:
+    'the plan file is not a valid restoreplan plan, or does not match the archive (a field out of range, a path outside its root, a step unlike its member)',
   PLAN_STALE:
     'the archive changed since the plan was made, or a step lands on a filesystem the plan has no budget for',
   PLAN_INFEASIBLE: 'the plan does not fit and cannot be applied',
   CONFIRMATION_REQUIRED:
     'apply needs --yes when it cannot ask (stdin is not a TTY, or carries the archive)',
   NOT_INTERACTIVE: 'the wizard needs a terminal',
+  UNTRUSTED_FILE:
+    'apply runs as root and the plan file or journal (or a directory above it) could have been written by another user',
   LOCK_HELD: 'a Mailman list lock is held by a live process',
   APPLY_RUNNING:
     'another apply of the same plan, or into the same target, is running (it holds the lock)',

@@ -38,7 +38,8 @@ export const PROBLEM_CATALOG = {
   },
   'special-member': {
     severity: 'info',
-    summary: 'Fifos and device nodes are not restored unless explicitly allowed.',
+    summary:
+      'Fifos and device nodes are not restored, nor setuid/setgid bits (setgid on a directory excepted), unless explicitly allowed.',
   },
   'type-conflict': {
     severity: 'warning',

@@ -256,6 +256,7 @@ export interface StepCost {
   /**
    * Net inodes added: the step's own and those of the missing parent directories it is the first to need.
    * @asType integer
+   * @minimum -1
    */
   inodes: number;
   /**
@@ -266,38 +267,58 @@ export interface StepCost {
   /**
    * Inodes held only while the step runs (the temporary file of an atomic replace).
    * @asType integer
+   * @minimum 0
    */
   peakInodes: number;
   /**
    * Blocks held only while the step runs (the old copy of a file being replaced).
    * @asType integer
+   * @minimum 0
    */
   peakBlocks: number;
 }
 
 interface StepCommon {
+  /** The member as the walk names it (normalized, relative, no `..`). */
   memberPath: string;
+  /** Absolute and normalized, strictly inside the stage's root. */
   targetPath: string;
   /**
    * Apparent size of a regular file; 0 for the other types.
    * @asType integer
+   * @minimum 0
    */
   size: number;
   /** Where the member sits in the uncompressed tar stream, so apply can read it directly. */
   source: MemberSource;
   /**
-   * Mode bits to give the restored path (for configs: those of the file it replaces).
+   * Mode bits to give the restored path (for configs: those of the file it replaces): 0..0o7777.
+   * Setuid, and setgid on anything but a directory, only in a plan made with `allowSpecial`.
    * @asType integer
+   * @minimum 0
+   * @maximum 4095
    */
   mode: number;
   /** Owner to give the restored path; null keeps the writer's (an unprivileged apply). */
   owner: {
-    /** @asType integer */
+    /**
+     * @asType integer
+     * @minimum 0
+     * @maximum 4294967294
+     */
     uid: number;
-    /** @asType integer */
+    /**
+     * @asType integer
+     * @minimum 0
+     * @maximum 4294967294
+     */
     gid: number;
   } | null;
-  /** Seconds since the epoch; for Mailman configs while Mailman runs, the apply time instead (see `freshMtime`). */
+  /**
+   * Seconds since the epoch; for Mailman configs while Mailman runs, the apply time instead (see `freshMtime`).
+   * @minimum -9007199254740991
+   * @maximum 9007199254740991
+   */
   mtime: number;
   /** Give the path the apply time as mtime (a running Mailman reloads configs by mtime). */
   freshMtime: boolean;
@@ -340,11 +361,21 @@ export interface SpecialStep extends StepCommon {
 export type PlanStep = FileStep | DirStep | SymlinkStep | HardlinkStep | SpecialStep;
 
 export interface MemberSource {
-  /** @asType integer */
+  /**
+   * The member's first header (pax and GNU long-name headers included); apply reads it again there.
+   * @asType integer
+   * @minimum 0
+   */
   headerOffset: number;
-  /** @asType integer */
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   dataOffset: number;
-  /** @asType integer */
+  /**
+   * @asType integer
+   * @minimum 0
+   */
   dataLength: number;
   /** Sparse map of the real file as [offset, length] pairs, or null. */
   sparse: Array<[number, number]> | null;
@@ -378,6 +409,7 @@ export interface StageBudget {
 
 export interface PlanStage {
   name: string;
+  /** Where the stage writes: the plan's `target.path`, or its `staging` root. */
   root: string;
   steps: PlanStep[];
   budget: StageBudget[];
@@ -415,8 +447,21 @@ interface PlanCommon {
     seekable: boolean;
   };
   target: { path: string; device: string };
+  /**
+   * The staging root the plan was made with (`--staging`, resolved), or null: with the target,
+   * the only roots its stages may write under. Absent in plans made before it was recorded
+   * (read as null).
+   */
+  staging?: string | null;
+  /**
+   * Made with `--allow-special`: only then may steps make fifos or device nodes, or set
+   * setuid/setgid bits (setgid on a directory excepted), and apply still asks the operator to
+   * confirm them. Absent in older plans (read as false).
+   */
+  allowSpecial?: boolean;
   /** What the plan means for a running Mailman (null without the Mailman profile). */
   mailman: {
+    /** The target (`target.path`), always. */
     root: string;
     running: boolean;
     freshMtime: boolean;

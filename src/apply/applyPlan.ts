@@ -30,6 +30,7 @@ import {
   type PlanDocument,
   type PlanStage,
 } from '../types.js';
+import { checkRunTrust } from './checkRunTrust.js';
 import { classifyStage } from './classifyStage.js';
 import {
   createRunContext,
@@ -76,7 +77,11 @@ export interface ApplyOptions extends CommonOptions {
   archive?: string | NodeJS.ReadableStream;
   /** Journal file; default `<plan>.journal`, or a file in the temp dir for a plan object. */
   journalPath?: string;
-  /** Restore fifos (device nodes are never created). */
+  /**
+   * The operator's confirmation of what a plan made with --allow-special holds: setuid/setgid
+   * bits and fifos (device nodes are never created). Without it such a plan is refused
+   * (CONFIRMATION_REQUIRED) before anything is written; a dry run only shows them.
+   */
   allowSpecial?: boolean;
   /** The apply time, given to `freshMtime` steps (default: now). */
   now?: Date;
@@ -117,12 +122,14 @@ export async function applyPlan(
       hint: 'make a new plan (another strategy, --staging, or free inodes first)',
     });
   }
+  const journalPath = path.resolve(
+    options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
+  );
+  // Special files confirmed, the journal trusted (as root); then the archive proves each step.
+  await checkRunTrust(plan, journalPath, options);
   const reader = await openPlannedArchive(plan, options);
   let locks: HeldLock[] = [];
   try {
-    const journalPath = path.resolve(
-      options.journalPath ?? (planPath ? `${planPath}.journal` : defaultJournalPath(plan)),
-    );
     const startedAt = Date.now();
     const roots = await Promise.all(plan.stages.map((stage) => resolveRoot(stage.root)));
     const ctx = createRunContext(plan, await readMountInfo(), options, startedAt);

@@ -12,6 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument, PlanStep } from '../types.js';
+import { checkMembersByOffset, type MemberCheck } from './checkPlannedMembers.js';
 import type { ArchiveSource } from './openArchiveSource.js';
 import {
   expandStoredData,
@@ -47,12 +48,28 @@ export interface MemberReader {
  * it is a regular file: an uncompressed one is read by offset whatever the plan says of the
  * file it was made from (a plan made from a pipe, applied to a saved copy of that stream).
  */
+export interface MemberReaderOptions {
+  /**
+   * The plan's steps, to compare with the members the archive holds (checkPlannedMembers):
+   * read by offset before the reader is returned; for a compressed archive, in one pass up to
+   * the last planned member (which also collects the data when it all fits one batch), and
+   * again in every pass that collects data.
+   */
+  check?: MemberCheck;
+  /** Keep the data the checking pass reads (false for a dry run). */
+  collect?: boolean;
+  signal?: AbortSignal;
+}
+
 export async function openMemberReader(
   archive: PlanDocument['archive'],
   source?: ArchiveSource,
+  options: MemberReaderOptions = {},
 ): Promise<MemberReader> {
+  const { check } = options;
   if (source?.readAt && archive.compression === 'none') {
     const readAt = source.readAt;
+    if (check) await checkMembersByOffset(readAt, check, options.signal);
     const file: PositionalFile = {
       read: async (buffer, offset, length, position) => ({
         bytesRead: await readAt(buffer.subarray(offset), length, position),
@@ -90,6 +107,7 @@ export async function openMemberReader(
   const input = source?.input ?? archive.path;
   const label = source?.label ?? archive.path;
   const store = new Map<number, MemberChunk[]>();
+  if (check) await checkInOnePass(input, check, store, options);
   return {
     seekable: false,
     async prepare(steps, signal) {
@@ -117,7 +135,11 @@ export async function openMemberReader(
         ...(signal ? { signal } : {}),
         maxDataBytes: Math.max(largest, 1),
         onEntry: (entry) => {
-          if (wanted.has(entry.headerOffset)) return 'data';
+          if (wanted.has(entry.headerOffset)) {
+            // Checked when the reader was opened; again here, for the bytes actually kept.
+            if (check && !check.see(entry)) check.finish();
+            return 'data';
+          }
           if (entry.headerOffset > last) return 'stop';
           return undefined;
         },
@@ -153,4 +175,53 @@ export async function openMemberReader(
       await source?.close();
     },
   };
+}
+
+/**
+ * A compressed archive: one pass up to the last planned member compares every planned member
+ * with its step before anything is written. When the data of all the file steps fits one batch
+ * it is kept as the pass goes (the first prepare then has nothing left to read: one pass in
+ * all, as before the check); otherwise the passes that collect it come after.
+ */
+async function checkInOnePass(
+  input: string | NodeJS.ReadableStream,
+  check: MemberCheck,
+  store: Map<number, MemberChunk[]>,
+  options: MemberReaderOptions,
+): Promise<void> {
+  if (check.size === 0) return;
+  const files = new Map<number, PlanStep>();
+  let total = 0;
+  let largest = 0;
+  for (const planned of check.byOffset.values()) {
+    for (const { step } of planned) {
+      if (step.type !== 'file' || files.has(step.source.headerOffset)) continue;
+      files.set(step.source.headerOffset, step);
+      total += step.source.dataLength;
+      largest = Math.max(largest, step.source.dataLength);
+    }
+  }
+  const collect =
+    options.collect === true &&
+    largest <= MAX_COMPRESSED_MEMBER_BYTES &&
+    (files.size <= 1 || total <= STREAM_BATCH_BYTES);
+  const { walkArchive } = await import('../archive/walkArchive.js');
+  await walkArchive(input, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    maxDataBytes: Math.max(collect ? largest : 0, 1),
+    onEntry: (entry) => {
+      if (check.see(entry)) return collect && files.has(entry.headerOffset) ? 'data' : undefined;
+      if (check.firstError) throw check.firstError;
+      return entry.headerOffset > check.last ? 'stop' : undefined;
+    },
+    onData: (entry, data) => {
+      const step = files.get(entry.headerOffset);
+      if (step)
+        store.set(
+          entry.headerOffset,
+          expandStoredData(data, step.source, step.size, step.memberPath),
+        );
+    },
+  });
+  check.finish();
 }

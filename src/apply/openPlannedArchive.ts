@@ -1,13 +1,15 @@
 /**
- * The archive a plan was made from, proven to be that archive before apply writes anything,
- * and the reader of its members. From a file, or a stream saved to one, the proof is read first
- * and the members after (by offset, or in batched passes when compressed). From a pipe there is
+ * The archive a plan was made from, proven to be that archive — and each planned step proven
+ * to match the member it names (checkPlannedMembers) — before apply writes anything, and the
+ * reader of its members. From a file, or a stream saved to one, the proof is read first and
+ * the members after (by offset, or in batched passes when compressed). From a pipe there is
  * one pass: readStreamOnce keeps the planned members' data while it reads the whole stream for
- * its fingerprint, and returns only when the stream is the plan's.
+ * its fingerprint, and returns only when the stream is the plan's and the steps its members.
  */
-import type { PlanDocument, PlanStep } from '../types.js';
+import type { PlanDocument } from '../types.js';
 import type { ApplyOptions } from './applyPlan.js';
 import { checkArchiveUnchanged, isStreamPlan } from './checkArchiveUnchanged.js';
+import { MemberCheck } from './checkPlannedMembers.js';
 import { openArchiveSource } from './openArchiveSource.js';
 import { openMemberReader, type MemberReader } from './openMemberReader.js';
 
@@ -19,11 +21,15 @@ export async function openPlannedArchive(
   try {
     if (source.readAt || !isStreamPlan(plan.archive)) {
       await checkArchiveUnchanged(plan.archive, source, options.signal);
-      return await openMemberReader(plan.archive, source);
+      return await openMemberReader(plan.archive, source, {
+        check: new MemberCheck(plan),
+        collect: options.dryRun !== true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     }
     // Loaded only for a pipe: it brings the walker, which a plain file apply does not need.
     const { readStreamOnce } = await import('./readStreamOnce.js');
-    return await readStreamOnce(plan.archive, source, fileSteps(plan), {
+    return await readStreamOnce(plan, source, {
       collect: options.dryRun !== true,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -32,9 +38,4 @@ export async function openPlannedArchive(
     await source.close();
     throw error;
   }
-}
-
-/** The steps whose member data apply writes (a rewrite too); links and directories have none. */
-function fileSteps(plan: PlanDocument): PlanStep[] {
-  return plan.stages.flatMap((stage) => stage.steps.filter((step) => step.type === 'file'));
 }

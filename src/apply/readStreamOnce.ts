@@ -15,6 +15,7 @@ import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import type { CommonOptions } from '../progress.js';
 import type { PlanDocument, PlanStep } from '../types.js';
 import { SAME_STREAM_HINT } from './checkArchiveUnchanged.js';
+import { MemberCheck } from './checkPlannedMembers.js';
 import {
   MAX_COMPRESSED_MEMBER_BYTES,
   STREAM_BATCH_BYTES,
@@ -35,24 +36,29 @@ const CUT_SHORT_HINT =
 const MiB = 1024 * 1024;
 
 export async function readStreamOnce(
-  archive: PlanDocument['archive'],
+  plan: Pick<PlanDocument, 'archive' | 'stages'>,
   source: ArchiveSource,
-  /** The file steps of the plan: the members whose data apply will write. */
-  steps: readonly PlanStep[],
   options: StreamReadOptions,
 ): Promise<MemberReader> {
+  const { archive } = plan;
+  // Every planned member is compared as the pass goes by (checkPlannedMembers); the data of
+  // the file steps — a rewrite's too — is kept, once it matched.
+  const check = new MemberCheck(plan);
   const wanted = new Map<number, { step: PlanStep; uses: number }>();
   let total = 0;
   let largest = 0;
-  for (const step of steps) {
-    const known = wanted.get(step.source.headerOffset);
-    if (known) {
-      known.uses += 1;
-      continue;
+  for (const stage of plan.stages) {
+    for (const step of stage.steps) {
+      if (step.type !== 'file') continue;
+      const known = wanted.get(step.source.headerOffset);
+      if (known) {
+        known.uses += 1;
+        continue;
+      }
+      wanted.set(step.source.headerOffset, { step, uses: 1 });
+      total += step.source.dataLength;
+      largest = Math.max(largest, step.source.dataLength);
     }
-    wanted.set(step.source.headerOffset, { step, uses: 1 });
-    total += step.source.dataLength;
-    largest = Math.max(largest, step.source.dataLength);
   }
   refuseTooLarge(source, wanted.size, total, largest);
 
@@ -62,8 +68,10 @@ export async function readStreamOnce(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     progressPhase: 'verify',
     maxDataBytes: Math.max(largest, 1),
-    // Never 'stop': the fingerprint is of the whole stream.
-    onEntry: (entry) => (options.collect && wanted.has(entry.headerOffset) ? 'data' : undefined),
+    // Never 'stop': the fingerprint is of the whole stream. A member unlike its step is not
+    // collected; the mismatch is said once the stream is known to be the plan's.
+    onEntry: (entry) =>
+      check.see(entry) && options.collect && wanted.has(entry.headerOffset) ? 'data' : undefined,
     onData: (entry: ArchiveEntry, data: Buffer) => {
       const planned = wanted.get(entry.headerOffset);
       if (!planned) return;
@@ -100,12 +108,14 @@ export async function readStreamOnce(
       },
     );
   }
+  // The stream is the plan's: a step unlike its member is the plan's doing.
+  check.finish(`no member of ${source.label} starts there`);
   if (options.collect) {
     for (const [offset, { step }] of wanted) {
       if (!store.has(offset)) {
         throw new RestoreplanError(
-          'PLAN_STALE',
-          `${step.memberPath} is not at offset ${offset} of ${source.label}: the plan was edited`,
+          'INTERNAL',
+          `${step.memberPath} at offset ${offset} of ${source.label} matched its step but was not kept`,
           { memberPath: step.memberPath },
         );
       }

@@ -63,9 +63,8 @@ function escapeCells(table: Table.Table): Table.Table {
 }
 
 /**
- * Every human table goes through here: cli-table3 colours headers and borders by default,
- * which is noise in a log file, a pipe or a runbook transcript; colour only on a terminal
- * and never with NO_COLOR (no-color.org).
+ * Every human table goes through here: cli-table3 colours headers and borders by default;
+ * here never (see below).
  *
  * On a terminal a table also fits the width it reports (an 80-column console at 3 a.m.): fixed
  * widths give way (wrapping text), and a table still too wide drops its cell padding. Off a
@@ -74,10 +73,9 @@ function escapeCells(table: Table.Table): Table.Table {
  */
 export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): Table.Table {
   const stdout = io.stdout as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  const colour = stdout.isTTY === true && !process.env.NO_COLOR;
-  const styled = colour
-    ? options
-    : { ...options, style: { head: [], border: [], ...options.style } };
+  // No colour at all: every line of human output is escaped on its way out (writeLine), and
+  // cli-table3's colour codes would be printed as literal `\x1b[90m` text on a terminal.
+  const styled = { ...options, style: { head: [], border: [], ...options.style } };
   const columns = stdout.isTTY === true ? stdout.columns : undefined;
   const widths = options.colWidths?.map((w) => w ?? 0);
   if (!columns && !widths) return escapeCells(new Table(styled));

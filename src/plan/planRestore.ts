@@ -35,6 +35,7 @@ import {
   type ResolvedReserveOptions,
 } from './reservePolicy.js';
 import { selectFiles } from './selectFiles.js';
+import { MAX_PLAN_TIME, specialOf, withoutSpecialBits } from './specialSteps.js';
 import {
   markBlockedLists,
   selectMailmanLists,
@@ -131,6 +132,8 @@ export interface RestoreDecision {
   /** The filesystem the live system grows on (the target's). */
   growthMount: string;
   context: BudgetContext;
+  /** The staging root (`--staging`, resolved), or null. */
+  staging: string | null;
 }
 
 function totalDemand(candidate: Candidate): { inodes: number; bytes: number } {
@@ -212,6 +215,7 @@ export async function decideRestore(
     policy,
     growthMount: growthFs.mountPoint,
     context,
+    staging,
   };
   const { drafts, targetRoot } = selection;
   if (drafts.length === 0) {
@@ -336,12 +340,36 @@ export async function planRestore(
 ): Promise<PlanDocument> {
   const decision = await decideRestore(archive, options);
   const { selection } = decision;
+  const allowSpecial = options.allowSpecial === true;
+  let cleared = 0;
   const stages: PlanStage[] = (decision.shown?.evaluations ?? []).map((evaluation, index) => ({
     name: evaluation.name,
     root: decision.shown?.layout.stages[index]?.root ?? selection.targetRoot,
-    steps: evaluation.steps,
+    steps: evaluation.steps.map((step) => {
+      let kept = step;
+      // Without --allow-special no setuid/setgid bit is restored (special files were left
+      // out by the selection already); apply refuses a plan that holds one without it.
+      if (!allowSpecial && specialOf(step) === 'mode') {
+        cleared += 1;
+        kept = { ...kept, mode: withoutSpecialBits(step) };
+      }
+      // A pax mtime of 10^30 is a number, not a time utimes can set (apply refuses a plan
+      // that holds one): the nearest one it can, which the filesystem clamps further.
+      if (Math.abs(step.mtime) > MAX_PLAN_TIME)
+        kept = { ...kept, mtime: Math.sign(step.mtime) * MAX_PLAN_TIME };
+      return kept;
+    }),
     budget: evaluation.budget,
   }));
+  const problems = collectProblems(decision);
+  if (cleared > 0) {
+    problems.push(
+      makeProblem(
+        'special-member',
+        `${cleared} members are restored without their setuid/setgid bits; plan (and apply) with --allow-special to keep them`,
+      ),
+    );
+  }
   const walk = selection.walk;
   const common = {
     schemaVersion: SCHEMA_VERSION,
@@ -359,10 +387,13 @@ export async function planRestore(
       path: selection.targetRoot,
       device: (await statFilesystem(selection.targetRoot)).device,
     },
+    // What apply checks the plan's stage roots and special steps against.
+    staging: decision.staging,
+    allowSpecial,
     mailman: selection.mailman,
     lists: selection.lists,
     stages,
-    problems: collectProblems(decision),
+    problems,
   };
   const nothingToDo = decision.chosen === null && stages.every((s) => s.steps.length === 0);
   if (decision.chosen || nothingToDo) {

@@ -177,8 +177,9 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
     writeLine(io, 'Nothing was written.');
     return EXIT.CRITICAL;
   }
+  const roots = [...new Set(plan.stages.filter((s) => s.steps.length > 0).map((s) => s.root))];
   const go = await prompts.confirm({
-    message: `Restore ${steps} path${steps === 1 ? '' : 's'} now (${plan.strategy})?`,
+    message: `Restore ${steps} path${steps === 1 ? '' : 's'} under ${roots.join(' and ')} now (${plan.strategy})?`,
     default: true,
   });
   if (!go) {

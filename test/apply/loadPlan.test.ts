@@ -17,7 +17,7 @@ function minimalPlan(): PlanDocument {
     reason: '',
     archive: {
       path: '/a.tar',
-      sizeBytes: 10,
+      sizeBytes: 10240,
       mtime: null,
       fingerprint: 'f',
       compression: 'none',
@@ -65,8 +65,14 @@ const BROKEN: Array<[string, (p: Loose) => void]> = [
   ['stages[0].steps[0].sha256', (p) => (p.stages[0].steps[0].sha256 = 'abc')],
   ['stages[0].steps[0].source.dataOffset', (p) => (p.stages[0].steps[0].source.dataOffset = '512')],
   ['stages[0].steps[0].source.sparse', (p) => (p.stages[0].steps[0].source.sparse = [[1]])],
-  ['stages[0].steps[0].owner', (p) => (p.stages[0].steps[0].owner = { uid: 'root' })],
-  ['stages[0].steps[0].linkTarget', (p) => (p.stages[0].steps[0].type = 'symlink')],
+  ['stages[0].steps[0].owner.uid', (p) => (p.stages[0].steps[0].owner = { uid: 'root' })],
+  [
+    'stages[0].steps[0].linkTarget',
+    (p) => {
+      p.stages[0].steps[0].type = 'symlink';
+      p.stages[0].steps[0].size = 0;
+    },
+  ],
   ['strategy', (p) => (p.feasible = false)],
   ['stages[0].steps[0].cost', (p) => delete p.stages[0].steps[0].cost],
   ['stages[0].steps[0].cost.peakInodes', (p) => (p.stages[0].steps[0].cost.peakInodes = -1)],

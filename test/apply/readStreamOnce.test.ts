@@ -147,6 +147,8 @@ test('a plan whose members one pass cannot hold is refused before a byte is read
   const plan = await planFromStream(bytes, target);
   // As if a.txt and c.txt were huge: together more than one pass may hold.
   const huge = STREAM_BATCH_BYTES / 2 + 1;
+  // (A stream that long: apply refuses a member that lies beyond the end of its archive.)
+  plan.archive.sizeBytes = 4 * huge;
   for (const step of plan.stages.flatMap((s) => s.steps)) {
     if (step.type !== 'file' || step.memberPath === 'd/b.bin') continue;
     step.size = huge;

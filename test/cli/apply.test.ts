@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   existsSync,
   linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -258,6 +260,79 @@ test('--archive FILE: a saved copy of the piped stream; a plan made from a file 
     );
     assert.is(again.status, 0, again.stderr);
     assert.equal(readFileSync(config), readFileSync(path.join(dir, 'src/lists/delta/config.pck')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('--dry-run names the roots it would write under; a plan made with --allow-special needs --allow-special beside --yes', () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const source = path.join(dir, 'src');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'a.txt'), 'alpha\n');
+    writeFileSync(path.join(source, 'tool'), '#!/bin/sh\n');
+    chmodSync(path.join(source, 'tool'), 0o4755);
+    const archive = path.join(dir, 'b.tar');
+    run('tar', ['-cf', archive, '-C', source, 'a.txt', 'tool']);
+    const target = path.join(dir, 'target');
+    mkdirSync(target);
+    const planPath = path.join(dir, 'plan.json');
+    const planned = cli([
+      'plan',
+      archive,
+      '--target',
+      target,
+      '--profile',
+      'none',
+      '--allow-special',
+      '--out',
+      planPath,
+      '--no-progress',
+    ]);
+    assert.is(planned.code, 0, planned.stderr);
+    const dry = cli(['apply', planPath, '--dry-run', '--no-progress']);
+    assert.is(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      new RegExp(`^Writes under: ${target} \\(the target; stage in-place\\)$`, 'm'),
+    );
+    assert.match(
+      dry.stdout,
+      /^Made with --allow-special: restores 1 path with setuid\/setgid bits\.$/m,
+    );
+    const unconfirmed = cli(['apply', planPath, '--yes', '--no-progress']);
+    assert.is(unconfirmed.code, 3);
+    assert.match(
+      unconfirmed.stderr,
+      /^restoreplan: CONFIRMATION_REQUIRED: the plan \(made with --allow-special\) restores 1 path with setuid\/setgid bits: confirm them with --allow-special; nothing was written\n {2}hint: /,
+    );
+    assert.equal(readdirSync(target), []);
+    assert.not.ok(existsSync(`${planPath}.journal`));
+    const confirmed = cli(['apply', planPath, '--yes', '--allow-special', '--no-progress']);
+    assert.is(confirmed.code, 0, confirmed.stderr);
+    assert.is(statSync(path.join(target, 'tool')).mode & 0o7777, 0o4755);
+
+    // Made without it, the bit is not restored, and nothing needs confirming.
+    const plain = path.join(dir, 'plain');
+    mkdirSync(plain);
+    const plainPlan = path.join(dir, 'plain.json');
+    const made = cli([
+      'plan',
+      archive,
+      '--target',
+      plain,
+      '--profile',
+      'none',
+      '--out',
+      plainPlan,
+      '--no-progress',
+    ]);
+    assert.is(made.code, 0, made.stderr);
+    assert.match(made.stdout, /restored without their setuid\/setgid bits/);
+    const done = cli(['apply', plainPlan, '--yes', '--no-progress']);
+    assert.is(done.code, 0, done.stderr);
+    assert.is(statSync(path.join(plain, 'tool')).mode & 0o7777, 0o755);
   } finally {
     cleanup();
   }

@@ -144,4 +144,20 @@ test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pi
   }
 });
 
+test('on a terminal a table prints no escape codes, raw or as text (its colours were escaped)', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const previous = process.env.NO_COLOR;
+  delete process.env.NO_COLOR;
+  try {
+    const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+    const tty = terminal(200);
+    renderPlan(tty.io, plan, null);
+    assert.ok(tty.text().includes('┌'), 'a table');
+    assert.not.ok(tty.text().includes('\x1b'), 'no raw ESC');
+    assert.not.ok(tty.text().includes('\\x1b'), 'no escaped colour code as text');
+  } finally {
+    if (previous !== undefined) process.env.NO_COLOR = previous;
+  }
+});
+
 test.run();

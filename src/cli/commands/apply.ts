@@ -2,7 +2,8 @@ import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import type { ApplyPreviewResult, ApplyResult } from '../../types.js';
+import { describeSpecialSteps } from '../../apply/checkRunTrust.js';
+import type { ApplyPreviewResult, ApplyResult, PlanDocument } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import {
@@ -25,15 +26,49 @@ export function exitCodeForApply(result: ApplyResult): ExitCode {
   return EXIT.OK;
 }
 
+/**
+ * The roots a plan writes under, one line each: what the confirmation and a dry run show, so
+ * the operator sees where root is about to write before saying yes (a plan file names them).
+ */
+export function describeRoots(plan: PlanDocument): string[] {
+  const stagesByRoot = new Map<string, string[]>();
+  for (const stage of plan.stages) {
+    if (stage.steps.length === 0) continue;
+    const names = stagesByRoot.get(stage.root) ?? [];
+    names.push(stage.name);
+    stagesByRoot.set(stage.root, names);
+  }
+  return [...stagesByRoot].map(([root, names]) => {
+    const what = root === plan.target.path ? 'the target' : 'the staging root';
+    return `${root} (${what}; ${names.length === 1 ? 'stage' : 'stages'} ${names.join(', ')})`;
+  });
+}
+
+function writeRoots(io: Io, plan: PlanDocument): void {
+  const roots = describeRoots(plan);
+  if (roots.length === 0) return;
+  writeOneLine(io, `Writes under: ${roots.join('; ')}`);
+  const special = describeSpecialSteps(plan);
+  if (special !== '') writeOneLine(io, `Made with --allow-special: restores ${special}.`);
+}
+
 /** Asks on the terminal (prompt on stderr, so --json keeps stdout to one document). */
-async function confirmApply(io: Io, preview: ApplyPreviewResult): Promise<boolean> {
+async function confirmApply(
+  io: Io,
+  preview: ApplyPreviewResult,
+  plan: PlanDocument,
+): Promise<boolean> {
   const steps = preview.preview.length;
   // Loaded only when asking: the prompt library costs startup time that `--yes` runs never need.
   const { confirm } = await import('@inquirer/prompts');
   const inodes = preview.inodes.map((i) => `${i.mountPoint}: +${i.predicted} inodes`).join(', ');
+  const roots = [...new Set(plan.stages.filter((s) => s.steps.length > 0).map((s) => s.root))];
+  const special = describeSpecialSteps(plan);
   return confirm(
     {
-      message: `Restore ${formatCount(steps)} paths${inodes ? ` (${inodes})` : ''}?`,
+      message: printableLine(
+        `Restore ${formatCount(steps)} paths under ${roots.join(' and ')}${inodes ? ` (${inodes})` : ''}${special ? `, including ${special}` : ''}?`,
+      ),
       default: false,
     },
     { input: io.stdin as NodeJS.ReadableStream, output: io.stderr as NodeJS.WritableStream },
@@ -59,22 +94,29 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         "read the archive from FILE (or - for stdin) instead of the plan's archive.path: e.g. a saved copy of the stream a plan was made from",
       )
       .option('--journal <file>', 'journal file (default: <plan>.journal)')
-      .option('--allow-special', 'also restore fifos'),
+      .option(
+        '--allow-special',
+        'confirm what a plan made with --allow-special restores: setuid/setgid bits and fifos (device nodes are never created); required with --yes for such a plan',
+      ),
   ).action(async (planPath: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
       const dryRun = opts.dryRun === true;
+      // Read and checked once: the plan the operator confirms is the plan that runs, even if
+      // the file changes in between.
+      const { loadPlan } = await import('../../apply/loadPlan.js');
+      const loaded = await loadPlan(planPath);
+      const plan = loaded.plan;
+      let allowSpecial = opts.allowSpecial === true;
       const common = {
         signal,
-        ...(typeof opts.journal === 'string' ? { journalPath: opts.journal } : {}),
-        ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+        journalPath: typeof opts.journal === 'string' ? opts.journal : `${loaded.planPath}.journal`,
         ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
       };
       const { applyPlan } = await import('../../apply/applyPlan.js');
       if (!dryRun && opts.yes !== true) {
         // The archive on stdin (a plan made from `-`): stdin is then not there to answer a
         // prompt, and a preview would consume the one pass the stream allows.
-        const { loadPlan } = await import('../../apply/loadPlan.js');
-        const archive = common.archive ?? (await loadPlan(planPath)).plan.archive.path;
+        const archive = common.archive ?? plan.archive.path;
         if (archive === '-' && !ctx.io.stdin.isTTY) {
           throw new RestoreplanError(
             'CONFIRMATION_REQUIRED',
@@ -91,20 +133,23 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
             { hint: `restoreplan apply ${planPath} --dry-run shows what it would do` },
           );
         }
-        const preview = await applyPlan(planPath, { ...common, dryRun: true });
-        if (!flags.json) renderApply(ctx.io, preview);
-        if (!(await confirmApply(ctx.io, preview))) {
+        const preview = await applyPlan(plan, { ...common, dryRun: true });
+        if (!flags.json) renderApply(ctx.io, preview, plan);
+        if (!(await confirmApply(ctx.io, preview, plan))) {
           throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
         }
+        // The prompt named them: saying yes confirmed them (with --yes, --allow-special does).
+        allowSpecial = true;
       }
-      const result = await applyPlan(planPath, {
+      const result = await applyPlan(plan, {
         ...common,
+        ...(allowSpecial ? { allowSpecial: true } : {}),
         ...(dryRun ? { dryRun: true } : {}),
         onProgress: progress.onProgress,
       });
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
-      else renderApply(ctx.io, result);
+      else renderApply(ctx.io, result, plan);
       // A failed run's error is the command's one error line too (its document carries it).
       if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);
       return exitCodeForApply(result);
@@ -112,7 +157,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-export function renderApply(io: Io, result: ApplyResult): void {
+export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): void {
   if (result.dryRun) {
     const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
     for (const step of result.preview) {
@@ -122,6 +167,7 @@ export function renderApply(io: Io, result: ApplyResult): void {
       io,
       `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`,
     );
+    if (plan) writeRoots(io, plan);
     if (result.preview.length > 0) writeLine(io, table.toString());
   } else {
     const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
