@@ -455,7 +455,10 @@ export class TarParser {
         `the archive is labelled ${JSON.stringify(name)} (a volume header at offset ${offset}): GNU tar lists it, but it is no member and nothing is restored for it`,
       );
     } else {
+      // GNU tar lists where the file continues from ("--Continued at byte N--").
       const continuedAt = readNumericField(b, o + 369, 12);
+      if (!(continuedAt >= 0 && continuedAt <= Number.MAX_SAFE_INTEGER))
+        this.badField('continuation offset', continuedAt, offset, 'not shown');
       this.warn(
         'skipped-member',
         `${JSON.stringify(name)} at offset ${offset} continues a file from the previous volume of a multi-volume archive${Number.isFinite(continuedAt) ? ` (from its byte ${continuedAt})` : ''}: skipped, as GNU tar cannot extract it from this volume either`,
@@ -667,12 +670,12 @@ export class TarParser {
   }
 
   /** Says why a numeric header field is not used (GNU tar: "... where numeric ... expected"). */
-  private badField(field: string, value: number, offset: number): void {
+  private badField(field: string, value: number, offset: number, instead = '0 is used'): void {
     this.warn(
       'bad-numeric-field',
       Number.isNaN(value)
-        ? `unreadable ${field} in the header at offset ${offset}: 0 is used`
-        : `out-of-range ${field} ${value} in the header at offset ${offset}: 0 is used`,
+        ? `unreadable ${field} in the header at offset ${offset}: ${instead}`
+        : `out-of-range ${field} (${value}) in the header at offset ${offset}: ${instead}`,
     );
   }
 

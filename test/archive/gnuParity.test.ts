@@ -376,6 +376,18 @@ if (why) {
         label,
       );
     }
+    // An 'M' header's "Continued at byte" field: GNU tar's verbose listing reads it too.
+    const continued = Buffer.concat([
+      header({ name: 'big.bin', type: 'M', size: 3, magic: 'gnu', raw: [[369, 'x'.repeat(12)]] }),
+      data('abc'),
+      END,
+    ]);
+    const listed = gnuList(save(continued));
+    assert.is(listed.status, 2);
+    assert.match(listed.stderr, /numeric uintmax_t value expected/);
+    const skipped = read(continued);
+    assert.equal(codes(skipped), ['bad-numeric-field', 'skipped-member']);
+    assert.match(skipped.warnings[0]!.message, /^unreadable continuation offset /);
     // A size GNU tar cannot read makes the header a bad one ("Skipping to next header").
     for (const size of [' '.repeat(12), '12x\0', '\x81\0']) {
       const bytes = member([[124, size]]);

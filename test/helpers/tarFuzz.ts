@@ -648,6 +648,8 @@ const FIELD_OF_TYPE: Record<string, string> = {
   gid_t: 'gid',
   major_t: 'devmajor',
   minor_t: 'devminor',
+  // An 'M' header's "Continued at byte N".
+  uintmax_t: 'continuation offset',
 };
 
 export interface Comparison {
@@ -771,7 +773,7 @@ export function compareWithGnu(listing: GnuListing, ours: OurReading): Compariso
   const theirFields = new Set(gnu.numeric.map((t) => FIELD_OF_TYPE[t] ?? t));
   const ourFields = new Set(
     codes('bad-numeric-field').map(
-      (w) => /^(?:unreadable|out-of-range) (\w+)/.exec(w.message)?.[1],
+      (w) => /^(?:unreadable|out-of-range) (.+?) (?:\(|in the header)/.exec(w.message)?.[1],
     ),
   );
   const pax = ours.entries.some((e) => e.format === 'pax');
