@@ -18,6 +18,9 @@ have mkfs.xfs   || need+=(xfsprogs)
 have mkfs.btrfs || need+=(btrfs-progs)
 have losetup    || need+=(mount)
 have python3    || need+=(python3)
+# python2.7 (Mailman 2.1's interpreter, the reference for the pickle tests) is not packaged in
+# Debian 12: the tests use pyenv's 2.7.18 when the machine has it (test/helpers/pythonPickle.ts
+# findPython2) and say "skipped: ... needs python2.7" otherwise.
 have tmux       || need+=(tmux)
 have borg       || need+=(borgbackup)
 have restic     || need+=(restic)

@@ -12,6 +12,9 @@ export type ArchiveWarningCode =
   | 'trailing-garbage'
   | 'orphan-metadata'
   | 'skipped-member'
+  | 'volume-label'
+  | 'continued-member'
+  | 'dropped-hardlink'
   | 'unknown-typeflag'
   | 'bad-numeric-field'
   | 'bad-pax-mtime'
@@ -41,14 +44,27 @@ export const ARCHIVE_WARNING_CATALOG = {
   },
   'skipped-member': {
     summary:
-      "A GNU multi-volume continuation ('M') or old long-name ('N') header is skipped: its data is no member.",
+      "A GNU multi-volume continuation ('M') is skipped: it is the tail of a file that began in another volume.",
+  },
+  'volume-label': {
+    summary:
+      'The archive carries a GNU volume label (tar --label); GNU tar lists it, but it is no member.',
+  },
+  'continued-member': {
+    summary:
+      'A member of a posix multi-volume archive is only part of a file that began in another volume.',
+  },
+  'dropped-hardlink': {
+    summary:
+      "A hard link to itself, or to a name ending in '/' or '.', is not counted: extraction never makes it.",
   },
   'unknown-typeflag': {
     summary:
       'A member has a type flag tar does not know; like tar, it is counted as a regular file.',
   },
   'bad-numeric-field': {
-    summary: "A member header's mode or mtime is not a number; 0 is used instead.",
+    summary:
+      "A member header's mode, mtime, uid, gid or device number is not a number (or out of range); 0 is used instead.",
   },
   'bad-pax-mtime': {
     summary: "A pax mtime record is not a number; the member keeps its header's mtime.",

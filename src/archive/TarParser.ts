@@ -26,7 +26,10 @@ import {
   isZeroBlock,
   readHeaderGid,
   readHeaderLinkName,
+  readHeaderDevMajor,
+  readHeaderDevMinor,
   readHeaderMode,
+  readHeaderModeLowBits,
   readHeaderMtime,
   readHeaderName,
   readHeaderUid,
@@ -46,6 +49,7 @@ import {
 import { findSparseMapError } from './findSparseMapError.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
 import { parsePaxRecords, readPaxInteger, readPaxTime } from './parsePaxRecords.js';
+import { readNumericField } from './readNumericField.js';
 import { sumTarHeader } from './sumTarHeader.js';
 
 export type EntryAction = void | 'data' | 'stop';
@@ -82,6 +86,8 @@ class PaxFields {
   sparseMajor = -1;
   sparseName: string | null = null;
   sparseRealSize = -1;
+  /** GNU.sparse.numblocks: how many extents the map may hold (GNU tar refuses more). */
+  sparseBlocks = 0;
   /** Flat [offset, length, offset, length...] from GNU.sparse.offset/numbytes (0.0) or GNU.sparse.map (0.1). */
   sparseMap: number[] | null = null;
 
@@ -97,6 +103,7 @@ class PaxFields {
     this.sparseMajor = -1;
     this.sparseName = null;
     this.sparseRealSize = -1;
+    this.sparseBlocks = 0;
     this.sparseMap = null;
   }
 }
@@ -130,6 +137,10 @@ export class TarParser {
   private metaStart = -1;
   private metaType = 0;
   private metaBuffer = Buffer.alloc(4096);
+  // The data of the member's local pax header ('x'), read when the member is.
+  private paxBuffer = Buffer.alloc(4096);
+  private paxLength = -1;
+  private paxLocalOffset = 0;
   private metaLength = 0;
   private metaFill = 0;
   private metaEnd = 0;
@@ -141,6 +152,9 @@ export class TarParser {
   private paxHeaderOffset = 0;
   private sparseOffsetPending = -1;
   private readonly onPaxRecord: (key: string, data: Buffer, start: number, end: number) => void;
+
+  // A posix multi-volume archive's continuation (GNU.volume.filename): the next member is part of that file.
+  private continuedFile: string | null = null;
 
   // Members named by an absolute path (tar -P): counted and reported once, at the end.
   private absoluteNames = 0;
@@ -382,6 +396,9 @@ export class TarParser {
     const header = decodeHeader(b, o, this.header);
     this.checkChecksum(b, o, offset, header);
     const typeflag = header.typeflag;
+    // GNU tar (list.c read_header) never reads a hard link's size field ("links 0 size on
+    // tape"): whatever it holds, no data follows the header. A pax size record still counts.
+    if (typeflag === 0x31) header.size = 0;
     const storedSize = header.size;
     if (!(storedSize >= 0 && storedSize <= Number.MAX_SAFE_INTEGER)) {
       throw new RestoreplanError(
@@ -402,21 +419,55 @@ export class TarParser {
         this.startMetadata(typeflag, storedSize, offset);
         return;
       case 0x56: // 'V' volume label: names the archive, not a member
-        this.formatBits |= formatBit(header.format);
-        this.need = offset + BLOCK + padded(storedSize);
-        return;
       case 0x4d: // 'M' continuation of a member from the previous volume
-      case 0x4e: // 'N' old GNU long names written as a shell script
-        this.warn(
-          'skipped-member',
-          `a GNU '${String.fromCharCode(typeflag)}' (${typeflag === 0x4d ? 'multi-volume continuation' : 'old long-name'}) header at offset ${offset} is skipped`,
-        );
-        this.discardMetadata();
-        this.need = offset + BLOCK + padded(storedSize);
+        this.readVolumeHeader(b, o, offset, header);
         return;
       default:
+        // Old GNU tar's 'N' (a script of renames for long names) included: GNU tar 1.34 lists
+        // and extracts it as a regular file of an unknown type, and so it is counted here.
         this.readMemberHeader(b, o, offset, header);
     }
+  }
+
+  /**
+   * GNU tar lists a volume label ('V') and a multi-volume continuation ('M'), and extracts
+   * neither: the label names the archive; the continuation is the tail of a file whose start is
+   * in the previous volume ("Cannot extract -- file is continued from another volume", exit 2).
+   * Neither is a member here; both are said. Metadata headers before them are theirs.
+   */
+  private readVolumeHeader(b: Buffer, o: number, offset: number, header: TarHeader): void {
+    if (this.paxLength >= 0) this.readLocalPax();
+    const name = this.local.path ?? this.longName ?? readHeaderName(b, o, header);
+    this.formatBits |= formatBit(header.format);
+    // GNU tar decodes these headers as any other: a bad field is complained about all the same.
+    if (Number.isNaN(readHeaderMode(b, o))) this.badField('mode', Number.NaN, offset);
+    if (Number.isNaN(this.local.mtime) && Number.isNaN(this.global.mtime)) {
+      const mtime = readHeaderMtime(b, o);
+      if (!Number.isFinite(mtime)) this.badField('mtime', mtime, offset);
+    }
+    if (this.local.uid < 0 && this.global.uid < 0)
+      this.headerId('uid', readHeaderUid(b, o), offset);
+    if (this.local.gid < 0 && this.global.gid < 0)
+      this.headerId('gid', readHeaderGid(b, o), offset);
+    if (header.typeflag === 0x56) {
+      this.warn(
+        'volume-label',
+        `the archive is labelled ${JSON.stringify(name)} (a volume header at offset ${offset}): GNU tar lists it, but it is no member and nothing is restored for it`,
+      );
+    } else {
+      // GNU tar lists where the file continues from ("--Continued at byte N--").
+      const continuedAt = readNumericField(b, o + 369, 12);
+      if (!(continuedAt >= 0 && continuedAt <= Number.MAX_SAFE_INTEGER))
+        this.badField('continuation offset', continuedAt, offset, 'not shown');
+      this.warn(
+        'skipped-member',
+        `${JSON.stringify(name)} at offset ${offset} continues a file from the previous volume of a multi-volume archive${Number.isFinite(continuedAt) ? ` (from its byte ${continuedAt})` : ''}: skipped, as GNU tar cannot extract it from this volume either`,
+        normalizeMemberPath(name),
+      );
+    }
+    const size = this.local.size >= 0 ? this.local.size : header.size;
+    this.discardMetadata();
+    this.need = offset + BLOCK + padded(size);
   }
 
   private checkChecksum(b: Buffer, o: number, offset: number, header: TarHeader): void {
@@ -451,15 +502,17 @@ export class TarParser {
     }
     if (this.metaStart === -1) this.metaStart = offset;
     this.metaType = typeflag;
-    this.metaLength = size;
+    // GNU tar (list.c read_header) copies a long name's whole blocks and reads the name as a C
+    // string: up to its NUL, whatever the size field says. pax records stop at the size.
+    this.metaLength = typeflag === 0x4c || typeflag === 0x4b ? padded(size) : size;
     this.metaFill = 0;
     this.metaEnd = offset + BLOCK + padded(size);
     this.paxHeaderOffset = offset;
-    if (this.metaBuffer.length < size) {
-      this.metaBuffer = Buffer.alloc(Math.max(size, this.metaBuffer.length * 2));
+    if (this.metaBuffer.length < this.metaLength) {
+      this.metaBuffer = Buffer.alloc(Math.max(this.metaLength, this.metaBuffer.length * 2));
     }
     this.state = ST_META;
-    if (size === 0) this.finishMetadata();
+    if (this.metaLength === 0) this.finishMetadata();
   }
 
   private finishMetadata(): void {
@@ -482,34 +535,52 @@ export class TarParser {
         // A global header describes no member: its offset is not the next member's start.
         if (this.metaStart === this.paxHeaderOffset) this.metaStart = -1;
         break;
-      default:
+      default: {
+        // A local header is read when its member is (GNU tar's xheader_decode at decode_header):
+        // a second 'x' before the member replaces the first unread, and one that describes no
+        // member is never read. Its bytes move to their own buffer, out of a long name's way.
         this.formatBits |= formatBit('pax');
-        this.paxTarget = this.local;
-        this.local.any = true;
-        this.sparseOffsetPending = -1;
-        parsePaxRecords(data, length, this.paxHeaderOffset, this.onPaxRecord);
+        const spare = this.paxBuffer;
+        this.paxBuffer = data;
+        this.metaBuffer = spare;
+        this.paxLength = length;
+        this.paxLocalOffset = this.paxHeaderOffset;
+      }
     }
     this.state = ST_HEADER;
     this.need = this.metaEnd;
   }
 
+  /** Applies the records of the member's local pax header, if it has one. */
+  private readLocalPax(): void {
+    const length = this.paxLength;
+    this.paxLength = -1;
+    this.paxTarget = this.local;
+    this.local.any = true;
+    this.sparseOffsetPending = -1;
+    this.paxHeaderOffset = this.paxLocalOffset;
+    parsePaxRecords(this.paxBuffer, length, this.paxLocalOffset, this.onPaxRecord);
+  }
+
   private applyPaxRecord(key: string, data: Buffer, start: number, end: number): void {
     const fields = this.paxTarget;
     switch (key) {
+      // GNU tar takes every value as given, an empty one too: an empty name is a name (the
+      // root), an empty number is malformed.
       case 'path':
-        fields.path = start === end ? null : data.toString('utf8', start, end);
+        fields.path = readPaxString(data, start, end);
         break;
       case 'linkpath':
-        fields.linkpath = start === end ? null : data.toString('utf8', start, end);
+        fields.linkpath = readPaxString(data, start, end);
         break;
       case 'size':
-        fields.size = start === end ? -1 : this.paxNumber(key, data, start, end);
+        fields.size = this.paxNumber(key, data, start, end);
         break;
       case 'uid':
-        fields.uid = start === end ? -1 : this.paxNumber(key, data, start, end);
+        fields.uid = this.paxNumber(key, data, start, end, 0xffffffff);
         break;
       case 'gid':
-        fields.gid = start === end ? -1 : this.paxNumber(key, data, start, end);
+        fields.gid = this.paxNumber(key, data, start, end, 0xffffffff);
         break;
       case 'mtime': {
         const mtime = readPaxTime(data, start, end);
@@ -524,8 +595,12 @@ export class TarParser {
       case 'GNU.sparse.major':
         fields.sparseMajor = this.paxNumber(key, data, start, end);
         break;
+      case 'GNU.sparse.minor':
+        // Not needed (1.0 is the only format with a major), but GNU tar refuses a bad one.
+        this.paxNumber(key, data, start, end);
+        break;
       case 'GNU.sparse.name':
-        fields.sparseName = data.toString('utf8', start, end);
+        fields.sparseName = readPaxString(data, start, end);
         break;
       case 'GNU.sparse.realsize':
       case 'GNU.sparse.size':
@@ -535,11 +610,17 @@ export class TarParser {
         // Format 0.0 repeats offset/numbytes pairs: records are order-dependent here.
         this.sparseOffsetPending = this.paxNumber(key, data, start, end);
         break;
+      case 'GNU.sparse.numblocks':
+        fields.sparseBlocks = this.paxNumber(key, data, start, end);
+        break;
       case 'GNU.sparse.numbytes': {
         if (this.sparseOffsetPending < 0)
           throw this.badPax('GNU.sparse.numbytes without GNU.sparse.offset');
         const map = (fields.sparseMap ??= []);
         if (map.length >= 2 * MAX_SPARSE_EXTENTS) throw this.badPax('too many sparse extents');
+        // GNU tar's sparse_numbytes_decoder: "Malformed extended header: excess ..." past the
+        // count GNU.sparse.numblocks gave.
+        if (map.length >= 2 * fields.sparseBlocks) throw this.badPax('excess GNU.sparse.numbytes');
         map.push(this.sparseOffsetPending, this.paxNumber(key, data, start, end));
         this.sparseOffsetPending = -1;
         break;
@@ -547,17 +628,36 @@ export class TarParser {
       case 'GNU.sparse.map': {
         const map = decodePaxSparseMap(data, start, end);
         if (map === null) throw this.badPax('GNU.sparse.map');
+        if (map.length > 2 * fields.sparseBlocks) throw this.badPax('excess GNU.sparse.map');
         fields.sparseMap = map;
         break;
       }
+      case 'GNU.volume.label':
+        // GNU tar's --label in posix format: listed as a 'V' volume header, as in gnu format.
+        this.warn(
+          'volume-label',
+          `the archive is labelled ${JSON.stringify(data.toString('utf8', start, end))} (a pax header at offset ${this.paxHeaderOffset}): GNU tar lists it, but it is no member and nothing is restored for it`,
+        );
+        break;
+      case 'GNU.volume.filename':
+        // A posix multi-volume archive's next volume: the member that follows is a part of it.
+        this.continuedFile = data.toString('utf8', start, end);
+        break;
       default:
       // atime, ctime, uname, gname, charset, SCHILY.*, LIBARCHIVE.*: nothing we report.
     }
   }
 
-  private paxNumber(key: string, data: Buffer, start: number, end: number): number {
+  private paxNumber(
+    key: string,
+    data: Buffer,
+    start: number,
+    end: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number {
     const value = readPaxInteger(data, start, end);
-    if (Number.isNaN(value)) throw this.badPax(key);
+    // GNU tar's decode_num: "Extended header uid=... is out of range" past uid_t.
+    if (Number.isNaN(value) || value > max) throw this.badPax(key);
     return value;
   }
 
@@ -569,7 +669,47 @@ export class TarParser {
     );
   }
 
+  /** Says why a numeric header field is not used (GNU tar: "... where numeric ... expected"). */
+  private badField(field: string, value: number, offset: number, instead = '0 is used'): void {
+    this.warn(
+      'bad-numeric-field',
+      Number.isNaN(value)
+        ? `unreadable ${field} in the header at offset ${offset}: ${instead}`
+        : `out-of-range ${field} (${value}) in the header at offset ${offset}: ${instead}`,
+    );
+  }
+
+  /** A uid, gid or device number from the header: 0..2^32-1, as GNU tar's uid_t and major_t. */
+  private headerId(field: string, value: number, offset: number): number {
+    if (value >= 0 && value <= 0xffffffff) return value;
+    this.badField(field, value, offset);
+    return 0;
+  }
+
+  /**
+   * A hard link GNU tar's extraction never makes: to itself (linkat finds the name already
+   * there, the same file: nothing to do; or not there at all: an error), or to a name that ends
+   * in '/' or '.' (a directory: EPERM; a file: ENOTDIR). Counting it would count a link that no
+   * restore creates, or (to itself) replace the file it names by nothing. Not a member; said.
+   */
+  private dropHardLink(rawLink: string, offset: number, dataLength: number): void {
+    const entry = this.entry;
+    this.warn(
+      'dropped-hardlink',
+      entry.linkPath === entry.memberPath
+        ? `the hard link ${JSON.stringify(entry.rawPath)} at offset ${offset} links to itself: extraction leaves that name as it was, so it is not counted`
+        : `the hard link ${JSON.stringify(entry.rawPath)} at offset ${offset} links to ${JSON.stringify(rawLink)}, a directory name: no hard link can be made to it, so it is not counted`,
+      entry.memberPath,
+    );
+    this.metaStart = -1;
+    this.longName = null;
+    this.longLink = null;
+    this.local.reset();
+    this.need = offset + BLOCK + padded(dataLength);
+  }
+
   private discardMetadata(): void {
+    this.paxLength = -1;
     this.metaStart = -1;
     this.longName = null;
     this.longLink = null;
@@ -577,6 +717,7 @@ export class TarParser {
   }
 
   private readMemberHeader(b: Buffer, o: number, offset: number, header: TarHeader): void {
+    if (this.paxLength >= 0) this.readLocalPax();
     const local = this.local;
     const global = this.global;
     const entry = this.entry;
@@ -617,24 +758,55 @@ export class TarParser {
     }
 
     let size = local.size >= 0 ? local.size : global.size >= 0 ? global.size : header.size;
+    // Which sparse format, if any, is GNU tar's (sparse.c tar_sparse_init): the old GNU map of
+    // an 'S' header with GNU's magic; the pax map of a member with a local pax header and the
+    // POSIX magic, when it has extents or GNU.sparse.major (1.0, the map in the data). Other
+    // headers ('S' with the POSIX magic or none) are plain members.
+    // A member of another type with a pax map is skipped by its stored size, as sparse.
+    const oldGnuSparse = typeflag === 0x53 && header.format === 'gnu';
+    const paxSparseMember =
+      !oldGnuSparse &&
+      header.format === 'ustar' &&
+      local.any &&
+      (local.sparseMajor > 0 || (local.sparseMap !== null && local.sparseMap.length > 0));
+    const paxSparse = paxSparseMember && type === 'file';
+    // Not sparse, a GNU.sparse.size or realsize record still sets the size: of the data too.
+    if (!oldGnuSparse && !paxSparseMember && local.sparseRealSize >= 0) size = local.sparseRealSize;
     let mtime = Number.isNaN(local.mtime)
       ? Number.isNaN(global.mtime)
         ? readHeaderMtime(b, o)
         : global.mtime
       : local.mtime;
-    if (Number.isNaN(mtime) || !Number.isFinite(mtime)) {
-      this.warn('bad-numeric-field', `unreadable mtime in the header at offset ${offset}`);
+    if (!Number.isFinite(mtime)) {
+      this.badField('mtime', mtime, offset);
       mtime = 0;
     }
     let mode = readHeaderMode(b, o);
     if (Number.isNaN(mode)) {
-      this.warn('bad-numeric-field', `unreadable mode in the header at offset ${offset}`);
+      this.badField('mode', mode, offset);
       mode = 0;
+    } else if (!Number.isFinite(mode)) {
+      // GNU tar takes any mode value and keeps its low 12 bits.
+      mode = readHeaderModeLowBits(b, o);
     }
     entry.uid =
-      local.uid >= 0 ? local.uid : global.uid >= 0 ? global.uid : orZero(readHeaderUid(b, o));
+      local.uid >= 0
+        ? local.uid
+        : global.uid >= 0
+          ? global.uid
+          : this.headerId('uid', readHeaderUid(b, o), offset);
     entry.gid =
-      local.gid >= 0 ? local.gid : global.gid >= 0 ? global.gid : orZero(readHeaderGid(b, o));
+      local.gid >= 0
+        ? local.gid
+        : global.gid >= 0
+          ? global.gid
+          : this.headerId('gid', readHeaderGid(b, o), offset);
+    if ((typeflag === 0x33 || typeflag === 0x34) && header.format !== 'v7') {
+      // Not kept (devices are never restored from a plan), but GNU tar reads them and refuses
+      // garbage there: so is it said here.
+      this.headerId('devmajor', readHeaderDevMajor(b, o), offset);
+      this.headerId('devminor', readHeaderDevMinor(b, o), offset);
+    }
     entry.mode = mode & 0o7777;
     entry.mtime = mtime;
     entry.rawPath = rawPath;
@@ -653,6 +825,10 @@ export class TarParser {
       // member can overwrite it: the member is as unsafe as its target. A link to /etc/shadow
       // is not: like the names, its target is taken relative to the target root.
       unsafe ??= findUnsafeReason(rawLink);
+      if (unsafe === null && (entry.linkPath === entry.memberPath || namesDirectory(rawLink))) {
+        this.dropHardLink(rawLink, offset, size);
+        return;
+      }
       absolute ||= rawLink.charCodeAt(0) === 0x2f;
     } else {
       entry.linkPath = type === 'symlink' ? rawLink : '';
@@ -662,8 +838,16 @@ export class TarParser {
       this.firstAbsoluteName = rawPath.charCodeAt(0) === 0x2f ? rawPath : rawLink;
       this.firstAbsoluteMember = entry.memberPath;
     }
+    if (this.continuedFile !== null) {
+      this.warn(
+        'continued-member',
+        `${entry.memberPath} is the part of ${JSON.stringify(this.continuedFile)} that a multi-volume archive continued in this volume (GNU tar extracts it under this name, as a file of its own): it holds only part of that file`,
+        entry.memberPath,
+      );
+      this.continuedFile = null;
+    }
 
-    if (typeflag === 0x35) {
+    if (typeflag === 0x35 && !paxSparseMember) {
       // GNU tar (list.c skip_member) never skips data after a '5' header, whatever its size
       // field says: some old tars put the directory's size there.
       size = 0;
@@ -682,15 +866,15 @@ export class TarParser {
     this.memberHeaderOffset = offset;
     entry.dataOffset = offset + BLOCK;
 
-    if (type === 'file' && typeflag === 0x53) {
+    if (oldGnuSparse) {
       this.startOldGnuSparse(b, o, offset);
       return;
     }
-    if (type === 'file' && local.sparseMajor === 1) {
+    if (paxSparse && local.sparseMajor > 0) {
       this.startSparseMap();
       return;
     }
-    if (type === 'file' && local.sparseMap !== null) {
+    if (paxSparse && local.sparseMap !== null) {
       const list = pairExtents(local.sparseMap);
       const realSize = local.sparseRealSize >= 0 ? local.sparseRealSize : size;
       this.setSparse(list, realSize, size, offset);
@@ -842,6 +1026,20 @@ function formatBit(format: TarFormat): number {
   return 1 << FORMAT_ORDER.indexOf(format);
 }
 
-function orZero(value: number): number {
-  return Number.isNaN(value) ? 0 : value;
+/** A pax name value as GNU tar takes it (decode_string): a C string, so a NUL ends it. */
+function readPaxString(data: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i += 1) if (data[i] === 0) return data.toString('utf8', start, i);
+  return data.toString('utf8', start, end);
+}
+
+/**
+ * A hard-link target that names a directory: empty (GNU tar substitutes '.'), '.', or ending in
+ * '/' or '/.'. A hard link to it never gets made (EPERM on a directory, ENOTDIR on a file).
+ */
+function namesDirectory(rawLink: string): boolean {
+  const length = rawLink.length;
+  if (length === 0) return true;
+  const last = rawLink.charCodeAt(length - 1);
+  if (last === 0x2f) return true;
+  return last === 0x2e && (length === 1 || rawLink.charCodeAt(length - 2) === 0x2f);
 }

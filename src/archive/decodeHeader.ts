@@ -45,7 +45,7 @@ export function decodeHeader(b: Buffer, o: number, header: TarHeader): TarHeader
   header.format = readHeaderFormat(b, o);
   header.typeflag = b[o + 156]!;
   header.size = readNumericField(b, o + 124, 12);
-  header.checksum = readNumericField(b, o + 148, 8);
+  header.checksum = readNumericField(b, o + 148, 8, true);
   return header;
 }
 
@@ -65,6 +65,24 @@ export function readHeaderGid(b: Buffer, o: number): number {
 /** Seconds since the epoch; negative (base-256) before 1970. */
 export function readHeaderMtime(b: Buffer, o: number): number {
   return readNumericField(b, o + 136, 12);
+}
+
+/** A device's major and minor numbers (char and block devices only). */
+export function readHeaderDevMajor(b: Buffer, o: number): number {
+  return readNumericField(b, o + 329, 8);
+}
+
+export function readHeaderDevMinor(b: Buffer, o: number): number {
+  return readNumericField(b, o + 337, 8);
+}
+
+/**
+ * An 8-byte mode field's permission and set-id bits when its value is past 2^53 (base-256 with
+ * high bytes set): GNU tar keeps the low 12 bits of whatever it reads, and in two's complement
+ * those are the field's last 12 bits either way.
+ */
+export function readHeaderModeLowBits(b: Buffer, o: number): number {
+  return ((b[o + 106]! << 8) | b[o + 107]!) & 0o7777;
 }
 
 /**
@@ -109,8 +127,9 @@ export function isZeroBlock(b: Buffer, o: number): boolean {
 
 /**
  * The type of a member header's typeflag, or null for a flag tar does not know (GNU tar extracts
- * those as regular files; the caller says so). Metadata flags (`x`, `g`, `L`, `K`, `V`, `M`,
- * `N`) are the parser's business and never reach here.
+ * those as regular files; the caller says so). Metadata and volume flags (`x`, `X`, `g`, `L`,
+ * `K`, `V`, `M`) are the parser's business and never reach here; old GNU tar's `N` does, as an
+ * unknown flag: GNU tar 1.34 lists and extracts it as a regular file.
  */
 export function decodeEntryType(typeflag: number, name: string): EntryType | null {
   switch (typeflag) {

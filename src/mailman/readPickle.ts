@@ -10,6 +10,12 @@
  * invalid (an unknown opcode or a bad argument: UnpicklingError/ValueError/TypeError), or
  * unsupported (protocol 3+ opcodes, or a limit was hit). Data after STOP is ignored, as
  * Python's load() ignores it; queue files rely on that (two pickles back to back).
+ *
+ * Where Python versions differ, this follows Python 2.7's cPickle (Mailman 2.1's interpreter),
+ * checked opcode by opcode against it (test/mailman/fuzz.test.ts): its stack model (marks are
+ * positions, not fences), a FLOAT too big for a double is an OverflowError, a text argument
+ * may not be empty, STRING's trailing bytes are stripped as signed chars, memo keys of PUT/GET
+ * are strings. Python 3's unpickler differs on each of these; the fuzz test names them.
  */
 
 export type PickleKind = 'dict' | 'other' | 'truncated' | 'invalid' | 'unsupported';
@@ -80,10 +86,6 @@ export type PyValue =
   | PyGlobal
   | PyInstance;
 
-/** A mark on the stack: where a `(` was pushed. */
-const MARK = Symbol('mark');
-type Slot = PyValue | typeof MARK;
-
 class Stop extends Error {
   constructor(
     readonly kind: PickleKind,
@@ -112,7 +114,9 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
   const maxMemo = options.maxMemo ?? PICKLE_LIMITS.maxMemo;
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const end = Math.min(buf.length, start + maxBytes);
-  const stack: Slot[] = [];
+  // cPickle's two stacks: the objects, and the marks as positions in it. A mark is no fence:
+  // APPEND, SETITEM, DUP, STOP and the TUPLEn opcodes reach below it, as in cPickle.
+  const stack: PyValue[] = [];
   const marks: number[] = [];
   const memo = new Map<number | string, PyValue>();
   let pos = start;
@@ -140,63 +144,84 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
     pos = nl + 1;
     return line;
   };
+  /** A text argument cPickle needs at least one character of ("pickle data was truncated"). */
+  const readArgument = (): string => {
+    const line = readLine();
+    if (line === '') bad('empty text argument');
+    return line;
+  };
   const bad = (message: string): never => {
     throw new Stop('invalid', op, message);
   };
   const push = (value: PyValue): void => {
     stack.push(value);
   };
+  // cPickle's PDATA_POP: the top object, whatever marks lie above it.
   const pop = (): PyValue => {
-    const floor = marks.length > 0 ? (marks[marks.length - 1] ?? 0) : 0;
-    if (stack.length <= floor) bad('stack underflow');
+    if (stack.length === 0) bad('bad pickle data (empty stack)');
     return stack.pop() as PyValue;
   };
   const top = (): PyValue => {
-    const floor = marks.length > 0 ? (marks[marks.length - 1] ?? 0) : 0;
-    if (stack.length <= floor) bad('stack underflow');
+    if (stack.length === 0) bad('stack underflow');
     return stack[stack.length - 1] as PyValue;
   };
-  const popMark = (): PyValue[] => {
+  const marker = (): number => {
     const at = marks.pop();
     if (at === undefined) bad('could not find MARK');
-    const items = stack.splice(at as number) as PyValue[];
-    stack.pop(); // the MARK itself
-    return items;
+    return at as number;
+  };
+  // Pdata_popTuple/popList: a mark above the stack's top (objects popped from under it) makes
+  // cPickle ask for a tuple of negative length: an error.
+  const popFrom = (at: number): PyValue[] => {
+    if (at > stack.length) bad('mark above the top of the stack');
+    return stack.splice(at);
   };
   // cPickle keys the memo by the raw text of PUT/GET lines (a string) and by the integer of
   // BINPUT/BINGET: the two never meet, and "p1" is a different key from "p01".
   const memoPut = (key: number | string): void => {
-    if (key === '') bad('PUT without an argument');
+    if (stack.length === 0) bad('stack underflow');
     if (!memo.has(key) && memo.size >= maxMemo)
       throw new Stop('unsupported', op, `more than ${maxMemo} memo entries`);
-    memo.set(key, top());
+    memo.set(key, stack[stack.length - 1] as PyValue);
   };
   const memoGet = (key: number | string): void => {
     if (!memo.has(key)) bad(`memo key ${JSON.stringify(key)} not found`);
     push(memo.get(key) as PyValue);
   };
-  const setItems = (target: PyValue, items: PyValue[]): void => {
-    if (items.length % 2 !== 0) bad('odd number of items for SETITEMS');
-    if (target instanceof Map) {
-      for (let i = 0; i < items.length; i += 2) {
-        const key = items[i] as PyValue;
+  // cPickle's do_setitems: the target is below position x, the pairs above it; no pairs, no
+  // look at the target.
+  const setItems = (x: number): void => {
+    const length = stack.length;
+    if (!(length >= x && x > 0)) bad('stack underflow');
+    if ((length - x) % 2 !== 0) bad('odd number of items for SETITEMS');
+    const target = stack[x - 1] as PyValue;
+    for (let i = x + 1; i < length; i += 2) {
+      if (target instanceof Map) {
+        const key = stack[i - 1] as PyValue;
         checkHashable(key);
-        target.set(key, items[i + 1] as PyValue);
+        target.set(key, stack[i] as PyValue);
+      } else if (target instanceof PyInstance) {
+        target.items.push(stack[i - 1] as PyValue, stack[i] as PyValue);
+      } else {
+        bad('SETITEM on an object that is not a dict');
       }
-    } else if (target instanceof PyInstance) {
-      target.items.push(...items);
-    } else {
-      bad('SETITEM on an object that is not a dict');
     }
+    stack.length = x;
   };
-  const appendItems = (target: PyValue, items: PyValue[]): void => {
+  // cPickle's do_append, the same way.
+  const appendItems = (x: number): void => {
+    const length = stack.length;
+    if (!(length >= x && x > 0)) bad('stack underflow');
+    if (length === x) return;
+    const target = stack[x - 1] as PyValue;
     if (Array.isArray(target)) {
-      for (const item of items) target.push(item);
+      for (let i = x; i < length; i += 1) target.push(stack[i] as PyValue);
     } else if (target instanceof PyInstance) {
-      target.items.push(...items);
+      for (let i = x; i < length; i += 1) target.items.push(stack[i] as PyValue);
     } else {
       bad('APPEND on an object that is not a list');
     }
+    stack.length = x;
   };
   // Tuples are immutable, so one found hashable stays so. Without this a hostile pickle that
   // nests memo-shared tuples (a few bytes a level) makes every check re-walk an exponential
@@ -215,6 +240,24 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
       bad('the class of an instance is not a global');
     return new PyInstance(cls, args);
   };
+  // cPickle's load_build: an instance takes any state (its class's __setstate__, or the
+  // default); anything else has no __setstate__ and no __dict__, so only a state of None, or
+  // (None, {}), leaves it as it is, and any other state is an error.
+  const build = (target: PyValue, state: PyValue): void => {
+    if (target instanceof PyInstance) {
+      target.state = state;
+      return;
+    }
+    if (target instanceof PyGlobal) bad('BUILD on a class');
+    let dictState: PyValue = state;
+    let slotState: PyValue | undefined;
+    if (state instanceof PyTuple && state.items.length === 2) {
+      [dictState, slotState] = state.items as [PyValue, PyValue];
+    }
+    if (dictState !== null) bad('BUILD with a state on an object that is not an instance');
+    if (slotState !== undefined && !(slotState instanceof Map && slotState.size === 0))
+      bad('BUILD with a slot state on an object that is not an instance');
+  };
 
   try {
     while (true) {
@@ -224,8 +267,7 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
         case 0x28: // ( MARK
           if (marks.length >= maxDepth)
             throw new Stop('unsupported', op, `more than ${maxDepth} nested MARKs`);
-          marks.push(stack.length + 1);
-          stack.push(MARK);
+          marks.push(stack.length);
           break;
         case 0x2e: {
           // . STOP
@@ -235,48 +277,61 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
           if (options.decode) verdict.value = value;
           return verdict;
         }
-        case 0x30: // 0 POP: pops an item, or the topmost mark when none is above it (as Python does)
-          if (marks.length > 0 && stack.length === (marks[marks.length - 1] ?? 0)) popMark();
-          else pop();
+        case 0x30: // 0 POP: the topmost mark when it is at the top of the stack, else an item
+          if (marks.length > 0 && marks[marks.length - 1] === stack.length) marks.pop();
+          else if (stack.length > 0) stack.pop();
+          else bad('stack underflow');
           break;
-        case 0x31: // 1 POP_MARK
-          popMark();
+        case 0x31: {
+          // 1 POP_MARK
+          const at = marker();
+          if (at < stack.length) stack.length = at;
           break;
+        }
         case 0x32: // 2 DUP
           push(top());
           break;
         case 0x46: {
           // F FLOAT (text)
           // cPickle wants the whole line to be the float: no whitespace, and a NUL is an error.
-          const text = readLine();
+          const text = readArgument();
           if (!FLOAT_TEXT.test(text))
             bad(`bad FLOAT argument ${JSON.stringify(text.slice(0, 40))}`);
           const lower = text.toLowerCase();
-          push(
-            lower.includes('inf')
-              ? lower.startsWith('-')
-                ? -Infinity
-                : Infinity
-              : lower.includes('nan')
-                ? NaN
-                : Number(text),
-          );
+          const value = lower.includes('inf')
+            ? lower.startsWith('-')
+              ? -Infinity
+              : Infinity
+            : lower.includes('nan')
+              ? NaN
+              : Number(text);
+          // Python 2.7's cPickle reads it with PyOS_string_to_double(..., OverflowError): a
+          // number too big for a double is an OverflowError (1e-999 is 0.0, no error). Both
+          // round correctly, so they agree on where too big starts.
+          if (!Number.isFinite(value) && !lower.includes('inf') && !lower.includes('nan'))
+            bad(`FLOAT argument ${JSON.stringify(text.slice(0, 40))} overflows a double`);
+          push(value);
           break;
         }
         case 0x49: {
           // I INT (text); Python 2 writes booleans as I01 / I00
-          const text = readLine();
-          if (text === '01') push(true);
-          else if (text === '00') push(false);
-          else
-            push(
-              parseIntText(text) ?? bad(`bad INT argument ${JSON.stringify(text.slice(0, 40))}`),
-            );
+          const text = readArgument();
+          const value =
+            parseIntText(text) ?? bad(`bad INT argument ${JSON.stringify(text.slice(0, 40))}`);
+          // cPickle's load_int: a 2-character text strtol reads whole as 0 or 1 is a bool
+          // (I01, I00, and so also "I 1", "I+1", "I-0").
+          if (
+            text.length === 2 &&
+            /^[ \t\v\f\r+\-0][01]$/.test(text) &&
+            (value === 0 || value === 1)
+          )
+            push(value === 1);
+          else push(value);
           break;
         }
         case 0x4c: {
           // L LONG (text, Python 2 appends an L)
-          const text = readLine();
+          const text = readArgument();
           const value = parseIntText(text);
           if (value === null) bad(`bad LONG argument ${JSON.stringify(text.slice(0, 40))}`);
           push(typeof value === 'bigint' ? value : BigInt(value as number));
@@ -299,7 +354,7 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
         }
         case 0x53: {
           // S STRING (a quoted Python 2 repr)
-          const text = readLine();
+          const text = readArgument();
           push(decodeStringRepr(text) ?? bad('the STRING argument must be a quoted string'));
           break;
         }
@@ -319,12 +374,13 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
           push(buf.toString('latin1', from, from + length));
           break;
         }
-        case 0x56: // V UNICODE (raw-unicode-escape text)
+        case 0x56: // V UNICODE (raw-unicode-escape text; may be empty)
           push(decodeRawUnicodeEscape(readLine()) ?? bad('bad UNICODE argument'));
           break;
         case 0x58: {
-          // X BINUNICODE: 4-byte length, UTF-8
-          const length = buf.readUInt32LE(need(4));
+          // X BINUNICODE: 4-byte signed length (cPickle: "negative byte count"), UTF-8
+          const length = buf.readInt32LE(need(4));
+          if (length < 0) bad('BINUNICODE has a negative length');
           const from = need(length);
           try {
             push(utf8.decode(buf.subarray(from, from + length)));
@@ -333,46 +389,45 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
           }
           break;
         }
-        case 0x61: {
-          // a APPEND
-          const value = pop();
-          appendItems(top(), [value]);
+        case 0x61: // a APPEND
+          appendItems(stack.length - 1);
           break;
-        }
         case 0x62: {
           // b BUILD: state goes onto the placeholder; nothing like __setstate__ runs
+          if (stack.length < 2) bad('stack underflow');
           const state = pop();
-          const target = top();
-          if (!(target instanceof PyInstance)) bad('BUILD on an object that is not an instance');
-          (target as PyInstance).state = state;
+          build(top(), state);
           break;
         }
         case 0x63: {
           // c GLOBAL module\nname\n
-          const module = readLine();
-          const name = readLine();
+          const module = readArgument();
+          const name = readArgument();
           push(new PyGlobal(module, name));
           break;
         }
         case 0x64: {
-          // d DICT
-          const items = popMark();
+          // d DICT: pairs from the mark on; an odd last key is dropped, as cPickle drops it
+          const at = marker();
+          const length = stack.length;
           const dict = new Map<PyValue, PyValue>();
-          setItems(dict, items);
+          for (let i = at + 1; i < length; i += 2) {
+            const key = stack[i - 1] as PyValue;
+            checkHashable(key);
+            dict.set(key, stack[i] as PyValue);
+          }
+          if (at < length) stack.length = at;
           push(dict);
           break;
         }
         case 0x7d: // } EMPTY_DICT
           push(new Map());
           break;
-        case 0x65: {
-          // e APPENDS
-          const items = popMark();
-          appendItems(top(), items);
+        case 0x65: // e APPENDS
+          appendItems(marker());
           break;
-        }
         case 0x67: // g GET
-          memoGet(readLine());
+          memoGet(readArgument());
           break;
         case 0x68: // h BINGET
           memoGet(buf[need(1)] as number);
@@ -382,27 +437,27 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
           break;
         case 0x69: {
           // i INST module\nname\n
-          const module = readLine();
-          const name = readLine();
-          const args = popMark();
-          push(new PyInstance(new PyGlobal(module, name), args));
+          const at = marker();
+          const module = readArgument();
+          const name = readArgument();
+          push(new PyInstance(new PyGlobal(module, name), popFrom(at)));
           break;
         }
         case 0x6c: // l LIST
-          push(popMark());
+          push(popFrom(marker()));
           break;
         case 0x5d: // ] EMPTY_LIST
           push([]);
           break;
         case 0x6f: {
           // o OBJ: class and arguments after the mark
-          const items = popMark();
-          if (items.length === 0) bad('OBJ without a class');
-          push(instantiate(items[0] as PyValue, items.slice(1)));
+          const at = marker();
+          const args = popFrom(at + 1);
+          push(instantiate(pop(), args));
           break;
         }
         case 0x70: // p PUT
-          memoPut(readLine());
+          memoPut(readArgument());
           break;
         case 0x71: // q BINPUT
           memoPut(buf[need(1)] as number);
@@ -410,21 +465,14 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
         case 0x72: // r LONG_BINPUT
           memoPut(buf.readUInt32LE(need(4)));
           break;
-        case 0x73: {
-          // s SETITEM
-          const value = pop();
-          const key = pop();
-          setItems(top(), [key, value]);
+        case 0x73: // s SETITEM
+          setItems(stack.length - 2);
           break;
-        }
-        case 0x75: {
-          // u SETITEMS
-          const items = popMark();
-          setItems(top(), items);
+        case 0x75: // u SETITEMS
+          setItems(marker());
           break;
-        }
         case 0x74: // t TUPLE
-          push(new PyTuple(popMark()));
+          push(new PyTuple(popFrom(marker())));
           break;
         case 0x29: // ) EMPTY_TUPLE
           push(new PyTuple([]));
@@ -450,11 +498,12 @@ export function readPickle(data: Uint8Array, options: ReadPickleOptions = {}): P
           break;
         }
         case 0x81: {
-          // NEWOBJ
+          // NEWOBJ: cls.__new__(cls, *args); an instance is no class ("isn't a type object")
           const args = pop();
-          const cls = pop();
           if (!(args instanceof PyTuple)) bad('NEWOBJ arguments are not a tuple');
-          push(instantiate(cls, (args as PyTuple).items));
+          const cls = pop();
+          if (!(cls instanceof PyGlobal)) bad('NEWOBJ class argument is not a class');
+          push(new PyInstance(cls, (args as PyTuple).items));
           break;
         }
         case 0x82: // EXT1/2/4: Mailman registers no extension codes, so Python raises ValueError
@@ -576,7 +625,12 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 /** Python 2's string-escape codec over a quoted repr, as cPickle's STRING opcode requires. */
 export function decodeStringRepr(text: string): string | null {
-  const trimmed = text.replace(/[ \t\r]+$/, '');
+  // cPickle's load_string strips trailing chars <= ' ' as signed C chars: control characters,
+  // space, NUL, and every byte of 0x80 and up (negative as a char).
+  let length = text.length;
+  while (length > 0 && (text.charCodeAt(length - 1) <= 0x20 || text.charCodeAt(length - 1) >= 0x80))
+    length -= 1;
+  const trimmed = text.slice(0, length);
   const quote = trimmed[0];
   if (
     trimmed.length < 2 ||

@@ -437,7 +437,7 @@ test('the fingerprint still comes first: a rotated archive is PLAN_STALE, not a 
   assert.is(error.code, 'PLAN_STALE');
 });
 
-test('an archive with a pax mtime of 10^30: the planner makes a plan apply accepts (the nearest time utimes takes)', async () => {
+test('an archive with a pax mtime of 10^30: the planner makes a plan apply accepts (the header mtime, as GNU tar: the record is out of range)', async () => {
   if (why) return console.log(`skipped: ${why}`);
   const odd = path.join(dir, 'odd-mtime.tar');
   run('python3', [
@@ -453,7 +453,8 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tar:
   const oddTarget = path.join(dir, 'target-odd');
   mkdirSync(oddTarget);
   const made = await planRestore(odd, { target: oddTarget, profile: 'none' });
-  assert.is(made.stages[0]?.steps[0]?.mtime, Number.MAX_SAFE_INTEGER);
+  // GNU tar 1.34: "Extended header mtime=1e30 is out of range", and it keeps the header's (0).
+  assert.is(made.stages[0]?.steps[0]?.mtime, 0);
   const result = await applyPlan(made, { journalPath: path.join(dir, 'odd.journal') });
   assert.is(result.status, 'complete', JSON.stringify(result.skipped));
   assert.is(readFileSync(path.join(oddTarget, 'far.txt'), 'utf8'), 'hi');

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -198,21 +199,42 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
     ti = tarfile.TarInfo('s'); ti.size = 5
-    ti.pax_headers = {'GNU.sparse.map': sys.argv[2], 'GNU.sparse.size': '1000', 'GNU.sparse.name': 's'}
+    ti.pax_headers = {'GNU.sparse.size': '1000', 'GNU.sparse.numblocks': sys.argv[3],
+                      'GNU.sparse.name': 's', 'GNU.sparse.map': sys.argv[2]}
     tf.addfile(ti, io.BytesIO(b'hello'))
 `,
-      [sparse, '0,5,990,0'],
+      [sparse, '0,5,990,0', '2'],
     );
     const ok = parse(readFileSync(sparse));
     assert.equal(ok.entries[0]?.sparse, [[0, 5]]);
     assert.is(ok.entries[0]?.size, 1000);
+    // More extents than GNU.sparse.numblocks allows: GNU tar says "Malformed extended header:
+    // excess GNU.sparse.map" and exits 2.
+    for (const blocks of ['1', '0']) {
+      writeWithPython(
+        `
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
+    ti = tarfile.TarInfo('s'); ti.size = 5
+    ti.pax_headers = {'GNU.sparse.size': '1000', 'GNU.sparse.numblocks': sys.argv[3], 'GNU.sparse.map': sys.argv[2]}
+    tf.addfile(ti, io.BytesIO(b'hello'))
+`,
+        [sparse, '0,5,990,0', blocks],
+      );
+      assert.is(
+        codeOf(() => parse(readFileSync(sparse))),
+        'ARCHIVE_HEADER',
+        `numblocks ${blocks}`,
+      );
+      assert.is.not(spawnSync('tar', ['-tf', sparse]).status, 0, 'GNU tar refuses it too');
+    }
     for (const map of ['0,100', '10,3,0,2', '0,3,2,2', '998,5', '0,5,1', 'a,b']) {
       writeWithPython(
         `
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
     ti = tarfile.TarInfo('s'); ti.size = 5
-    ti.pax_headers = {'GNU.sparse.map': sys.argv[2], 'GNU.sparse.size': '1000'}
+    ti.pax_headers = {'GNU.sparse.numblocks': '3', 'GNU.sparse.map': sys.argv[2], 'GNU.sparse.size': '1000'}
     tf.addfile(ti, io.BytesIO(b'hello'))
 `,
         [sparse, map],

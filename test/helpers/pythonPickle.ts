@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 
-export type OracleKind = 'dict' | 'other' | 'truncated' | 'invalid';
+/** 'memory': python3 ran out of the memory it is given (see `classifyWithPython`). */
+export type OracleKind = 'dict' | 'other' | 'truncated' | 'invalid' | 'memory';
 
 export interface OracleAnswer {
   kind: OracleKind;
@@ -15,7 +16,11 @@ export interface OracleAnswer {
 }
 
 const ORACLE = String.raw`
-import sys, io, pickle, struct, json
+import sys, io, os, pickle, struct, json
+if os.environ.get('ORACLE_MEMORY'):
+    import resource
+    limit = int(os.environ['ORACLE_MEMORY'])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 class Inert(object):
     def __new__(cls, *a, **k): return object.__new__(cls)
     def __init__(self, *a, **k): pass
@@ -40,6 +45,8 @@ while pos < len(data):
     except pickle.UnpicklingError as e:
         kind = 'truncated' if 'truncated' in str(e) else 'invalid'
         out.append({'kind': kind, 'error': repr(e)})
+    except MemoryError as e:
+        out.append({'kind': 'memory', 'error': repr(e)})
     except Exception as e:
         out.append({'kind': 'invalid', 'error': repr(e)})
 json.dump(out, sys.stdout)
@@ -84,6 +91,12 @@ json.dump(out, sys.stdout)
 export function classifyWithPython(
   blobs: Array<Buffer | { data: Buffer; start: number }>,
   python2: { python: string; env: NodeJS.ProcessEnv } | null = null,
+  /**
+   * Address space python3 may use, in bytes. Its C unpickler keeps the memo in an array as
+   * long as the largest BINPUT index: a mangled 4-byte index asks for gigabytes, and takes
+   * seconds to fill. With a limit that is a MemoryError, answered as 'memory'.
+   */
+  memoryLimit?: number,
 ): OracleAnswer[] {
   const parts: Buffer[] = [];
   for (const item of blobs) {
@@ -99,7 +112,14 @@ export function classifyWithPython(
         maxBuffer: 1 << 30,
         env: python2.env,
       })
-    : spawnSync('python3', ['-c', ORACLE], { input: Buffer.concat(parts), maxBuffer: 1 << 30 });
+    : spawnSync('python3', ['-c', ORACLE], {
+        input: Buffer.concat(parts),
+        maxBuffer: 1 << 30,
+        env:
+          memoryLimit === undefined
+            ? process.env
+            : { ...process.env, ORACLE_MEMORY: String(memoryLimit) },
+      });
   if (result.status !== 0) throw new Error(`python3 oracle failed: ${result.stderr.toString()}`);
   return JSON.parse(result.stdout.toString()) as OracleAnswer[];
 }

@@ -268,6 +268,81 @@ for proto in (0, 1, 2):
   },
 );
 
+/**
+ * What the fuzz test (pickleFuzz.test.ts) found the reader getting wrong against Python 2.7's
+ * cPickle, one case each: [pickle, what the reader says, why]. With python2.7 here, cPickle
+ * must agree on whether each loads.
+ */
+const CPICKLE_CASES: Array<[string, string, string]> = [
+  // Issue 12: a FLOAT past the largest double is cPickle's OverflowError, not inf.
+  ['F1e999\n}.', 'invalid', 'FLOAT overflow'],
+  ['F-1e999\n.', 'invalid', 'negative FLOAT overflow'],
+  ['F1.7976931348623159e308\n.', 'invalid', 'just past the largest double'],
+  ['F1.7976931348623157e308\n.', 'other', 'the largest double'],
+  ['F1e-999\n.', 'other', 'underflow is 0.0'],
+  ['Finf\n.', 'other', 'inf is written that way on purpose'],
+  // Text arguments cPickle needs at least one character of.
+  ['cmod\n\n.', 'invalid', 'GLOBAL without a class name'],
+  ['c\nx\n.', 'invalid', 'GLOBAL without a module'],
+  ['(imod\n\n.', 'invalid', 'INST without a class name'],
+  ['I\n.', 'invalid', 'INT without digits'],
+  // cPickle's marks are positions in the stack, not fences.
+  ['K\x01(.', 'other', 'STOP takes the object under a mark'],
+  [']K\x01(a.', 'other', 'APPEND reaches under a mark'],
+  ['](K\x01a.', 'other', 'APPEND to a list under a mark'],
+  ['K\x01(2\x86.', 'other', 'DUP under a mark'],
+  ['K\x01(\x85d.', 'dict', 'DICT with its mark above the stack top'],
+  ['K\x01K\x02(\x86t.', 'invalid', 'TUPLE with its mark above the stack top'],
+  ['(0N.', 'other', 'POP takes a mark at the top'],
+  ['(p1\nN.', 'invalid', 'PUT with nothing on the stack'],
+  ["(S'a'\nd.", 'dict', 'DICT drops an odd last key'],
+  ["}(S'a'\nu.", 'invalid', 'SETITEMS refuses one'],
+  // No items: cPickle never looks at the target.
+  ['N(e.', 'other', 'APPENDS of nothing to None'],
+  ['N(u.', 'other', 'SETITEMS of nothing to None'],
+  // BUILD on what is not an instance: only a state of None (or (None, {})) leaves it be.
+  ['}Nb.', 'dict', 'BUILD None on a dict'],
+  ['}N}\x86b.', 'dict', 'BUILD (None, {}) on a dict'],
+  ['}N\x85b.', 'invalid', 'BUILD (None,) on a dict'],
+  ['}N}K\x01K\x02s\x86b.', 'invalid', 'BUILD with slot state on a dict'],
+  ['cmod\nname\n)R)\x81.', 'invalid', 'NEWOBJ of an instance: not a type'],
+  // STRING strips trailing bytes <= ' ' and >= 0x80 (signed chars) before the quotes.
+  ["S'a'\xf5\n.", 'other', 'a byte >= 0x80 after the quote'],
+  ["S'a'\x00\n.", 'other', 'a NUL after the quote'],
+  ["S'\n.", 'invalid', 'a lone quote'],
+  ['X\xff\xff\xff\xff.', 'invalid', 'BINUNICODE with a negative length'],
+];
+
+test("the fuzz test's findings: cPickle 2.7's behaviour, one case each", () => {
+  const blobs = CPICKLE_CASES.map(([text]) => Buffer.from(text, 'latin1'));
+  const oracle = py2 ? classifyWithPython(blobs, py2) : null;
+  CPICKLE_CASES.forEach(([, kind, why], i) => {
+    const ours = readPickle(blobs[i] as Buffer);
+    assert.is(ours.kind, kind, `${why}: ${ours.detail}`);
+    const theirs = oracle?.[i];
+    if (theirs) {
+      const theyLoad = theirs.kind === 'dict' || theirs.kind === 'other';
+      assert.is(
+        kind === 'dict' || kind === 'other',
+        theyLoad,
+        `${why}: cPickle ${theirs.error ?? theirs.kind}`,
+      );
+    }
+  });
+  // I 1, I+1, I-0: two characters strtol reads whole as 0 or 1 are bools, as I01 and I00 are.
+  for (const [text, value] of [
+    [' 1', true],
+    ['+1', true],
+    ['-0', false],
+    ['01', true],
+    ['00', false],
+    ['1', 1],
+    ['-1', -1],
+  ] as const) {
+    assert.is(readPickle(Buffer.from(`I${text}\n.`), { decode: true }).value, value, text);
+  }
+});
+
 test('memo-shared nested tuples as a dict key are checked once each, not exponentially', () => {
   // EMPTY_TUPLE, BINPUT 0, then 200 levels of (t, t) built from the memo: 1,400 bytes whose
   // tuple tree has 2^200 paths; Python hashes it fine, and so must the reader, quickly.
