@@ -77,8 +77,15 @@ function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
 }
 
-/** Shown in a message: a value as JSON, cut short. */
+/**
+ * Shown in a message: a value as JSON, cut short. An array or object is only described: an
+ * edited plan may put a 200,000-deep `[[[…]]]` where a number belongs (JSON.parse takes it,
+ * JSON.stringify overflows the stack: the refusal became INTERNAL), or a 100 MB array (turned
+ * whole into a string only to be cut to 80 characters).
+ */
 function show(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object' && value !== null) return 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -449,10 +456,7 @@ function validateSymlinks(stages: readonly { root: string; steps: readonly PlanS
 export function validatePlan(value: unknown): PlanDocument {
   if (!isRecord(value)) throw invalid('plan', 'not a JSON object');
   if (value.schemaVersion !== SCHEMA_VERSION)
-    throw invalid(
-      'schemaVersion',
-      `expected ${SCHEMA_VERSION}, got ${JSON.stringify(value.schemaVersion)}`,
-    );
+    throw invalid('schemaVersion', `expected ${SCHEMA_VERSION}, got ${show(value.schemaVersion)}`);
   requireDateTime('createdAt', value.createdAt);
   requireText('reason', value.reason);
   const feasible = requireBoolean('feasible', value.feasible);

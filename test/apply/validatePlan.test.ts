@@ -439,6 +439,20 @@ test('differential, 3,000 seeded edits: whatever the schema refuses, validatePla
   assert.ok(refusedBySchema > 1000, `${refusedBySchema} cases refused by the schema`);
 });
 
+test('a deeply nested or huge value where a field belongs is PLAN_INVALID, not INTERNAL', () => {
+  // JSON.parse takes a 200,000-deep array; showing it with JSON.stringify overflowed the stack.
+  const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+  assert.is(refusedAt(withEdit((_, s) => (s[1].mode = deep))), 'stages[0].steps[1].mode');
+  assert.is(refusedAt(withEdit((p) => (p.reason = deep))), 'reason');
+  assert.is(refusedAt(withEdit((p) => (p.schemaVersion = deep))), 'schemaVersion');
+  try {
+    validatePlan(withEdit((_, s) => (s[1].mtime = new Array(1_000_000).fill(0))));
+    assert.unreachable('accepted');
+  } catch (error) {
+    assert.match((error as Error).message, /stages\[0\]\.steps\[1\]\.mtime: .*an array of 1000000/);
+  }
+});
+
 test('a plan is refused without being changed, and returned as is when valid', () => {
   const plan = validPlan() as PlanDocument;
   const text = JSON.stringify(plan);
