@@ -452,6 +452,38 @@ function validateSymlinks(stages: readonly { root: string; steps: readonly PlanS
   }
 }
 
+/**
+ * Each step's targetPath is its member's name under the stage root, after one member root the
+ * whole plan shares (`var/lib/mailman/` for a backup of `/`; none for a backup of the var dir
+ * itself): the planner maps every member so (relativeToRoot). checkPlannedMembers proves the
+ * member at each offset is the one the step names, but not where it goes: an edited
+ * targetPath restored, for instance, a list's pipermail attachment (bytes any poster chose) as
+ * `lists/board/config.pck` — a pickle Mailman loads — or a queue file over another list's
+ * config, each "verified" against the archive. The member root is taken from the first step.
+ */
+function validateMemberMapping(stages: readonly { root: string; steps: readonly PlanStep[] }[]) {
+  let memberRoot: string | null = null;
+  for (const [s, stage] of stages.entries()) {
+    for (const [i, step] of stage.steps.entries()) {
+      const rel = path.relative(stage.root, step.targetPath);
+      const { memberPath } = step;
+      const prefix =
+        memberPath === rel
+          ? ''
+          : memberPath.endsWith(`/${rel}`)
+            ? memberPath.slice(0, -rel.length)
+            : null;
+      if (prefix === null || (memberRoot !== null && prefix !== memberRoot)) {
+        throw invalid(
+          `stages[${s}].steps[${i}].targetPath`,
+          `${step.targetPath} is not where the member ${show(memberPath)} goes${memberRoot === null ? '' : ` (the plan maps members under ${memberRoot === '' ? 'the archive root' : show(memberRoot)} to ${stage.root})`}`,
+        );
+      }
+      memberRoot ??= prefix;
+    }
+  }
+}
+
 /** Throws PLAN_INVALID unless `value` is a plan document apply may carry out as it says. */
 export function validatePlan(value: unknown): PlanDocument {
   if (!isRecord(value)) throw invalid('plan', 'not a JSON object');
@@ -512,5 +544,6 @@ export function validatePlan(value: unknown): PlanDocument {
       validateStep(`${at}.steps[${i}]`, step, context);
   }
   validateSymlinks(value.stages as PlanDocument['stages']);
+  validateMemberMapping(value.stages as PlanDocument['stages']);
   return value as unknown as PlanDocument;
 }

@@ -346,6 +346,31 @@ const EDGES: Array<[string, (p: Loose, s: Loose[]) => void, string | null]> = [
     'stages[0].steps[5].linkTarget',
   ],
   ['linkTarget on a file', (_, s) => (s[1].linkTarget = 'x'), 'stages[0].steps[1].linkTarget'],
+  // A targetPath is its member's name under the root, after the member root the plan shares.
+  [
+    'targetPath: a member restored under another name',
+    (_, s) => (s[2].targetPath = '/t/lists/alpha/config.pck.last'),
+    'stages[0].steps[2].targetPath',
+  ],
+  [
+    'targetPath: one step with another member root',
+    (_, s) => {
+      s[2].memberPath = 'srv/big.img';
+    },
+    'stages[0].steps[2].targetPath',
+  ],
+  [
+    'targetPath: a member mapped into another directory',
+    (_, s) => (s[1].targetPath = '/t/lists/config.pck'),
+    'stages[0].steps[1].targetPath',
+  ],
+  [
+    'every member root moved alike',
+    (_, s) => {
+      for (const one of s) one.memberPath = one.memberPath.replace(/^var\//, 'srv/mailman/');
+    },
+    null,
+  ],
 ];
 
 for (const [name, edit, where] of EDGES) {
