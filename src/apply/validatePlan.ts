@@ -466,17 +466,29 @@ function validateMemberMapping(stages: readonly { root: string; steps: readonly 
   for (const [s, stage] of stages.entries()) {
     for (const [i, step] of stage.steps.entries()) {
       const rel = path.relative(stage.root, step.targetPath);
-      const { memberPath } = step;
-      const prefix =
+      // The one rename the planner makes: a list whose config.pck has no copy that loads gets
+      // the backup's config.pck.last as its config.pck (chooseConfigSource).
+      const memberPath =
+        step.type === 'file' &&
+        step.memberPath.endsWith('/config.pck.last') &&
+        rel.endsWith('/config.pck')
+          ? step.memberPath.slice(0, -'.last'.length)
+          : step.memberPath;
+      let prefix =
         memberPath === rel
           ? ''
           : memberPath.endsWith(`/${rel}`)
             ? memberPath.slice(0, -rel.length)
             : null;
+      // And a list directory the archive has no member for is planned from its config's member
+      // (a dir step whose member lies beneath its own name).
+      const below = step.type === 'dir' ? memberPath.lastIndexOf(`${rel}/`) : -1;
+      if (prefix === null && below >= 0 && (below === 0 || memberPath[below - 1] === '/'))
+        prefix = memberPath.slice(0, below);
       if (prefix === null || (memberRoot !== null && prefix !== memberRoot)) {
         throw invalid(
           `stages[${s}].steps[${i}].targetPath`,
-          `${step.targetPath} is not where the member ${show(memberPath)} goes${memberRoot === null ? '' : ` (the plan maps members under ${memberRoot === '' ? 'the archive root' : show(memberRoot)} to ${stage.root})`}`,
+          `${step.targetPath} is not where the member ${show(step.memberPath)} goes${memberRoot === null ? '' : ` (the plan maps members under ${memberRoot === '' ? 'the archive root' : show(memberRoot)} to ${stage.root})`}`,
         );
       }
       memberRoot ??= prefix;

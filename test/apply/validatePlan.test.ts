@@ -365,6 +365,24 @@ const EDGES: Array<[string, (p: Loose, s: Loose[]) => void, string | null]> = [
     'stages[0].steps[1].targetPath',
   ],
   [
+    "config.pck.last restored as config.pck (the planner's fallback)",
+    (_, s) => (s[1].memberPath = 'var/lists/alpha/config.pck.last'),
+    null,
+  ],
+  [
+    'config.pck.last restored as another file',
+    (_, s) => {
+      s[1].memberPath = 'var/lists/alpha/config.pck.last';
+      s[1].targetPath = '/t/lists/alpha/request.pck';
+    },
+    'stages[0].steps[1].targetPath',
+  ],
+  [
+    "a list directory planned from its config's member",
+    (_, s) => (s[0].memberPath = 'var/lists/alpha/config.pck'),
+    null,
+  ],
+  [
     'every member root moved alike',
     (_, s) => {
       for (const one of s) one.memberPath = one.memberPath.replace(/^var\//, 'srv/mailman/');
