@@ -77,8 +77,15 @@ function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
 }
 
-/** Shown in a message: a value as JSON, cut short. */
+/**
+ * Shown in a message: a value as JSON, cut short. An array or object is only described: an
+ * edited plan may put a 200,000-deep `[[[…]]]` where a number belongs (JSON.parse takes it,
+ * JSON.stringify overflows the stack: the refusal became INTERNAL), or a 100 MB array (turned
+ * whole into a string only to be cut to 80 characters).
+ */
 function show(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object' && value !== null) return 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -445,14 +452,55 @@ function validateSymlinks(stages: readonly { root: string; steps: readonly PlanS
   }
 }
 
+/**
+ * Each step's targetPath is its member's name under the stage root, after one member root the
+ * whole plan shares (`var/lib/mailman/` for a backup of `/`; none for a backup of the var dir
+ * itself): the planner maps every member so (relativeToRoot). checkPlannedMembers proves the
+ * member at each offset is the one the step names, but not where it goes: an edited
+ * targetPath restored, for instance, a list's pipermail attachment (bytes any poster chose) as
+ * `lists/board/config.pck` — a pickle Mailman loads — or a queue file over another list's
+ * config, each "verified" against the archive. The member root is taken from the first step.
+ */
+function validateMemberMapping(stages: readonly { root: string; steps: readonly PlanStep[] }[]) {
+  let memberRoot: string | null = null;
+  for (const [s, stage] of stages.entries()) {
+    for (const [i, step] of stage.steps.entries()) {
+      const rel = path.relative(stage.root, step.targetPath);
+      // The one rename the planner makes: a list whose config.pck has no copy that loads gets
+      // the backup's config.pck.last as its config.pck (chooseConfigSource).
+      const memberPath =
+        step.type === 'file' &&
+        step.memberPath.endsWith('/config.pck.last') &&
+        rel.endsWith('/config.pck')
+          ? step.memberPath.slice(0, -'.last'.length)
+          : step.memberPath;
+      let prefix =
+        memberPath === rel
+          ? ''
+          : memberPath.endsWith(`/${rel}`)
+            ? memberPath.slice(0, -rel.length)
+            : null;
+      // And a list directory the archive has no member for is planned from its config's member
+      // (a dir step whose member lies beneath its own name).
+      const below = step.type === 'dir' ? memberPath.lastIndexOf(`${rel}/`) : -1;
+      if (prefix === null && below >= 0 && (below === 0 || memberPath[below - 1] === '/'))
+        prefix = memberPath.slice(0, below);
+      if (prefix === null || (memberRoot !== null && prefix !== memberRoot)) {
+        throw invalid(
+          `stages[${s}].steps[${i}].targetPath`,
+          `${step.targetPath} is not where the member ${show(step.memberPath)} goes${memberRoot === null ? '' : ` (the plan maps members under ${memberRoot === '' ? 'the archive root' : show(memberRoot)} to ${stage.root})`}`,
+        );
+      }
+      memberRoot ??= prefix;
+    }
+  }
+}
+
 /** Throws PLAN_INVALID unless `value` is a plan document apply may carry out as it says. */
 export function validatePlan(value: unknown): PlanDocument {
   if (!isRecord(value)) throw invalid('plan', 'not a JSON object');
   if (value.schemaVersion !== SCHEMA_VERSION)
-    throw invalid(
-      'schemaVersion',
-      `expected ${SCHEMA_VERSION}, got ${JSON.stringify(value.schemaVersion)}`,
-    );
+    throw invalid('schemaVersion', `expected ${SCHEMA_VERSION}, got ${show(value.schemaVersion)}`);
   requireDateTime('createdAt', value.createdAt);
   requireText('reason', value.reason);
   const feasible = requireBoolean('feasible', value.feasible);
@@ -508,5 +556,6 @@ export function validatePlan(value: unknown): PlanDocument {
       validateStep(`${at}.steps[${i}]`, step, context);
   }
   validateSymlinks(value.stages as PlanDocument['stages']);
+  validateMemberMapping(value.stages as PlanDocument['stages']);
   return value as unknown as PlanDocument;
 }

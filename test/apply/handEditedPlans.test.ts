@@ -185,6 +185,18 @@ const EDITS: Array<[string, string | RegExp, (p: Loose, step: (n: string) => Loo
     (_, step) => (step('a.txt').targetPath = `${target}/a.txt\0/../../sibling/passwd`),
   ],
   ['targetPath: the root itself', /targetPath$/, (_, step) => (step('a.txt').targetPath = target)],
+  // Where a member goes: its name under the root, after the member root all steps share. A
+  // member (bytes a list poster chose) restored under another name was "verified" and written.
+  [
+    'targetPath: the member restored under another name',
+    /targetPath$/,
+    (_, step) => (step('a.txt').targetPath = path.join(target, 'config.pck')),
+  ],
+  [
+    'targetPath: the member moved into another directory',
+    /targetPath$/,
+    (_, step) => (step('a.txt').targetPath = path.join(target, 'sub', 'a.txt')),
+  ],
   [
     'hard link: to a file outside the root',
     /linkTarget$/,
@@ -201,7 +213,12 @@ const EDITS: Array<[string, string | RegExp, (p: Loose, step: (n: string) => Loo
     (_, step) => (step('a.txt').memberPath = '../sibling/passwd'),
   ],
   // Steps against the archive.
-  ['memberPath: another member', /memberPath$/, (_, step) => (step('a.txt').memberPath = 'hard')],
+  // Refused as not where that member goes (targetPath) before the archive is read.
+  [
+    'memberPath: another member',
+    /\.(memberPath|targetPath)$/,
+    (_, step) => (step('a.txt').memberPath = 'hard'),
+  ],
   [
     'size and stored length: bigger',
     /\.size$/,

@@ -346,6 +346,49 @@ const EDGES: Array<[string, (p: Loose, s: Loose[]) => void, string | null]> = [
     'stages[0].steps[5].linkTarget',
   ],
   ['linkTarget on a file', (_, s) => (s[1].linkTarget = 'x'), 'stages[0].steps[1].linkTarget'],
+  // A targetPath is its member's name under the root, after the member root the plan shares.
+  [
+    'targetPath: a member restored under another name',
+    (_, s) => (s[2].targetPath = '/t/lists/alpha/config.pck.last'),
+    'stages[0].steps[2].targetPath',
+  ],
+  [
+    'targetPath: one step with another member root',
+    (_, s) => {
+      s[2].memberPath = 'srv/big.img';
+    },
+    'stages[0].steps[2].targetPath',
+  ],
+  [
+    'targetPath: a member mapped into another directory',
+    (_, s) => (s[1].targetPath = '/t/lists/config.pck'),
+    'stages[0].steps[1].targetPath',
+  ],
+  [
+    "config.pck.last restored as config.pck (the planner's fallback)",
+    (_, s) => (s[1].memberPath = 'var/lists/alpha/config.pck.last'),
+    null,
+  ],
+  [
+    'config.pck.last restored as another file',
+    (_, s) => {
+      s[1].memberPath = 'var/lists/alpha/config.pck.last';
+      s[1].targetPath = '/t/lists/alpha/request.pck';
+    },
+    'stages[0].steps[1].targetPath',
+  ],
+  [
+    "a list directory planned from its config's member",
+    (_, s) => (s[0].memberPath = 'var/lists/alpha/config.pck'),
+    null,
+  ],
+  [
+    'every member root moved alike',
+    (_, s) => {
+      for (const one of s) one.memberPath = one.memberPath.replace(/^var\//, 'srv/mailman/');
+    },
+    null,
+  ],
 ];
 
 for (const [name, edit, where] of EDGES) {
@@ -437,6 +480,20 @@ test('differential, 3,000 seeded edits: whatever the schema refuses, validatePla
     }
   }
   assert.ok(refusedBySchema > 1000, `${refusedBySchema} cases refused by the schema`);
+});
+
+test('a deeply nested or huge value where a field belongs is PLAN_INVALID, not INTERNAL', () => {
+  // JSON.parse takes a 200,000-deep array; showing it with JSON.stringify overflowed the stack.
+  const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
+  assert.is(refusedAt(withEdit((_, s) => (s[1].mode = deep))), 'stages[0].steps[1].mode');
+  assert.is(refusedAt(withEdit((p) => (p.reason = deep))), 'reason');
+  assert.is(refusedAt(withEdit((p) => (p.schemaVersion = deep))), 'schemaVersion');
+  try {
+    validatePlan(withEdit((_, s) => (s[1].mtime = new Array(1_000_000).fill(0))));
+    assert.unreachable('accepted');
+  } catch (error) {
+    assert.match((error as Error).message, /stages\[0\]\.steps\[1\]\.mtime: .*an array of 1000000/);
+  }
 });
 
 test('a plan is refused without being changed, and returned as is when valid', () => {
