@@ -764,14 +764,17 @@ export class TarParser {
     // headers ('S' with the POSIX magic or none) are plain members.
     // A member of another type with a pax map is skipped by its stored size, as sparse.
     const oldGnuSparse = typeflag === 0x53 && header.format === 'gnu';
-    const paxSparseMember =
-      !oldGnuSparse &&
-      header.format === 'ustar' &&
-      local.any &&
-      (local.sparseMajor > 0 || (local.sparseMap !== null && local.sparseMap.length > 0));
+    let paxSparseMember = false;
+    if (local.any) {
+      paxSparseMember =
+        !oldGnuSparse &&
+        header.format === 'ustar' &&
+        (local.sparseMajor > 0 || (local.sparseMap !== null && local.sparseMap.length > 0));
+      // Not sparse, a GNU.sparse.size or realsize record still sets the size: of the data too.
+      if (!oldGnuSparse && !paxSparseMember && local.sparseRealSize >= 0)
+        size = local.sparseRealSize;
+    }
     const paxSparse = paxSparseMember && type === 'file';
-    // Not sparse, a GNU.sparse.size or realsize record still sets the size: of the data too.
-    if (!oldGnuSparse && !paxSparseMember && local.sparseRealSize >= 0) size = local.sparseRealSize;
     let mtime = Number.isNaN(local.mtime)
       ? Number.isNaN(global.mtime)
         ? readHeaderMtime(b, o)
@@ -789,18 +792,12 @@ export class TarParser {
       // GNU tar takes any mode value and keeps its low 12 bits.
       mode = readHeaderModeLowBits(b, o);
     }
-    entry.uid =
-      local.uid >= 0
-        ? local.uid
-        : global.uid >= 0
-          ? global.uid
-          : this.headerId('uid', readHeaderUid(b, o), offset);
-    entry.gid =
-      local.gid >= 0
-        ? local.gid
-        : global.gid >= 0
-          ? global.gid
-          : this.headerId('gid', readHeaderGid(b, o), offset);
+    let uid = local.uid >= 0 ? local.uid : global.uid >= 0 ? global.uid : readHeaderUid(b, o);
+    if (!(uid >= 0 && uid <= 0xffffffff)) uid = this.headerId('uid', uid, offset);
+    let gid = local.gid >= 0 ? local.gid : global.gid >= 0 ? global.gid : readHeaderGid(b, o);
+    if (!(gid >= 0 && gid <= 0xffffffff)) gid = this.headerId('gid', gid, offset);
+    entry.uid = uid;
+    entry.gid = gid;
     if ((typeflag === 0x33 || typeflag === 0x34) && header.format !== 'v7') {
       // Not kept (devices are never restored from a plan), but GNU tar reads them and refuses
       // garbage there: so is it said here.
