@@ -59,5 +59,6 @@ const WRITE_FAILED_HINT: Record<string, string> = {
 export function describeError(error: unknown): string {
   const code = errnoCode(error) ?? (isRestoreplanError(error) ? error.code : undefined);
   const message = error instanceof Error ? error.message : String(error);
-  return code ? `${code}: ${message}` : message;
+  // Node's own messages already start with the errno ("EROFS: read-only file system, …").
+  return code && !message.startsWith(`${code}:`) ? `${code}: ${message}` : message;
 }

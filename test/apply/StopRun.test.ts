@@ -12,6 +12,11 @@ test('describeError: the errno or error code, then the message', () => {
     describeError(new RestoreplanError('VERIFY_FAILED', 'a.txt reads back as 0 bytes')),
     'VERIFY_FAILED: a.txt reads back as 0 bytes',
   );
+  // Node's own errors already lead with their errno: it is not said twice.
+  const erofs = Object.assign(new Error("EROFS: read-only file system, open '/t/a'"), {
+    code: 'EROFS',
+  });
+  assert.is(describeError(erofs), "EROFS: read-only file system, open '/t/a'");
   assert.is(describeError(new Error('plain')), 'plain');
   assert.is(describeError('a string'), 'a string');
 });

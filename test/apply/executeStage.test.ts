@@ -260,7 +260,7 @@ test('directory metadata that cannot be applied is reported (metadata not applie
     assert.equal(ctx.outcome.skipped, [
       {
         targetPath: path.join(root, 'd'),
-        reason: 'metadata not applied: EPERM: EPERM: injected',
+        reason: 'metadata not applied: EPERM: injected',
         kind: 'metadata-not-applied',
       },
     ]);
