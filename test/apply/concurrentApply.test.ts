@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { applyPlan } from '../../src/apply/applyPlan.js';
 import { defaultFsOps, type FsOps } from '../../src/apply/fsOps.js';
 import type { ApplyRunResult } from '../../src/types.js';
-import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { makeScratch, missingNeeds, rejectionCode } from '../helpers/env.js';
 import {
   bin,
   describeTree,
@@ -29,14 +29,7 @@ import {
 const OWNER = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const needs = missingNeeds({ tools: ['tar', 'flock'] });
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
+const codeOf = rejectionCode;
 
 if (needs) {
   test.skip('two concurrent applies');

@@ -11,19 +11,12 @@ import * as assert from 'uvu/assert';
 
 import { flockExclusive, lockTargets, releaseAll } from '../../src/apply/lockExclusive.js';
 import { openJournal } from '../../src/apply/openJournal.js';
-import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { makeScratch, missingNeeds, rejectionCode } from '../helpers/env.js';
 import { repo } from '../helpers/runCli.js';
 
 const needs = missingNeeds({ tools: ['flock'] });
 
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
+const codeOf = rejectionCode;
 
 if (needs) {
   test.skip('apply locks');
