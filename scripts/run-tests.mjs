@@ -3,16 +3,22 @@
 // line CI reads: "tests: N passed, N failed, N skipped". uvu's own summary stays above it.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 spawnSync('bash', [path.join(root, 'scripts/install-test-tools.sh')], { stdio: 'inherit' });
 
 const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Archive indexes go to a cache of this run's own: the tests never read or fill the user's
+// (a warm index from an earlier run would hide a cold-path bug, and the reverse), and every
+// archive a test walks twice is answered from an index the second time, as in real use.
+const cache = mkdtempSync(path.join(os.tmpdir(), 'restoreplan-test-cache-'));
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } },
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0', XDG_CACHE_HOME: cache } },
 );
 let out = '';
 child.stdout.on('data', (chunk) => {
@@ -21,6 +27,7 @@ child.stdout.on('data', (chunk) => {
   if (out.length > 1 << 20) out = out.slice(-65536);
 });
 child.on('close', (code) => {
+  rmSync(cache, { recursive: true, force: true });
   // uvu colours its summary even with FORCE_COLOR=0: strip the escapes before reading it.
   // eslint-disable-next-line no-control-regex -- the colour codes are what is matched
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');

@@ -3,6 +3,8 @@
  * ends decide how (and whether) to show it. Events are throttled by the producer (at most a
  * few per second), so a callback may do real work.
  */
+import type { IndexOutcome } from './archive/archiveIndexStore.js';
+
 export type ProgressPhase = 'scan' | 'probe' | 'diagnose' | 'plan' | 'apply' | 'verify';
 
 export interface ProgressEvent {
@@ -30,7 +32,22 @@ export const ignoreProgress: ProgressCallback = () => {};
 export interface CommonOptions {
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
+  /**
+   * The archive index (docs/archive-index.md): by default read from and left in the cache
+   * directory (`$XDG_CACHE_HOME/restoreplan`, else `~/.cache/restoreplan`), never on a
+   * filesystem the restore writes to; `{ dir }` chooses the directory (and is used even there:
+   * the caller asked); `false` neither reads nor writes one.
+   */
+  index?: ArchiveIndexSetting;
 }
+
+export type ArchiveIndexSetting =
+  | false
+  | {
+      dir?: string;
+      /** Told whether an index was used or saved, or why not. */
+      onOutcome?: (outcome: IndexOutcome) => void;
+    };
 
 /**
  * Returns a function that calls `report` at most every `intervalMs`, plus on `force`. The event

@@ -6,6 +6,7 @@
 import { walkArchive } from './archive/walkArchive.js';
 import { buildInventory } from './inventory/buildInventory.js';
 import { createWarningList } from './inventory/createWarningList.js';
+import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
 import { createMailmanDetector } from './mailman/findMailmanRoot.js';
 import type { CommonOptions } from './progress.js';
 import { SCHEMA_VERSION, type ScanResult } from './types.js';
@@ -25,6 +26,7 @@ export async function scanArchive(
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(await archiveIndexOptions(options)),
     onEntry(entry) {
       inventory.add(entry);
       mailman.add(entry.memberPath);

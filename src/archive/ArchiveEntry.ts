@@ -47,6 +47,29 @@ export interface ArchiveEntry {
   index: number;
 }
 
+/** A fresh entry object, its fields in the one order every producer uses (one hidden class). */
+export function blankEntry(): ArchiveEntry {
+  return {
+    memberPath: '',
+    rawPath: '',
+    type: 'file',
+    size: 0,
+    storedSize: 0,
+    linkPath: '',
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    mtime: 0,
+    headerOffset: 0,
+    dataOffset: 0,
+    dataLength: 0,
+    sparse: null,
+    format: 'ustar',
+    unsafe: null,
+    index: 0,
+  };
+}
+
 export function copyEntry(entry: ArchiveEntry): ArchiveEntry {
   return { ...entry, sparse: entry.sparse ? entry.sparse.map(([o, l]) => [o, l]) : null };
 }

@@ -16,7 +16,7 @@
  */
 import { RestoreplanError } from '../errors.js';
 import type { TarFormat, Warning } from '../types.js';
-import { copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
+import { blankEntry, copyEntry, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
 import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
 import {
   BLOCK,
@@ -178,25 +178,7 @@ export class TarParser {
 
   constructor(hooks: TarParserHooks) {
     this.hooks = hooks;
-    this.entry = {
-      memberPath: '',
-      rawPath: '',
-      type: 'file',
-      size: 0,
-      storedSize: 0,
-      linkPath: '',
-      mode: 0,
-      uid: 0,
-      gid: 0,
-      mtime: 0,
-      headerOffset: 0,
-      dataOffset: 0,
-      dataLength: 0,
-      sparse: null,
-      format: 'ustar',
-      unsafe: null,
-      index: 0,
-    };
+    this.entry = blankEntry();
     this.onPaxRecord = (key, data, start, end) => this.applyPaxRecord(key, data, start, end);
   }
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 
 import { RestoreplanError } from '../errors.js';
 import type { Compression } from '../types.js';
+import type { ArchiveIdentity } from './archiveIndexStore.js';
 import { detectCompression } from './detectCompression.js';
 import { fingerprintArchiveFile, StreamFingerprint } from './fingerprintArchive.js';
 
@@ -34,6 +35,8 @@ export interface OpenedArchive {
   readonly inputBytes: number;
   /** The fingerprint: known at once for a file, after the last chunk for a stream. */
   fingerprint(): string;
+  /** A regular file's identity (what an index is keyed by); null for a stream. */
+  identity: ArchiveIdentity | null;
   close(): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ async function openRegularFile(
       }
     },
     fingerprint: () => fingerprint,
+    identity: { fingerprint, dev: stat.dev, ino: stat.ino, ctimeNs: stat.ctimeNs },
     close: async () => {
       await handle?.close();
     },
@@ -184,6 +188,7 @@ async function openStream(
       }
     },
     fingerprint: () => fingerprint.digest(),
+    identity: null,
     async close() {
       // Ending the iteration early destroys the stream: a walk that stopped reads no further.
       if (!ended) await iterator.return?.().catch(() => undefined);

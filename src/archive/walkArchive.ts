@@ -28,10 +28,21 @@ import { describeUnsupportedCompression } from './detectCompression.js';
 import { openArchive, type OpenedArchive } from './openArchive.js';
 import { openDecompressor, type Decompressor } from './openDecompressor.js';
 import { TarParser, type EntryAction } from './TarParser.js';
+import type { DataNotes } from './ArchiveIndex.js';
+import {
+  indexKeyOf,
+  loadArchiveIndex,
+  saveArchiveIndex,
+  type IndexOutcome,
+} from './archiveIndexStore.js';
+import { openTarReader } from './openTarReader.js';
+import { createIndexRecorder, type IndexRecorder } from './recordArchiveIndex.js';
+import { replayArchiveIndex } from './replayArchiveIndex.js';
+import { resumeDecompression } from './resumeDecompression.js';
 
 export type { EntryAction } from './TarParser.js';
 
-export interface WalkOptions extends CommonOptions {
+export interface WalkOptions extends Omit<CommonOptions, 'index'> {
   /** Called once per member with a REUSED entry object (copy what you keep). */
   onEntry: (entry: ArchiveEntry) => EntryAction;
   /**
@@ -44,6 +55,25 @@ export interface WalkOptions extends CommonOptions {
   maxDataBytes?: number;
   /** The phase progress events carry (default 'scan'). */
   progressPhase?: ProgressPhase;
+  /**
+   * Notes on member data (a Mailman config's validity): a member they want whose data onEntry
+   * asks for goes to `onNote` with the judged note instead of to onData, from the index when it
+   * has one, else judged from the data read now. A walk that builds an index notes every member
+   * they want, asked for or not.
+   */
+  notes?: DataNotes;
+  onNote?: (entry: ArchiveEntry, note: string) => void | 'stop';
+  /** Use and leave an archive index (archiveIndexStore); absent or null: neither. */
+  useIndex?: WalkIndexOptions | null;
+}
+
+export interface WalkIndexOptions {
+  dir: string;
+  /** Filesystems (st_dev) an index must not be written to (the restore's targets). */
+  avoidDevices?: ReadonlySet<bigint>;
+  maxBytes?: number;
+  /** Told whether an index was used, saved, or why not. */
+  onOutcome?: (outcome: IndexOutcome) => void;
 }
 
 export interface WalkResult {
@@ -65,6 +95,8 @@ export interface WalkResult {
   warnings: Warning[];
   /** ...but every warning is counted here, by code. */
   warningCounts: Partial<Record<ArchiveWarningCode, number>>;
+  /** True when the walk was answered from an archive index. */
+  fromIndex: boolean;
 }
 
 /** Default cap on the data one member may have collected. */
@@ -86,13 +118,57 @@ export async function walkArchive(
   const started = Date.now();
   const input = await openArchive(archive);
   try {
-    const parser = new TarParser({
-      onEntry: options.onEntry,
-      onData: options.onData,
-      maxDataBytes: options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES,
-    });
+    const maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
     const onProgress = options.onProgress;
     const phase = options.progressPhase ?? 'scan';
+    const indexing = options.useIndex && input.identity ? options.useIndex : null;
+    const key = indexing ? indexKeyOf(input.identity!) : '';
+    if (indexing) {
+      const index = await loadArchiveIndex(indexing.dir, key, indexing.onOutcome);
+      if (index) {
+        const throttled = onProgress ? throttleProgress(onProgress, PROGRESS_INTERVAL_MS) : null;
+        const source = {
+          readAt: input.readAt!,
+          sizeBytes: input.sizeBytes!,
+          compression: input.compression,
+        };
+        const replayed = await replayArchiveIndex(index, {
+          onEntry: options.onEntry,
+          onData: options.onData,
+          onNote: options.onNote,
+          notes: options.notes,
+          maxDataBytes,
+          signal: options.signal,
+          openReader: () =>
+            openTarReader(source, index.accessPoints, resumeDecompression, options.signal),
+          report: (event, force) =>
+            throttled?.(() => ({ ...event(), phase, elapsedMs: Date.now() - started }), force),
+        });
+        return {
+          path: input.path,
+          sizeBytes: input.sizeBytes,
+          mtime: input.mtime,
+          compression: input.compression,
+          formats: index.header.walk.formats,
+          fingerprint: input.fingerprint(),
+          members: replayed.members,
+          streamBytes: replayed.streamBytes,
+          seekable: input.compression === 'none' && input.reopenable,
+          stopped: replayed.stopped,
+          warnings: replayed.warnings,
+          warningCounts: replayed.warningCounts,
+          fromIndex: true,
+        };
+      }
+    }
+    const recorder = indexing ? createIndexRecorder() : null;
+    const noted = createNoteTaker(options, recorder, maxDataBytes);
+    const parser: TarParser = new TarParser({
+      onEntry: noted.onEntry,
+      onData: noted.onData,
+      maxDataBytes,
+    });
+    noted.parser = parser;
     // How much compressed input is consumed: counted by the pump, or read off the shared file
     // offset when the decompressor reads the file itself (walkStream replaces it).
     const inputPosition = { read: (): number => input.inputBytes };
@@ -122,6 +198,15 @@ export async function walkArchive(
       throw refineNotATar(error, input);
     }
     report(true);
+    if (recorder && !parser.stopped) {
+      const outcome = await saveIndex(recorder, noted, parser, {
+        dir: indexing!.dir,
+        key,
+        options: indexing!,
+        notesKind: options.notes?.kind ?? null,
+      });
+      indexing!.onOutcome?.(outcome);
+    }
     return {
       path: input.path,
       sizeBytes: input.sizeBytes ?? (drained ? input.inputBytes : null),
@@ -135,10 +220,92 @@ export async function walkArchive(
       stopped: parser.stopped,
       warnings: parser.warnings,
       warningCounts: parser.warningCounts,
+      fromIndex: false,
     };
   } finally {
     await input.close();
   }
+}
+
+/**
+ * The parser's hooks around the caller's: every member goes to the index recorder; data the
+ * notes want is read (for the index even when the caller did not ask) and judged once; the
+ * caller gets the note (onNote) or the data (onData) as it asked.
+ */
+interface NoteTaker {
+  onEntry: (entry: ArchiveEntry) => EntryAction;
+  onData: (entry: ArchiveEntry, data: Buffer) => void | 'stop';
+  /** Each warning's count of members reported before it (for a replay that stops early). */
+  warningsAfter: number[];
+  parser: TarParser | null;
+}
+
+function createNoteTaker(
+  options: WalkOptions,
+  recorder: IndexRecorder | null,
+  maxDataBytes: number,
+): NoteTaker {
+  const notes = options.notes && (recorder || options.onNote) ? options.notes : null;
+  /** Member indexes whose data is read for a note, and whether the caller asked for it. */
+  const noting = new Map<number, boolean>();
+  const taker: NoteTaker = {
+    warningsAfter: [],
+    parser: null,
+    onEntry(entry) {
+      const warnings = taker.parser!.warnings.length;
+      while (taker.warningsAfter.length < warnings) taker.warningsAfter.push(entry.index);
+      recorder?.add(entry);
+      const action = options.onEntry(entry);
+      if (action === 'stop' || !notes) return action;
+      if (
+        entry.dataLength <= maxDataBytes &&
+        (action === 'data' ? options.onNote !== undefined : recorder !== null) &&
+        notes.wants(entry.memberPath, entry.type, entry.dataLength)
+      ) {
+        noting.set(entry.index, action === 'data');
+        return 'data';
+      }
+      return action;
+    },
+    onData(entry, data) {
+      const asked = noting.get(entry.index);
+      if (asked === undefined) return options.onData?.(entry, data);
+      noting.delete(entry.index);
+      const note = notes!.judge(data);
+      recorder?.note(entry.index, note);
+      return asked ? options.onNote!(entry, note) : undefined;
+    },
+  };
+  return taker;
+}
+
+async function saveIndex(
+  recorder: IndexRecorder,
+  noted: NoteTaker,
+  parser: TarParser,
+  target: { dir: string; key: string; options: WalkIndexOptions; notesKind: string | null },
+): Promise<IndexOutcome> {
+  const warningsAfter = noted.warningsAfter;
+  while (warningsAfter.length < parser.warnings.length) warningsAfter.push(parser.members);
+  const bytes = recorder.encode({
+    key: target.key,
+    walk: {
+      formats: parser.formats,
+      members: parser.members,
+      streamBytes: parser.endOffset >= 0 ? parser.endOffset : parser.need,
+      warnings: parser.warnings.map((warning, i) => ({
+        warning,
+        afterMembers: warningsAfter[i]!,
+      })),
+      warningCounts: parser.warningCounts,
+    },
+    notesKind: target.notesKind,
+    accessPoints: [],
+  });
+  return saveArchiveIndex(target.dir, target.key, bytes, {
+    ...(target.options.avoidDevices ? { avoidDevices: target.options.avoidDevices } : {}),
+    ...(target.options.maxBytes !== undefined ? { maxBytes: target.options.maxBytes } : {}),
+  });
 }
 
 /**

@@ -2,10 +2,16 @@
  * The shared shape of a CLI command: common flags, error mapping and exit codes in one place,
  * so each command file only parses its own options, calls the API and renders the result.
  */
+import path from 'node:path';
+
 import type { Command } from 'commander';
+
+import type { IndexOutcome } from '../archive/archiveIndexStore.js';
+import { RestoreplanError } from '../errors.js';
+import type { ArchiveIndexSetting } from '../progress.js';
 import type { ExitCode } from './exitCodes.js';
 import { createProgressDisplay, type ProgressDisplay } from './progressBar.js';
-import { reportError, type GlobalFlags, type Io } from './output.js';
+import { reportError, writeNoteLine, type GlobalFlags, type Io } from './output.js';
 
 export interface CliContext {
   io: Io;
@@ -17,6 +23,53 @@ export interface RunArgs {
   flags: GlobalFlags;
   progress: ProgressDisplay;
   signal: AbortSignal;
+  /** The archive index as --index-dir / --no-index say (commands without them: the default). */
+  index: ArchiveIndexSetting;
+}
+
+/** --index-dir and --no-index, for the commands that read an archive. */
+export function addIndexFlags(command: Command): Command {
+  return command
+    .option(
+      '--index-dir <dir>',
+      'where archive indexes are kept (default $XDG_CACHE_HOME/restoreplan or ~/.cache/restoreplan)',
+    )
+    .option('--no-index', 'neither read nor leave an archive index');
+}
+
+/** The index setting of --index-dir / --no-index (USAGE when both are given). */
+export function readIndexSetting(
+  opts: Record<string, unknown>,
+  io: Io,
+  debug: boolean,
+): ArchiveIndexSetting {
+  const dir = typeof opts.indexDir === 'string' ? opts.indexDir : undefined;
+  if (opts.index === false) {
+    if (dir !== undefined)
+      throw new RestoreplanError('USAGE', '--index-dir and --no-index exclude each other');
+    return false;
+  }
+  if (dir === '') throw new RestoreplanError('USAGE', '--index-dir needs a directory');
+  return {
+    ...(dir !== undefined ? { dir: path.resolve(dir) } : {}),
+    // Whether an index was used or left, and why not, is for --debug: the answer is the same.
+    ...(debug
+      ? { onOutcome: (outcome) => writeNoteLine(io, `index: ${describeIndexOutcome(outcome)}`) }
+      : {}),
+  };
+}
+
+function describeIndexOutcome(outcome: IndexOutcome): string {
+  switch (outcome.kind) {
+    case 'hit':
+      return `answered from ${outcome.file}`;
+    case 'saved':
+      return `left ${outcome.file} (${outcome.bytes} bytes)`;
+    case 'not-saved':
+      return `none left: ${outcome.reason}`;
+    case 'ignored':
+      return `ignored ${outcome.file}: ${outcome.reason}`;
+  }
 }
 
 export function addCommonFlags(command: Command, options: { json?: boolean } = {}): Command {
@@ -46,7 +99,8 @@ export async function runCommand(
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    ctx.exitCode = await body({ flags, progress, signal: controller.signal });
+    const index = readIndexSetting(opts, ctx.io, flags.debug);
+    ctx.exitCode = await body({ flags, progress, signal: controller.signal, index });
   } catch (error) {
     progress.done();
     ctx.exitCode = reportError(ctx.io, flags, error);

@@ -105,6 +105,11 @@ export function writeErrorLine(
   if (error.hint) io.stderr.write(`  hint: ${printableLine(error.hint)}\n`);
 }
 
+/** A diagnostic line on stderr (--debug notes): `restoreplan: <text>`, escaped. */
+export function writeNoteLine(io: Io, text: string): void {
+  io.stderr.write(`restoreplan: ${printableLine(text)}\n`);
+}
+
 /** Maps any thrown value to the error line (and JSON error document) and exit code 3. */
 export function reportError(
   io: Io,

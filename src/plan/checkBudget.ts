@@ -12,6 +12,7 @@
 import path from 'node:path';
 
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
+import { archiveIndexOptions } from './archiveIndexOptions.js';
 import { walkArchive } from '../archive/walkArchive.js';
 import { throwIfAborted } from '../errors.js';
 import { createExistingProbe } from '../filesystems/probeExisting.js';
@@ -238,6 +239,7 @@ export async function checkBudget(
     onEntry: (entry) => check.onEntry(entry),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(await archiveIndexOptions(options, [target])),
   });
   throwIfAborted(options.signal);
   return check.finish();

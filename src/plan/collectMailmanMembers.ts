@@ -8,22 +8,22 @@
  * The archive's var dir is not known until the walk ends (a `lists/` dir is recognized by its
  * configs), so candidates are kept per path prefix and filtered by the detected root after.
  */
-import { createHash } from 'node:crypto';
-
 import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { walkArchive, type WalkResult } from '../archive/walkArchive.js';
 import { createMailmanDetector } from '../mailman/findMailmanRoot.js';
-import { readPickle } from '../mailman/readPickle.js';
+import {
+  judgeListFile,
+  LIST_FILE,
+  readListFileNote,
+  type ListFileVerdict,
+} from '../mailman/noteListFile.js';
+import { archiveIndexOptions } from './archiveIndexOptions.js';
 import type { CommonOptions } from '../progress.js';
 
 export type ListFileName = 'config.pck' | 'config.pck.last' | 'request.pck' | 'pending.pck';
 
-export interface CandidateCopy {
+export interface CandidateCopy extends ListFileVerdict {
   entry: ArchiveEntry;
-  /** The occurrence loads in Python 2 as a dict (what Mailman requires of these files). */
-  valid: boolean;
-  detail: string;
-  sha256: string;
 }
 
 export interface CollectedList {
@@ -52,9 +52,10 @@ export interface CollectOptions extends CommonOptions {
   withArchives: boolean;
   /** The var dir inside the archive, when the operator names it (--member-root). */
   memberRoot?: string;
+  /** Where the restore writes (no index is left on their filesystems by default). */
+  targets?: readonly string[];
 }
 
-const LIST_FILE = /^(?:(.*)\/)?lists\/([^/]+)\/(config\.pck(?:\.last)?|request\.pck|pending\.pck)$/;
 const LIST_DIR = /^(?:(.*)\/)?lists\/([^/]+)$/;
 const ARCHIVE_MEMBER = /^(?:(.*)\/)?archives\/(private|public)\/([^/]+?)(\.mbox)?(?:\/.*)?$/;
 
@@ -79,9 +80,20 @@ export async function collectMailmanMembers(
     items.push(item);
   };
 
+  const take = (entry: ArchiveEntry, verdict: ListFileVerdict): void => {
+    const wanted = pending.get(entry.index);
+    if (!wanted) return;
+    pending.delete(entry.index);
+    push(files, wanted.list, {
+      prefix: wanted.prefix,
+      value: { name: wanted.name, copy: { entry, ...verdict } },
+    });
+  };
+
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(await archiveIndexOptions(options, options.targets)),
     onEntry(entry) {
       const memberPath = entry.memberPath;
       detector.add(memberPath);
@@ -119,28 +131,13 @@ export async function collectMailmanMembers(
       }
       return;
     },
+    onNote(entry, note) {
+      const verdict = readListFileNote(note);
+      if (verdict) take(entry, verdict);
+    },
     onData(entry, data) {
-      const wanted = pending.get(entry.index);
-      if (!wanted) return;
-      pending.delete(entry.index);
-      const verdict = readPickle(data);
-      push(files, wanted.list, {
-        prefix: wanted.prefix,
-        value: {
-          name: wanted.name,
-          copy: {
-            entry,
-            valid: verdict.kind === 'dict',
-            detail:
-              verdict.kind === 'dict'
-                ? 'loads as a dict'
-                : data.length === 0
-                  ? 'empty'
-                  : `${verdict.kind} at byte ${verdict.offset}${verdict.detail ? `: ${verdict.detail}` : ''}`,
-            sha256: createHash('sha256').update(data).digest('hex'),
-          },
-        },
-      });
+      // A list file too big for a note: judged here, the same way.
+      take(entry, judgeListFile(data));
     },
   });
 

@@ -4,6 +4,7 @@
  * members. Memory: one draft per selected member (the plan lists every step anyway).
  */
 import { copyEntry } from '../archive/ArchiveEntry.js';
+import { archiveIndexOptions } from './archiveIndexOptions.js';
 import { walkArchive } from '../archive/walkArchive.js';
 import { throwIfAborted } from '../errors.js';
 import type { ExistingProbe } from '../filesystems/probeExisting.js';
@@ -24,6 +25,7 @@ export async function selectFiles(
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(await archiveIndexOptions(options, [target])),
     onEntry(entry) {
       const selected = selection.offer(entry);
       if (!selected) return;

@@ -85,6 +85,8 @@ export async function selectMailmanLists(
       : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.index !== undefined ? { index: options.index } : {}),
+    targets: [varDir],
   });
   if (
     collection.root === null ||

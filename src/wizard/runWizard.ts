@@ -21,6 +21,7 @@ import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import { diagnoseMailman, type DoctorReport } from '../mailman/diagnoseMailman.js';
 import { planRestore, type PlanOptions } from '../plan/planRestore.js';
 import { isListDown } from '../plan/selectListNames.js';
+import type { ArchiveIndexSetting } from '../progress.js';
 import { scanArchive } from '../scanArchive.js';
 import type { PlanDocument, Strategy } from '../types.js';
 import {
@@ -38,6 +39,8 @@ export interface WizardOptions {
   target?: string;
   progress: ProgressDisplay;
   signal?: AbortSignal;
+  /** The archive index setting (--index-dir / --no-index). */
+  index?: ArchiveIndexSetting;
   /** Where the plan is saved for a resume (default: the temp dir). */
   planDir?: string;
   /** Test seam: answers instead of the terminal. */
@@ -78,6 +81,7 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
   const common = {
     onProgress: progress.onProgress,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.index !== undefined ? { index: options.index } : {}),
   };
   const archive = await askPath(prompts, options.archive, validateArchivePath, {
     message: 'Backup archive (tar, tar.gz, tar.zst, ...):',

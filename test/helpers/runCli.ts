@@ -5,11 +5,19 @@ import { fileURLToPath } from 'node:url';
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The real CLI entry point (through tsx, so no build is needed), stdin not a TTY. */
-export function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+export function cli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(
     process.execPath,
     ['--import', 'tsx', path.join(repo, 'src/cli/bin.ts'), ...args],
-    { cwd: repo, encoding: 'utf8', input: '' },
+    {
+      cwd: repo,
+      encoding: 'utf8',
+      input: '',
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    },
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { RestoreplanError } from '../../errors.js';
 import { describeSpecialSteps } from '../../apply/checkRunTrust.js';
 import type { ApplyPreviewResult, ApplyResult, PlanDocument } from '../../types.js';
-import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import {
   printableLine,
@@ -76,28 +76,30 @@ async function confirmApply(
 }
 
 export function registerApplyCommand(program: Command, ctx: CliContext): void {
-  addCommonFlags(
-    program
-      .command('apply')
-      .summary('carry out a plan file (the only command that writes)')
-      .description(
-        'Restore what PLAN (from `restoreplan plan --out`) says, atomically and verified, re-checking the free inodes and blocks before every stage; stops cleanly above the reserve (exit 2) and resumes from its journal when run again.',
-      )
-      .argument('<plan>', 'plan file written by `restoreplan plan --out`')
-      .option(
-        '--yes',
-        'do not ask for confirmation (required when stdin is not a terminal, or carries the archive)',
-      )
-      .option('--dry-run', 'print the steps; write nothing')
-      .option(
-        '--archive <file>',
-        "read the archive from FILE (or - for stdin) instead of the plan's archive.path: e.g. a saved copy of the stream a plan was made from",
-      )
-      .option('--journal <file>', 'journal file (default: <plan>.journal)')
-      .option(
-        '--allow-special',
-        'confirm what a plan made with --allow-special restores: setuid/setgid bits and fifos (device nodes are never created); required with --yes for such a plan',
-      ),
+  addIndexFlags(
+    addCommonFlags(
+      program
+        .command('apply')
+        .summary('carry out a plan file (the only command that writes)')
+        .description(
+          'Restore what PLAN (from `restoreplan plan --out`) says, atomically and verified, re-checking the free inodes and blocks before every stage; stops cleanly above the reserve (exit 2) and resumes from its journal when run again.',
+        )
+        .argument('<plan>', 'plan file written by `restoreplan plan --out`')
+        .option(
+          '--yes',
+          'do not ask for confirmation (required when stdin is not a terminal, or carries the archive)',
+        )
+        .option('--dry-run', 'print the steps; write nothing')
+        .option(
+          '--archive <file>',
+          "read the archive from FILE (or - for stdin) instead of the plan's archive.path: e.g. a saved copy of the stream a plan was made from",
+        )
+        .option('--journal <file>', 'journal file (default: <plan>.journal)')
+        .option(
+          '--allow-special',
+          'confirm what a plan made with --allow-special restores: setuid/setgid bits and fifos (device nodes are never created); required with --yes for such a plan',
+        ),
+    ),
   ).action(async (planPath: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
       const dryRun = opts.dryRun === true;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
 import type { CheckResult, FilesystemBudget } from '../../types.js';
-import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
 import {
   formatErrorLine,
@@ -18,20 +18,22 @@ import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
 
 export function registerCheckCommand(program: Command, ctx: CliContext): void {
-  addCommonFlags(
-    addBudgetFlags(
-      program
-        .command('check')
-        .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
-        .description(
-          'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free: exactly the selection, prices and verdict of plan with the same flags (a Mailman var dir as DIR gets the Mailman profile). Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error (a selection of nothing is an error, never OK).',
-        )
-        .argument('<archive>', 'archive file, or - for stdin')
-        .requiredOption(
-          '--target <dir>',
-          'the directory the archive (or --member-root) restores into',
-        )
-        .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+  addIndexFlags(
+    addCommonFlags(
+      addBudgetFlags(
+        program
+          .command('check')
+          .summary('would the restore fit, keeping the reserve? (pre-flight, read-only)')
+          .description(
+            'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free: exactly the selection, prices and verdict of plan with the same flags (a Mailman var dir as DIR gets the Mailman profile). Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error (a selection of nothing is an error, never OK).',
+          )
+          .argument('<archive>', 'archive file, or - for stdin')
+          .requiredOption(
+            '--target <dir>',
+            'the directory the archive (or --member-root) restores into',
+          )
+          .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+      ),
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     const nagios = opts.nagios === true;
@@ -41,11 +43,12 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
     await runCommand(
       ctx,
       { ...opts, ...(nagios ? { progress: false, json: false } : {}) },
-      async ({ flags, progress, signal }) => {
+      async ({ flags, progress, signal, index }) => {
         try {
           if (both) throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
           const { checkBudget } = await import('../../plan/checkBudget.js');
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
+            index,
             target: String(opts.target),
             ...readBudgetFlags(opts),
             signal,

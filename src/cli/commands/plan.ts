@@ -7,7 +7,7 @@ import { isStreamPlan } from '../../apply/checkArchiveUnchanged.js';
 import { isRestoreplanError, RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
-import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
 import { printableLine, writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
@@ -36,28 +36,31 @@ export function readPlanOptions(
 }
 
 export function registerPlanCommand(program: Command, ctx: CliContext): void {
-  addCommonFlags(
-    addBudgetFlags(
-      program
-        .command('plan')
-        .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
-        .description(
-          'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the lists that are down are restored: each corrupt list gets the newest valid config.pck from the archive, a lost or missing list its whole directory. Never writes to DIR. Exit 0 OK, 1 the plan runs with warnings, 2 nothing fits or a list stays down, 3 error.',
-        )
-        .argument('<archive>', 'archive file, or - for stdin')
-        .requiredOption(
-          '--target <dir>',
-          'the directory to restore into (a Mailman var dir for the mailman profile)',
-        )
-        .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
-        .option('--staging <dir>', 'alternate root, normally on another filesystem')
-        .option('--out <file>', 'also write the plan document to FILE (for restoreplan apply)'),
+  addIndexFlags(
+    addCommonFlags(
+      addBudgetFlags(
+        program
+          .command('plan')
+          .summary('decide what to restore, where, in which order, and whether it fits (read-only)')
+          .description(
+            'Plan a restore of ARCHIVE into DIR. With a Mailman var dir as DIR (or --profile mailman), only the lists that are down are restored: each corrupt list gets the newest valid config.pck from the archive, a lost or missing list its whole directory. Never writes to DIR. Exit 0 OK, 1 the plan runs with warnings, 2 nothing fits or a list stays down, 3 error.',
+          )
+          .argument('<archive>', 'archive file, or - for stdin')
+          .requiredOption(
+            '--target <dir>',
+            'the directory to restore into (a Mailman var dir for the mailman profile)',
+          )
+          .option('--strategy <strategy>', 'auto, in-place, staged or alternate', 'auto')
+          .option('--staging <dir>', 'alternate root, normally on another filesystem')
+          .option('--out <file>', 'also write the plan document to FILE (for restoreplan apply)'),
+      ),
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal, index }) => {
       const options = readPlanOptions(opts);
       const { planRestore } = await import('../../plan/planRestore.js');
       const plan = await planRestore(archiveArgument(archive, ctx.io), {
+        index,
         ...options,
         signal,
         onProgress: progress.onProgress,

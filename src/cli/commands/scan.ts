@@ -2,24 +2,26 @@ import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 import { RestoreplanError } from '../../errors.js';
 import type { ScanResult } from '../../types.js';
-import { addCommonFlags, runCommand, type CliContext } from '../command.js';
+import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
 import { writeJson, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 
 export function registerScanCommand(program: Command, ctx: CliContext): void {
-  addCommonFlags(
-    program
-      .command('scan')
-      .summary('count what restoring an archive would create')
-      .description(
-        'Walk ARCHIVE once (a file or - for stdin; compression detected from its bytes) and report how many files, directories, links and bytes restoring all of it would create.',
-      )
-      .argument('<archive>', 'archive file, or - for stdin')
-      .option('--depth <n>', 'depth of the directory tree rollup', '3'),
+  addIndexFlags(
+    addCommonFlags(
+      program
+        .command('scan')
+        .summary('count what restoring an archive would create')
+        .description(
+          'Walk ARCHIVE once (a file or - for stdin; compression detected from its bytes) and report how many files, directories, links and bytes restoring all of it would create.',
+        )
+        .argument('<archive>', 'archive file, or - for stdin')
+        .option('--depth <n>', 'depth of the directory tree rollup', '3'),
+    ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal, index }) => {
       const depth = Number(opts.depth);
       if (!Number.isInteger(depth) || depth < 0) {
         throw new RestoreplanError(
@@ -29,6 +31,7 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
       }
       const { scanArchive } = await import('../../scanArchive.js');
       const result = await scanArchive(archiveArgument(archive, ctx.io), {
+        index,
         depth,
         signal,
         onProgress: progress.onProgress,

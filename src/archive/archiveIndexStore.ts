@@ -1,0 +1,199 @@
+/**
+ * Where archive indexes live, and the only code that reads or writes their files.
+ *
+ * - The directory: `--index-dir`, else `$XDG_CACHE_HOME/restoreplan`, else
+ *   `~/.cache/restoreplan` (defaultIndexDir).
+ * - One file per archive identity, named by a hash of its key (indexKeyOf): the fingerprint
+ *   plan records (size, mtime, inode, first and last 64 KiB) plus the device and the ctime. The
+ *   ctime is what an in-place edit that restores the mtime cannot restore; a rename or chmod
+ *   changes it too, which only costs one rebuild.
+ * - Never trusted: readArchiveIndex checks every byte; a file owned by someone else, or in a
+ *   directory others may write, is not read (an index decides what a plan says).
+ * - Never fatal: saving reports why it did not save (a full disk, a read-only cache, a
+ *   filesystem the restore writes to) and the command goes on without an index.
+ * - Bounded: after each save the oldest files (by last use) are removed beyond `maxBytes`.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { ArchiveIndex } from './ArchiveIndex.js';
+import { readArchiveIndex } from './readArchiveIndex.js';
+
+/** Default bound on the directory's index files. */
+export const DEFAULT_INDEX_MAX_BYTES = 1024 * 1024 * 1024;
+const SUFFIX = '.rpidx';
+
+/** The default index directory, or null when neither XDG_CACHE_HOME nor HOME says where. */
+export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'restoreplan');
+  const home = env.HOME || os.homedir();
+  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'restoreplan') : null;
+}
+
+export interface ArchiveIdentity {
+  fingerprint: string;
+  dev: bigint;
+  ino: bigint;
+  ctimeNs: bigint;
+}
+
+export function indexKeyOf(identity: ArchiveIdentity): string {
+  return `${identity.fingerprint} dev=${identity.dev} ino=${identity.ino} ctimeNs=${identity.ctimeNs}`;
+}
+
+export function indexFileOf(dir: string, key: string): string {
+  return path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}${SUFFIX}`);
+}
+
+/** Why an index was not used or not written, as data (the CLI shows it with --debug). */
+export type IndexOutcome =
+  | { kind: 'hit'; file: string }
+  | { kind: 'saved'; file: string; bytes: number }
+  | { kind: 'not-saved'; reason: string }
+  | { kind: 'ignored'; file: string; reason: string };
+
+/** The index of `key` in `dir`, or null (absent, foreign, stale, corrupt or untrusted). */
+export async function loadArchiveIndex(
+  dir: string,
+  key: string,
+  onOutcome?: (outcome: IndexOutcome) => void,
+): Promise<ArchiveIndex | null> {
+  const file = indexFileOf(dir, key);
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const info = await handle.stat();
+    const why = await distrust(dir, info);
+    if (why) {
+      onOutcome?.({ kind: 'ignored', file, reason: why });
+      return null;
+    }
+    const bytes = Buffer.allocUnsafeSlow(Number(info.size));
+    let filled = 0;
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    const index = readArchiveIndex(bytes.subarray(0, filled), key);
+    if (!index) {
+      onOutcome?.({ kind: 'ignored', file, reason: 'not a valid index for this archive' });
+      return null;
+    }
+    // Last use, for eviction; a read-only cache just keeps the old time.
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
+    onOutcome?.({ kind: 'hit', file });
+    return index;
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Why a file (and its directory) cannot be trusted, or null. */
+async function distrust(
+  dir: string,
+  info: { uid: number; mode: number; isFile(): boolean },
+): Promise<string | null> {
+  if (!info.isFile()) return 'not a regular file';
+  const uid = typeof process.geteuid === 'function' ? process.geteuid() : null;
+  if (uid !== null && info.uid !== uid) return `owned by uid ${info.uid}`;
+  if (info.mode & 0o022) return 'writable by others';
+  const dirInfo = await stat(dir);
+  if (uid !== null && dirInfo.uid !== uid && dirInfo.uid !== 0)
+    return 'directory owned by another user';
+  if (dirInfo.mode & 0o022 && !(dirInfo.mode & 0o1000)) return 'directory writable by others';
+  return null;
+}
+
+export interface SaveOptions {
+  /** Filesystems (st_dev) the index must not be written to: the restore's targets. */
+  avoidDevices?: ReadonlySet<bigint>;
+  maxBytes?: number;
+}
+
+/** Writes the index atomically (temp file, rename); never throws. */
+export async function saveArchiveIndex(
+  dir: string,
+  key: string,
+  parts: readonly Buffer[],
+  options: SaveOptions = {},
+): Promise<IndexOutcome> {
+  const file = indexFileOf(dir, key);
+  const maxBytes = options.maxBytes ?? DEFAULT_INDEX_MAX_BYTES;
+  const size = parts.reduce((sum, part) => sum + part.length, 0);
+  if (size > maxBytes)
+    return { kind: 'not-saved', reason: `larger than the ${maxBytes}-byte bound` };
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const dirInfo = await stat(dir, { bigint: true });
+    if (options.avoidDevices?.has(dirInfo.dev)) {
+      return {
+        kind: 'not-saved',
+        reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
+      };
+    }
+    const handle = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+      0o600,
+    );
+    try {
+      let written = 0;
+      while (written < size) {
+        // writev may write less than asked: continue from where it stopped.
+        let skip = written;
+        const rest: Buffer[] = [];
+        for (const part of parts) {
+          if (skip >= part.length) {
+            skip -= part.length;
+            continue;
+          }
+          rest.push(skip > 0 ? part.subarray(skip) : part);
+          skip = 0;
+        }
+        const { bytesWritten } = await handle.writev(rest.slice(0, 1024));
+        if (bytesWritten === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        written += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    return { kind: 'not-saved', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+  await evictOldest(dir, maxBytes, file).catch(() => undefined);
+  return { kind: 'saved', file, bytes: size };
+}
+
+/** Removes the least recently used index files beyond `maxBytes` (never `keep`). */
+async function evictOldest(dir: string, maxBytes: number, keep: string): Promise<void> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith(SUFFIX));
+  const files: Array<{ file: string; size: number; used: number }> = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (info?.isFile()) files.push({ file, size: info.size, used: info.mtimeMs });
+  }
+  let total = files.reduce((sum, f) => sum + f.size, 0);
+  files.sort((a, b) => a.used - b.used);
+  for (const candidate of files) {
+    if (total <= maxBytes) break;
+    if (candidate.file === keep) continue;
+    await unlink(candidate.file).catch(() => undefined);
+    total -= candidate.size;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * `readArchiveIndex`: an index file's bytes as an ArchiveIndex, or null when they are not one
+ * this version wrote for this archive. Everything is checked before anything is trusted: the
+ * magic, the version, the CRC-32 over the whole file (a truncated or flipped byte), the key (a
+ * different or changed archive), the byte order, and that every column lies inside the body
+ * with exactly one value per member. A file that fails any check is as good as absent.
+ */
+import { crc32 } from 'node:zlib';
+
+import type { ArchiveEntry } from './ArchiveEntry.js';
+import {
+  INDEX_FORMAT_VERSION,
+  INDEX_MAGIC,
+  INDEX_TRAILER,
+  type ArchiveIndex,
+  type ColumnEncoding,
+  type IndexHeader,
+} from './ArchiveIndex.js';
+import type { AccessPoint } from './AccessPoint.js';
+import {
+  ENTRY_TYPES,
+  FLAG_UNSAFE,
+  NUMBER_COLUMNS,
+  RAW_DOT_SLASH,
+  RAW_DOT_SLASH_TRAILING,
+  RAW_EXPLICIT,
+  RAW_LEADING_SLASH,
+  RAW_TRAILING_SLASH,
+  TAR_FORMATS,
+} from './recordArchiveIndex.js';
+
+type Numbers = ArrayLike<number>;
+
+export function readArchiveIndex(file: Buffer, key: string): ArchiveIndex | null {
+  try {
+    return decode(file, key);
+  } catch {
+    // A header that is not the JSON we wrote, a column of the wrong length: not an index.
+    return null;
+  }
+}
+
+function decode(file: Buffer, key: string): ArchiveIndex | null {
+  if (file.length < 24 || file.toString('latin1', 0, 8) !== INDEX_MAGIC) return null;
+  if (file.readUInt32LE(12) !== INDEX_FORMAT_VERSION) return null;
+  if (file.toString('latin1', file.length - 4) !== INDEX_TRAILER) return null;
+  if (crc32(file.subarray(0, file.length - 8)) !== file.readUInt32LE(file.length - 8)) return null;
+  const headerLength = file.readUInt32LE(8);
+  if (16 + headerLength > file.length - 8) return null;
+  const header = JSON.parse(file.toString('utf8', 16, 16 + headerLength)) as IndexHeader;
+  if (header.version !== INDEX_FORMAT_VERSION || header.key !== key) return null;
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (header.littleEndian !== littleEndian) return null;
+  const bodyStart = 16 + headerLength + ((8 - ((16 + headerLength) % 8)) % 8);
+  if (bodyStart + header.bodyBytes !== file.length - 8) return null;
+  // Typed arrays need aligned offsets: a file read into a pooled buffer is copied once.
+  const body =
+    (file.byteOffset + bodyStart) % 8 === 0
+      ? file.subarray(bodyStart, bodyStart + header.bodyBytes)
+      : Buffer.from(file.subarray(bodyStart, bodyStart + header.bodyBytes));
+  const members = header.walk.members;
+  const slice = (name: string): { encoding: ColumnEncoding; bytes: Buffer } => {
+    const column = header.columns[name];
+    if (!column) throw new Error(`no column ${name}`);
+    const [offset, length] = column.at;
+    if (offset < 0 || length < 0 || offset + length > body.length) throw new Error('out of range');
+    return { encoding: column.encoding, bytes: body.subarray(offset, offset + length) };
+  };
+  const numbers = (name: string): Numbers => {
+    const { encoding, bytes } = slice(name);
+    const view = toNumbers(encoding, bytes);
+    if (view.length !== members) throw new Error(`column ${name} has ${view.length} values`);
+    return view;
+  };
+  const flags = numbers('flags');
+  const rawKinds = numbers('rawKind');
+  const [prefix, suffixLength, size, dataLength, mode, uid, gid, mtime, headerDelta, dataDelta] =
+    NUMBER_COLUMNS.map(numbers) as [
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+      Numbers,
+    ];
+  // One string of every path's unshared rest, decoded once: a path is then a slice of it
+  // joined to the start of the path before (front coding).
+  const suffixes = slice('suffixes').bytes.toString('utf8');
+  const rawPaths = new Map(header.rawPaths);
+  const linkPaths = new Map(header.linkPaths);
+  const sparse = new Map(header.sparse);
+  const notes = new Map(header.notes);
+  const accessPoints: AccessPoint[] = header.accessPoints.map((point) => {
+    let window: Buffer | null = null;
+    if (point.window) {
+      const [offset, length] = point.window;
+      if (offset + length > body.length || length > 32768) throw new Error('bad window');
+      window = Buffer.from(body.subarray(offset, offset + length));
+    }
+    return {
+      outputOffset: point.outputOffset,
+      inputOffset: point.inputOffset,
+      bits: point.bits,
+      window,
+    };
+  });
+  for (let i = 1; i < accessPoints.length; i += 1) {
+    if (accessPoints[i]!.outputOffset <= accessPoints[i - 1]!.outputOffset)
+      throw new Error('access points out of order');
+  }
+
+  let next = 0;
+  let previousPath = '';
+  let cursor = 0;
+  let headerOffset = 0;
+  return {
+    header,
+    accessPoints,
+    members,
+    note: (index) => notes.get(index),
+    fill(entry: ArchiveEntry, index: number) {
+      if (index !== next) throw new Error('members are filled in order');
+      next += 1;
+      const shared = prefix[index]!;
+      const length = suffixLength[index]!;
+      if (shared > previousPath.length || cursor + length > suffixes.length)
+        throw new Error('path out of range');
+      const memberPath =
+        shared === 0
+          ? suffixes.slice(cursor, cursor + length)
+          : previousPath.slice(0, shared) + suffixes.slice(cursor, cursor + length);
+      cursor += length;
+      previousPath = memberPath;
+      const flag = flags[index]!;
+      const type = ENTRY_TYPES[flag & 7];
+      const format = TAR_FORMATS[(flag >> 4) & 7];
+      if (type === undefined || format === undefined) throw new Error('bad flags');
+      entry.memberPath = memberPath;
+      entry.rawPath = rawPathOf(rawKinds[index]!, memberPath, rawPaths.get(index));
+      entry.type = type;
+      entry.size = size[index]!;
+      entry.dataLength = dataLength[index]!;
+      entry.storedSize = entry.dataLength;
+      entry.linkPath = linkPaths.get(index) ?? '';
+      entry.mode = mode[index]!;
+      entry.uid = uid[index]!;
+      entry.gid = gid[index]!;
+      entry.mtime = mtime[index]!;
+      headerOffset += headerDelta[index]!;
+      entry.headerOffset = headerOffset;
+      entry.dataOffset = headerOffset + dataDelta[index]!;
+      const map = sparse.get(index);
+      entry.sparse = map ? map.map(([o, l]) => [o, l]) : null;
+      entry.format = format;
+      entry.unsafe = flag & FLAG_UNSAFE ? 'dotdot' : null;
+      entry.index = index;
+    },
+  };
+}
+
+function toNumbers(encoding: ColumnEncoding, bytes: Buffer): Numbers {
+  const { buffer, byteOffset, byteLength } = bytes;
+  switch (encoding) {
+    case 'u8':
+    case 'bytes':
+      return new Uint8Array(buffer, byteOffset, byteLength);
+    case 'u16':
+      return new Uint16Array(buffer, byteOffset, byteLength / 2);
+    case 'u32':
+      return new Uint32Array(buffer, byteOffset, byteLength / 4);
+    case 'f64':
+      return new Float64Array(buffer, byteOffset, byteLength / 8);
+  }
+}
+
+function rawPathOf(kind: number, memberPath: string, explicit: string | undefined): string {
+  switch (kind) {
+    case RAW_DOT_SLASH:
+      return `./${memberPath}`;
+    case RAW_TRAILING_SLASH:
+      return `${memberPath}/`;
+    case RAW_DOT_SLASH_TRAILING:
+      return `./${memberPath}/`;
+    case RAW_LEADING_SLASH:
+      return `/${memberPath}`;
+    case RAW_EXPLICIT:
+      if (explicit === undefined) throw new Error('raw path missing');
+      return explicit;
+    default:
+      if (kind !== 0) throw new Error('bad raw path kind');
+      return memberPath;
+  }
+}

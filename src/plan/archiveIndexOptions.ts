@@ -1,0 +1,53 @@
+/**
+ * `archiveIndexOptions`: the index and notes options of every walk that may use or leave an
+ * archive index, decided here once (the walks of scan, check, plan and the wizard all spread it
+ * into walkArchive's options). Every such walk notes the same data (Mailman list files): an
+ * index left by `scan` serves `plan` as well.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { WalkOptions } from '../archive/walkArchive.js';
+import { defaultIndexDir } from '../archive/archiveIndexStore.js';
+import { LIST_FILE_NOTES } from '../mailman/noteListFile.js';
+import type { CommonOptions } from '../progress.js';
+
+export async function archiveIndexOptions(
+  options: CommonOptions,
+  /** Directories the restore writes to: the default index directory is not used on their filesystems. */
+  targets: readonly string[] = [],
+): Promise<Pick<WalkOptions, 'useIndex' | 'notes'>> {
+  const setting = options.index ?? {};
+  if (setting === false) return { notes: LIST_FILE_NOTES, useIndex: null };
+  const dir = setting.dir ?? defaultIndexDir();
+  if (dir === null) return { notes: LIST_FILE_NOTES, useIndex: null };
+  return {
+    notes: LIST_FILE_NOTES,
+    useIndex: {
+      dir,
+      ...(setting.dir === undefined && targets.length > 0
+        ? { avoidDevices: await devicesOf(targets) }
+        : {}),
+      ...(setting.onOutcome ? { onOutcome: setting.onOutcome } : {}),
+    },
+  };
+}
+
+/** The filesystems of `paths`, each by its nearest existing ancestor. */
+async function devicesOf(paths: readonly string[]): Promise<Set<bigint>> {
+  const devices = new Set<bigint>();
+  for (const start of paths) {
+    let current = path.resolve(start);
+    for (;;) {
+      const info = await stat(current, { bigint: true }).catch(() => null);
+      if (info) {
+        devices.add(info.dev);
+        break;
+      }
+      const parent = path.dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+  }
+  return devices;
+}
