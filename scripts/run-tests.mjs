@@ -18,7 +18,11 @@ const cache = mkdtempSync(path.join(os.tmpdir(), 'restoreplan-test-cache-'));
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'node_modules/uvu/bin.js'), 'test', pattern],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0', XDG_CACHE_HOME: cache } },
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FORCE_COLOR: '0', XDG_CACHE_HOME: cache },
+  },
 );
 let out = '';
 child.stdout.on('data', (chunk) => {

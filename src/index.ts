@@ -16,6 +16,7 @@ export {
 export { planRestore, type PlanOptions } from './plan/planRestore.js';
 export { judgePlan } from './plan/judgePlan.js';
 export { applyPlan, type ApplyOptions } from './apply/applyPlan.js';
+export { indexArchive, type IndexArchiveOptions } from './indexArchive.js';
 
 export { ERROR_CODES, RestoreplanError, isRestoreplanError, type ErrorCode } from './errors.js';
 export {
@@ -26,7 +27,13 @@ export {
   type ProblemKind,
   type Severity,
 } from './problems.js';
-export type { CommonOptions, ProgressCallback, ProgressEvent, ProgressPhase } from './progress.js';
+export type {
+  ArchiveIndexSetting,
+  CommonOptions,
+  ProgressCallback,
+  ProgressEvent,
+  ProgressPhase,
+} from './progress.js';
 export { ARCHIVE_WARNING_CATALOG, type ArchiveWarningCode } from './archive/ArchiveWarningCode.js';
 
 export { SCHEMA_VERSION } from './types.js';
@@ -68,6 +75,7 @@ export type {
   QueueCensus,
   ReserveGrowth,
   ScanResult,
+  IndexResult,
   ScanTotals,
   SkipKind,
   StageBudget,

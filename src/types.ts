@@ -68,6 +68,24 @@ export interface ScanResult {
   warnings: Warning[];
 }
 
+/** `restoreplan index --json` / indexArchive(): the archive index made or found. */
+export interface IndexResult {
+  schemaVersion: typeof SCHEMA_VERSION;
+  archive: ArchiveInfo;
+  index: {
+    /** The index file (docs/archive-index.md). */
+    file: string;
+    /** @asType integer */
+    bytes: number;
+    /** True when this run built it; false when a valid index was already there. */
+    built: boolean;
+    /** @asType integer */
+    members: number;
+    /** Places inside a compressed archive where reading can start (0 for an uncompressed one). @asType integer */
+    accessPoints: number;
+  };
+}
+
 export interface InodeBudget {
   /** @asType integer */
   total: number;

@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import * as assert from 'uvu/assert';
 
-export type SchemaName = 'scan' | 'check' | 'doctor' | 'plan' | 'apply' | 'error';
+export type SchemaName = 'scan' | 'check' | 'doctor' | 'plan' | 'apply' | 'index' | 'error';
 
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'scan',
@@ -19,6 +19,7 @@ export const SCHEMA_NAMES: readonly SchemaName[] = [
   'doctor',
   'plan',
   'apply',
+  'index',
   'error',
 ];
 

@@ -6,6 +6,7 @@ import { registerDoctorCommand } from './doctor.js';
 import { registerApplyCommand } from './apply.js';
 import { registerPlanCommand } from './plan.js';
 import { registerWizardCommand } from './wizard.js';
+import { registerIndexCommand } from './indexArchive.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -17,4 +18,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPlanCommand,
   registerApplyCommand,
   registerWizardCommand,
+  registerIndexCommand,
 ];

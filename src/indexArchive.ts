@@ -1,0 +1,113 @@
+/**
+ * `indexArchive`: makes sure ARCHIVE has an index (docs/archive-index.md) — the job a backup
+ * script runs right after writing the archive, so the first command of an outage is already
+ * answered from it. A valid index is kept (`force` rebuilds it); the walk is the one every
+ * command makes, so the index is the same whoever built it.
+ */
+import { stat, unlink } from 'node:fs/promises';
+
+import {
+  indexFileOf,
+  indexKeyOf,
+  loadArchiveIndex,
+  type IndexOutcome,
+} from './archive/archiveIndexStore.js';
+import { openArchive } from './archive/openArchive.js';
+import { walkArchive } from './archive/walkArchive.js';
+import { RestoreplanError } from './errors.js';
+import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
+import type { CommonOptions } from './progress.js';
+import { SCHEMA_VERSION, type IndexResult } from './types.js';
+
+export interface IndexArchiveOptions extends CommonOptions {
+  /** Rebuild even when a valid index is there. */
+  force?: boolean;
+}
+
+export async function indexArchive(
+  archive: string,
+  options: IndexArchiveOptions = {},
+): Promise<IndexResult> {
+  if (options.index === false) {
+    throw new RestoreplanError('USAGE', 'indexing an archive needs an index directory', {
+      hint: 'drop --no-index',
+    });
+  }
+  const { useIndex: walkIndex, notes } = await archiveIndexOptions(options);
+  if (!walkIndex) {
+    throw new RestoreplanError(
+      'USAGE',
+      'no index directory: neither XDG_CACHE_HOME nor HOME is set',
+      { hint: 'name one with --index-dir DIR' },
+    );
+  }
+  const dir = walkIndex.dir;
+  const opened = await openArchive(archive);
+  const identity = opened.identity;
+  await opened.close();
+  if (identity === null || archive === '-') {
+    throw new RestoreplanError(
+      'USAGE',
+      `${archive} is not a regular file: a stream cannot be indexed`,
+      {
+        hint: 'save the stream to a file first',
+      },
+    );
+  }
+  const key = indexKeyOf(identity);
+  if (options.force) await unlink(indexFileOf(dir, key)).catch(() => undefined);
+  const outcomes: IndexOutcome[] = [];
+  const walk = await walkArchive(archive, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(notes ? { notes } : {}),
+    useIndex: {
+      ...walkIndex,
+      onOutcome: (outcome) => {
+        outcomes.push(outcome);
+        walkIndex.onOutcome?.(outcome);
+      },
+    },
+    onEntry: () => undefined,
+  });
+  const failed = outcomes.find((o) => o.kind === 'not-saved');
+  if (failed?.kind === 'not-saved') {
+    throw new RestoreplanError(
+      'WRITE_FAILED',
+      `the index of ${archive} was not written: ${failed.reason}`,
+      {
+        path: dir,
+        hint: 'choose another directory with --index-dir DIR',
+      },
+    );
+  }
+  const index = await loadArchiveIndex(dir, key);
+  if (!index) {
+    throw new RestoreplanError(
+      'WRITE_FAILED',
+      `the index of ${archive} could not be read back from ${dir}`,
+      {
+        path: dir,
+      },
+    );
+  }
+  const file = indexFileOf(dir, key);
+  const { size } = await stat(file);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    archive: {
+      path: walk.path,
+      sizeBytes: walk.sizeBytes,
+      compression: walk.compression,
+      formats: walk.formats,
+      fingerprint: walk.fingerprint,
+    },
+    index: {
+      file,
+      bytes: size,
+      built: !walk.fromIndex,
+      members: index.members,
+      accessPoints: index.accessPoints.length,
+    },
+  };
+}
