@@ -10,6 +10,9 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
+import type { AccessPoint } from '../archive/AccessPoint.js';
+import { openTarReader } from '../archive/openTarReader.js';
+import { resumeDecompression } from '../archive/resumeDecompression.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument, PlanStep } from '../types.js';
 import { checkMembersByOffset, type MemberCheck } from './checkPlannedMembers.js';
@@ -59,6 +62,8 @@ export interface MemberReaderOptions {
   /** Keep the data the checking pass reads (false for a dry run). */
   collect?: boolean;
   signal?: AbortSignal;
+  /** A compressed file's access points (from its index): members are then read by offset. */
+  accessPoints?: readonly AccessPoint[];
 }
 
 export async function openMemberReader(
@@ -67,8 +72,23 @@ export async function openMemberReader(
   options: MemberReaderOptions = {},
 ): Promise<MemberReader> {
   const { check } = options;
-  if (source?.readAt && archive.compression === 'none') {
-    const readAt = source.readAt;
+  if (source?.readAt && (archive.compression === 'none' || options.accessPoints?.length)) {
+    // Uncompressed: the file itself. Compressed with an index: the tar stream decompressed
+    // from the access point nearest each offset (openTarReader), read like the file.
+    const tar =
+      archive.compression === 'none'
+        ? null
+        : openTarReader(
+            {
+              readAt: source.readAt,
+              sizeBytes: Number(source.stats?.size ?? 0),
+              compression: archive.compression,
+            },
+            options.accessPoints ?? [],
+            resumeDecompression,
+            options.signal,
+          );
+    const readAt = tar ? tar.readAt : source.readAt;
     if (check) await checkMembersByOffset(readAt, check, options.signal);
     const file: PositionalFile = {
       read: async (buffer, offset, length, position) => ({
@@ -80,7 +100,10 @@ export async function openMemberReader(
       prepare: async () => {},
       read: (step) => readMemberChunks(file, step.source, step.size, step.memberPath),
       release: () => {},
-      close: () => source.close(),
+      close: async () => {
+        await tar?.close();
+        await source.close();
+      },
     };
   }
   if (!source && archive.seekable && archive.compression === 'none') {

@@ -10,18 +10,22 @@ import type { PlanDocument } from '../types.js';
 import type { ApplyOptions } from './applyPlan.js';
 import { checkArchiveUnchanged, isStreamPlan } from './checkArchiveUnchanged.js';
 import { MemberCheck } from './checkPlannedMembers.js';
+import { loadAccessPoints } from './loadAccessPoints.js';
 import { openArchiveSource } from './openArchiveSource.js';
 import { openMemberReader, type MemberReader } from './openMemberReader.js';
 
 export async function openPlannedArchive(
   plan: PlanDocument,
-  options: Pick<ApplyOptions, 'archive' | 'dryRun' | 'signal' | 'onProgress'>,
+  options: Pick<ApplyOptions, 'archive' | 'dryRun' | 'signal' | 'onProgress' | 'index'>,
 ): Promise<MemberReader> {
   const source = await openArchiveSource(plan.archive, options.archive);
   try {
     if (source.readAt || !isStreamPlan(plan.archive)) {
       await checkArchiveUnchanged(plan.archive, source, options.signal);
+      const accessPoints =
+        plan.archive.compression === 'none' ? [] : await loadAccessPoints(source, options.index);
       return await openMemberReader(plan.archive, source, {
+        accessPoints,
         check: new MemberCheck(plan),
         collect: options.dryRun !== true,
         ...(options.signal ? { signal: options.signal } : {}),

@@ -101,7 +101,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         ),
     ),
   ).action(async (planPath: string, opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal, index }) => {
       const dryRun = opts.dryRun === true;
       // Read and checked once: the plan the operator confirms is the plan that runs, even if
       // the file changes in between.
@@ -111,6 +111,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       let allowSpecial = opts.allowSpecial === true;
       const common = {
         signal,
+        index,
         journalPath: typeof opts.journal === 'string' ? opts.journal : `${loaded.planPath}.journal`,
         ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
       };
