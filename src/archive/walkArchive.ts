@@ -38,7 +38,8 @@ import {
 import { openTarReader } from './openTarReader.js';
 import { createIndexRecorder, type IndexRecorder } from './recordArchiveIndex.js';
 import { replayArchiveIndex } from './replayArchiveIndex.js';
-import { resumeDecompression } from './resumeDecompression.js';
+import { findAccessPoints, resumeDecompression } from './resumeDecompression.js';
+import type { AccessPoint } from './AccessPoint.js';
 
 export type { EntryAction } from './TarParser.js';
 
@@ -199,11 +200,16 @@ export async function walkArchive(
     }
     report(true);
     if (recorder && !parser.stopped) {
+      const accessPoints =
+        input.readAt && input.sizeBytes !== null
+          ? await findAccessPoints(input.compression, input.readAt, input.sizeBytes)
+          : [];
       const outcome = await saveIndex(recorder, noted, parser, {
         dir: indexing!.dir,
         key,
         options: indexing!,
         notesKind: options.notes?.kind ?? null,
+        accessPoints,
       });
       indexing!.onOutcome?.(outcome);
     }
@@ -283,7 +289,13 @@ async function saveIndex(
   recorder: IndexRecorder,
   noted: NoteTaker,
   parser: TarParser,
-  target: { dir: string; key: string; options: WalkIndexOptions; notesKind: string | null },
+  target: {
+    dir: string;
+    key: string;
+    options: WalkIndexOptions;
+    notesKind: string | null;
+    accessPoints: readonly AccessPoint[];
+  },
 ): Promise<IndexOutcome> {
   const warningsAfter = noted.warningsAfter;
   while (warningsAfter.length < parser.warnings.length) warningsAfter.push(parser.members);
@@ -300,7 +312,7 @@ async function saveIndex(
       warningCounts: parser.warningCounts,
     },
     notesKind: target.notesKind,
-    accessPoints: [],
+    accessPoints: target.accessPoints,
   });
   return saveArchiveIndex(target.dir, target.key, bytes, {
     ...(target.options.avoidDevices ? { avoidDevices: target.options.avoidDevices } : {}),
