@@ -14,6 +14,8 @@ import { SCHEMA_VERSION, type ScanResult } from './types.js';
 export interface ScanOptions extends CommonOptions {
   /** Tree rollup depth (default 3). */
   depth?: number;
+  /** Directories a restore will write to: the default index directory is not used on their filesystems. */
+  targets?: readonly string[];
 }
 
 export async function scanArchive(
@@ -26,7 +28,7 @@ export async function scanArchive(
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(await archiveIndexOptions(options)),
+    ...(await archiveIndexOptions(options, options.targets)),
     onEntry(entry) {
       inventory.add(entry);
       mailman.add(entry.memberPath);

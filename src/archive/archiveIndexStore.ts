@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -144,6 +144,8 @@ export async function saveArchiveIndex(
         reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
       };
     }
+    const short = await judgeRoom(dir, size);
+    if (short) return { kind: 'not-saved', reason: short };
     const handle = await open(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
@@ -177,6 +179,22 @@ export async function saveArchiveIndex(
   }
   await evictOldest(dir, maxBytes, file).catch(() => undefined);
   return { kind: 'saved', file, bytes: size };
+}
+
+/**
+ * A cache must not take what the system needs: no index is written where it would leave less
+ * than 10 % of the filesystem's blocks or inodes free (the incident this tool exists for began
+ * with a root filesystem out of inodes, where the default cache directory usually is).
+ */
+const MIN_FREE_SHARE = 0.1;
+
+async function judgeRoom(dir: string, bytes: number): Promise<string | null> {
+  const fs = await statfs(dir);
+  if (fs.files > 0 && fs.ffree - 1 < fs.files * MIN_FREE_SHARE)
+    return `${dir} is on a filesystem short of inodes (${fs.ffree} of ${fs.files} free)`;
+  if (fs.blocks > 0 && fs.bavail * fs.bsize - bytes < fs.blocks * fs.bsize * MIN_FREE_SHARE)
+    return `${dir} is on a filesystem short of space (${fs.bavail * fs.bsize} bytes free)`;
+  return null;
 }
 
 /** Removes the least recently used index files beyond `maxBytes` (never `keep`). */

@@ -98,7 +98,7 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
     renderDoctor(io, before);
   }
   heading(io, 'Backup (restoreplan scan)');
-  const scan = await scanArchive(archive, { ...common, depth: 2 });
+  const scan = await scanArchive(archive, { ...common, depth: 2, targets: [target] });
   progress.done();
   renderScan(io, scan);
 

@@ -1,0 +1,131 @@
+/**
+ * The archive index on real filesystems (issue 13): never written onto the filesystem a restore
+ * writes to (unless the operator names the directory), never where it would leave the
+ * filesystem short of inodes or space, and a full filesystem never fails the command.
+ */
+import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import type { IndexOutcome } from '../../src/archive/archiveIndexStore.js';
+import { checkBudget } from '../../src/plan/checkBudget.js';
+import { scanArchive } from '../../src/scanArchive.js';
+import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { withMountedFs } from '../helpers/mountFs.js';
+
+const why = missingNeeds({ root: true, tools: ['tar', 'mount'] });
+const RealFs = suite('archive index on real filesystems');
+const scratch = why ? null : makeScratch('restoreplan-index-fs-');
+const root = scratch?.dir ?? '';
+RealFs.after(() => scratch?.cleanup());
+
+function makeArchive(): string {
+  const src = path.join(root, 'src');
+  const archive = path.join(root, 'a.tar');
+  if (existsSync(archive)) return archive;
+  mkdirSync(path.join(src, 'docs'), { recursive: true });
+  for (let i = 0; i < 20; i += 1) writeFileSync(path.join(src, 'docs', `f${i}`), `file ${i}\n`);
+  run('tar', ['-C', src, '-cf', archive, 'docs']);
+  return archive;
+}
+
+if (why) {
+  RealFs.skip(`the index keeps off the restore's filesystem and off a full one (${why})`, () => {});
+} else {
+  RealFs(
+    'the default index directory is not used on the filesystem check restores to',
+    async () => {
+      const archive = makeArchive();
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 16, inodes: 4096 }, async (mnt) => {
+        const target = path.join(mnt, 'target');
+        mkdirSync(target);
+        const cache = path.join(mnt, 'cache');
+        const saved = process.env.XDG_CACHE_HOME;
+        process.env.XDG_CACHE_HOME = cache;
+        try {
+          const outcomes: IndexOutcome[] = [];
+          const result = await checkBudget(archive, {
+            target,
+            profile: 'none',
+            index: { onOutcome: (o) => outcomes.push(o) },
+          });
+          assert.is(result.verdict, 'ok');
+          assert.is(outcomes[0]?.kind, 'not-saved');
+          assert.match(
+            outcomes[0]?.kind === 'not-saved' ? outcomes[0].reason : '',
+            /filesystem the restore writes to/,
+          );
+          assert.not.ok(
+            existsSync(path.join(cache, 'restoreplan')) &&
+              readdirSync(path.join(cache, 'restoreplan')).length > 0,
+          );
+          // Named by the operator: used even there.
+          const named = path.join(mnt, 'named');
+          const asked: IndexOutcome[] = [];
+          await checkBudget(archive, {
+            target,
+            profile: 'none',
+            index: { dir: named, onOutcome: (o) => asked.push(o) },
+          });
+          assert.is(asked[0]?.kind, 'saved');
+        } finally {
+          if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+          else process.env.XDG_CACHE_HOME = saved;
+        }
+      });
+    },
+  );
+
+  RealFs(
+    'no index where it would leave the filesystem short of inodes; the scan still answers',
+    async () => {
+      const archive = makeArchive();
+      await withMountedFs({ type: 'tmpfs', sizeMiB: 16, inodes: 200 }, async (mnt) => {
+        const dir = path.join(mnt, 'idx');
+        mkdirSync(dir);
+        // Leave fewer than 10 % of the inodes free.
+        const filler = path.join(mnt, 'filler');
+        mkdirSync(filler);
+        for (let i = 0; ; i += 1) {
+          try {
+            writeFileSync(path.join(filler, String(i)), '');
+          } catch {
+            break;
+          }
+          const out = run('stat', ['-f', '-c', '%d', mnt]);
+          if (Number(out.trim()) <= 12) break;
+        }
+        const outcomes: IndexOutcome[] = [];
+        const cold = await scanArchive(archive, { index: false });
+        const result = await scanArchive(archive, {
+          index: { dir, onOutcome: (o) => outcomes.push(o) },
+        });
+        assert.equal(result, cold);
+        assert.is(outcomes[0]?.kind, 'not-saved');
+        assert.match(
+          outcomes[0]?.kind === 'not-saved' ? outcomes[0].reason : '',
+          /short of inodes/,
+        );
+        assert.is(readdirSync(dir).length, 0, 'nothing written, not even a temp file');
+      });
+    },
+  );
+
+  RealFs('a full filesystem means no index, never a failed command', async () => {
+    const archive = makeArchive();
+    await withMountedFs({ type: 'tmpfs', sizeMiB: 1, inodes: 100 }, async (mnt) => {
+      // Fill every block (dd stops with ENOSPC).
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'fill')}`, 'bs=64k', 'status=none']);
+      const outcomes: IndexOutcome[] = [];
+      const result = await scanArchive(archive, {
+        index: { dir: path.join(mnt, 'idx'), onOutcome: (o) => outcomes.push(o) },
+      });
+      assert.is(result.totals.files, 20);
+      assert.is(outcomes[0]?.kind, 'not-saved');
+    });
+  });
+}
+
+RealFs.run();
