@@ -11,12 +11,15 @@ import { decompressXzFrom } from './decompressXzFrom.js';
 import { decompressZstdFrom } from './decompressZstdFrom.js';
 import { findXzAccessPoints } from './findXzAccessPoints.js';
 import { findZstdAccessPoints } from './findZstdAccessPoints.js';
+import { inflateFromAccessPoint } from './inflateFromAccessPoint.js';
 import type { ReadAt } from './openArchive.js';
 import type { Resume } from './openTarReader.js';
 
 export const resumeDecompression: Resume = (source, point, signal) => {
   const options = signal ? { signal } : {};
   switch (source.compression) {
+    case 'gzip':
+      return inflateFromAccessPoint(source.readAt, source.sizeBytes, point, options);
     case 'xz':
       return decompressXzFrom(source.readAt, source.sizeBytes, point, options);
     case 'zstd':

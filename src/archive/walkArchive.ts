@@ -40,6 +40,7 @@ import { createIndexRecorder, type IndexRecorder } from './recordArchiveIndex.js
 import { replayArchiveIndex } from './replayArchiveIndex.js';
 import { findAccessPoints, resumeDecompression } from './resumeDecompression.js';
 import type { AccessPoint } from './AccessPoint.js';
+import { createGzipIndexer, type GzipIndexer } from './createGzipIndexer.js';
 
 export type { EntryAction } from './TarParser.js';
 
@@ -73,6 +74,8 @@ export interface WalkIndexOptions {
   /** Filesystems (st_dev) an index must not be written to (the restore's targets). */
   avoidDevices?: ReadonlySet<bigint>;
   maxBytes?: number;
+  /** Output between two gzip access points (default 4 MiB; a test seam for small archives). */
+  gzipSpanBytes?: number;
   /** Told whether an index was used, saved, or why not. */
   onOutcome?: (outcome: IndexOutcome) => void;
 }
@@ -170,6 +173,14 @@ export async function walkArchive(
       maxDataBytes,
     });
     noted.parser = parser;
+    // A gzip file's access points are found as it is inflated (xz and zstd: from their own
+    // structure, after the walk).
+    const gzipIndexer =
+      recorder && input.compression === 'gzip' && input.readAt
+        ? createGzipIndexer(
+            indexing!.gzipSpanBytes !== undefined ? { spanBytes: indexing!.gzipSpanBytes } : {},
+          )
+        : null;
     // How much compressed input is consumed: counted by the pump, or read off the shared file
     // offset when the decompressor reads the file itself (walkStream replaces it).
     const inputPosition = { read: (): number => input.inputBytes };
@@ -187,7 +198,15 @@ export async function walkArchive(
     let drained = false;
     try {
       if (positional) await walkFile(input, parser, options.signal, report);
-      else drained = await walkStream(input, parser, options.signal, report, inputPosition);
+      else
+        drained = await walkStream(
+          input,
+          parser,
+          options.signal,
+          report,
+          inputPosition,
+          gzipIndexer,
+        );
       // A stream's fingerprint is of all of it (StreamFingerprint): when the archive ends
       // early at a lone zero block, the rest is still read (not parsed), or two streams that
       // differ only after it would pass for one. A caller's 'stop' wants no more bytes.
@@ -200,8 +219,9 @@ export async function walkArchive(
     }
     report(true);
     if (recorder && !parser.stopped) {
-      const accessPoints =
-        input.readAt && input.sizeBytes !== null
+      const accessPoints = gzipIndexer
+        ? gzipIndexer.accessPoints()
+        : input.readAt && input.sizeBytes !== null
           ? await findAccessPoints(input.compression, input.readAt, input.sizeBytes)
           : [];
       const outcome = await saveIndex(recorder, noted, parser, {
@@ -419,6 +439,7 @@ async function walkStream(
   signal: AbortSignal | undefined,
   report: (force: boolean) => void,
   inputPosition: { read: () => number },
+  gzipIndexer: GzipIndexer | null,
 ): Promise<boolean> {
   const pumpAbort = new AbortController();
   let decompressor: Decompressor | null = null;
@@ -436,7 +457,7 @@ async function walkStream(
     inputPosition.read = () => readFileOffset(fd);
     output = decompressor.output;
   } else {
-    decompressor = openDecompressor(input.compression);
+    decompressor = gzipIndexer ? gzipIndexer.decompressor : openDecompressor(input.compression);
     pumped = pump(input.rawChunks(), decompressor.input!, pumpAbort.signal);
     output = decompressor.output;
   }

@@ -249,6 +249,7 @@ console.log(JSON.stringify(${JSON.stringify(SCHEMA_NAMES)}.map((n) => require.re
           'applyPlan',
           'checkBudget',
           'diagnoseMailman',
+          'indexArchive',
           'isRestoreplanError',
           'judgePlan',
           'planRestore',
