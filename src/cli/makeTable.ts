@@ -1,6 +1,20 @@
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
+import { createRequire } from 'node:module';
 
 import { printableText, type Io } from './output.js';
+
+/**
+ * cli-table3 (and its string-width and colour dependencies) is required on the first table,
+ * not imported: loading it cost every process ~15 ms of startup, and `--json`, `--help`,
+ * `--version` and every monitoring check draw no table. It is CommonJS, so a plain require
+ * loads it synchronously and the renderers stay synchronous.
+ */
+const require = createRequire(import.meta.url);
+let tableClass: typeof Table | undefined;
+function newTable(options: Table.TableConstructorOptions): Table.Table {
+  tableClass ??= require('cli-table3') as typeof Table;
+  return new tableClass(options);
+}
 
 /** The narrowest a word-wrapped column gets when a table is fitted to a terminal. */
 const MIN_WRAPPED = 12;
@@ -78,11 +92,11 @@ export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): 
   const styled = { ...options, style: { head: [], border: [], ...options.style } };
   const columns = stdout.isTTY === true ? stdout.columns : undefined;
   const widths = options.colWidths?.map((w) => w ?? 0);
-  if (!columns && !widths) return escapeCells(new Table(styled));
+  if (!columns && !widths) return escapeCells(newTable(styled));
   const fitted = widths
     ? { ...styled, wordWrap: true, colWidths: columns ? fitWidths(widths, columns) : widths }
     : styled;
-  const table = new Table(fitted);
+  const table = newTable(fitted);
   escapeCells(table);
   table.toString = () => {
     const rows = table as unknown as Table.Cell[][];
@@ -91,7 +105,7 @@ export function makeTable(io: Io, options: Table.TableConstructorOptions = {}): 
       style: NonNullable<Table.TableConstructorOptions['style']>,
       pad: number,
     ): string => {
-      const out = new Table({ ...layout, style });
+      const out = newTable({ ...layout, style });
       // A word longer than its column (a path) is broken, not cut off with "…".
       for (const row of rows)
         out.push(row.map((cell, i) => breakLongWords(cell, (layout.colWidths?.[i] ?? 0) - pad)));

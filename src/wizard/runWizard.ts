@@ -10,9 +10,10 @@ import path from 'node:path';
 
 import { applyPlan } from '../apply/applyPlan.js';
 import { writeFileAtomic } from '../apply/writeFileAtomic.js';
-import { renderApply, exitCodeForApply } from '../cli/commands/apply.js';
-import { formatListSummary, renderDoctor } from '../cli/commands/doctor.js';
-import { renderPlan } from '../cli/commands/plan.js';
+import { exitCodeForApply } from '../cli/commands/apply.js';
+import { renderApply } from '../cli/commands/renderApply.js';
+import { formatListSummary, renderDoctor } from '../cli/commands/renderDoctor.js';
+import { renderPlan } from '../cli/commands/renderPlan.js';
 import { renderScan } from '../cli/commands/scan.js';
 import { EXIT, type ExitCode } from '../cli/exitCodes.js';
 import { writeLine, type Io } from '../cli/output.js';

@@ -9,10 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
-import { renderApply } from '../../src/cli/commands/apply.js';
+import { renderApply } from '../../src/cli/commands/renderApply.js';
 import { renderCheck } from '../../src/cli/commands/check.js';
-import { renderDoctor } from '../../src/cli/commands/doctor.js';
-import { renderPlan } from '../../src/cli/commands/plan.js';
+import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
+import { renderPlan } from '../../src/cli/commands/renderPlan.js';
 import type { Io } from '../../src/cli/output.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';

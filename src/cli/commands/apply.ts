@@ -1,20 +1,11 @@
-import { makeTable } from '../makeTable.js';
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import { describeSpecialSteps } from '../../apply/checkRunTrust.js';
 import type { ApplyPreviewResult, ApplyResult, PlanDocument } from '../../types.js';
 import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import {
-  printableLine,
-  writeErrorLine,
-  writeJson,
-  writeLine,
-  writeOneLine,
-  type Io,
-} from '../output.js';
-import { formatBytes, formatCount } from '../progressBar.js';
+import { printableLine, writeErrorLine, writeJson, type Io } from '../output.js';
+import { formatCount } from '../progressBar.js';
 
 /**
  * 0 complete, nothing-to-do (and a dry run's ready); 2 incomplete or stopped (steps of the plan
@@ -26,32 +17,6 @@ export function exitCodeForApply(result: ApplyResult): ExitCode {
   return EXIT.OK;
 }
 
-/**
- * The roots a plan writes under, one line each: what the confirmation and a dry run show, so
- * the operator sees where root is about to write before saying yes (a plan file names them).
- */
-export function describeRoots(plan: PlanDocument): string[] {
-  const stagesByRoot = new Map<string, string[]>();
-  for (const stage of plan.stages) {
-    if (stage.steps.length === 0) continue;
-    const names = stagesByRoot.get(stage.root) ?? [];
-    names.push(stage.name);
-    stagesByRoot.set(stage.root, names);
-  }
-  return [...stagesByRoot].map(([root, names]) => {
-    const what = root === plan.target.path ? 'the target' : 'the staging root';
-    return `${root} (${what}; ${names.length === 1 ? 'stage' : 'stages'} ${names.join(', ')})`;
-  });
-}
-
-function writeRoots(io: Io, plan: PlanDocument): void {
-  const roots = describeRoots(plan);
-  if (roots.length === 0) return;
-  writeOneLine(io, `Writes under: ${roots.join('; ')}`);
-  const special = describeSpecialSteps(plan);
-  if (special !== '') writeOneLine(io, `Made with --allow-special: restores ${special}.`);
-}
-
 /** Asks on the terminal (prompt on stderr, so --json keeps stdout to one document). */
 async function confirmApply(
   io: Io,
@@ -61,6 +26,7 @@ async function confirmApply(
   const steps = preview.preview.length;
   // Loaded only when asking: the prompt library costs startup time that `--yes` runs never need.
   const { confirm } = await import('@inquirer/prompts');
+  const { describeSpecialSteps } = await import('../../apply/checkRunTrust.js');
   const inodes = preview.inodes.map((i) => `${i.mountPoint}: +${i.predicted} inodes`).join(', ');
   const roots = [...new Set(plan.stages.filter((s) => s.steps.length > 0).map((s) => s.root))];
   const special = describeSpecialSteps(plan);
@@ -137,7 +103,10 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
           );
         }
         const preview = await applyPlan(plan, { ...common, dryRun: true });
-        if (!flags.json) renderApply(ctx.io, preview, plan);
+        if (!flags.json) {
+          const { renderApply } = await import('./renderApply.js');
+          renderApply(ctx.io, preview, plan);
+        }
         if (!(await confirmApply(ctx.io, preview, plan))) {
           throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
         }
@@ -152,81 +121,13 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       });
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
-      else renderApply(ctx.io, result, plan);
+      else {
+        const { renderApply } = await import('./renderApply.js');
+        renderApply(ctx.io, result, plan);
+      }
       // A failed run's error is the command's one error line too (its document carries it).
       if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);
       return exitCodeForApply(result);
     });
   });
-}
-
-export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): void {
-  if (result.dryRun) {
-    const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
-    for (const step of result.preview) {
-      table.push([step.stage, step.type, step.write, printableLine(step.targetPath)]);
-    }
-    writeLine(
-      io,
-      `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`,
-    );
-    if (plan) writeRoots(io, plan);
-    if (result.preview.length > 0) writeLine(io, table.toString());
-  } else {
-    const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
-    writeLine(
-      io,
-      `Apply ${result.status}: ${formatCount(result.restored.length)} restored (${formatBytes(bytes)}), ${formatCount(result.skipped.length)} skipped, ${result.verified ? 'all verified' : 'NOT all verified'}.`,
-    );
-    if (result.inodes.length > 0) {
-      const table = makeTable(io, { head: ['filesystem', 'inodes predicted', 'inodes used'] });
-      for (const row of result.inodes) {
-        table.push([row.mountPoint, formatCount(row.predicted), formatCount(row.actual)]);
-      }
-      writeLine(io, table.toString());
-    }
-  }
-  const notable = result.skipped.filter((s) => s.kind !== 'already-restored');
-  const already = result.skipped.length - notable.length;
-  if (already > 0)
-    writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
-  if (notable.length > 0) {
-    const table = makeTable(io, {
-      head: ['skipped', 'reason'],
-      wordWrap: true,
-      colWidths: [50, 70],
-    });
-    for (const s of notable.slice(0, 50))
-      table.push([printableLine(s.targetPath), printableLine(s.reason)]);
-    writeLine(io, table.toString());
-    if (notable.length > 50)
-      writeLine(io, `... and ${formatCount(notable.length - 50)} more (see --json).`);
-  }
-  if (result.reason)
-    writeOneLine(
-      io,
-      `${result.dryRun ? `Would end ${result.status}` : 'Reason'}: ${result.reason}`,
-    );
-  if (result.status === 'incomplete' && !result.dryRun) {
-    writeLine(
-      io,
-      'Incomplete: the steps above were refused, so the target is not what the plan describes.',
-    );
-    writeLine(
-      io,
-      'Fix the cause (a symlink put in the target, a path in the way), then run the same `restoreplan apply` again, or plan again.',
-    );
-  }
-  if (result.status === 'stopped' && !result.dryRun) {
-    writeLine(
-      io,
-      `Stopped cleanly: everything restored so far is complete and journaled in ${result.journal}.`,
-    );
-    writeLine(
-      io,
-      'Make room (or wait for the lock), then run the same `restoreplan apply` again to resume.',
-    );
-  } else if (!result.dryRun) {
-    writeLine(io, `Journal: ${result.journal}`);
-  }
 }
