@@ -4,11 +4,9 @@
  * into walkArchive's options). Every such walk notes the same data (Mailman list files): an
  * index left by `scan` serves `plan` as well.
  */
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-
 import type { WalkOptions } from '../archive/walkArchive.js';
 import { defaultIndexDir } from '../archive/archiveIndexStore.js';
+import { findDevices } from '../filesystems/findDevices.js';
 import { LIST_FILE_NOTES } from '../mailman/noteListFile.js';
 import type { CommonOptions } from '../progress.js';
 
@@ -26,28 +24,9 @@ export async function archiveIndexOptions(
     useIndex: {
       dir,
       ...(setting.dir === undefined && targets.length > 0
-        ? { avoidDevices: await devicesOf(targets) }
+        ? { avoidDevices: await findDevices(targets) }
         : {}),
       ...(setting.onOutcome ? { onOutcome: setting.onOutcome } : {}),
     },
   };
-}
-
-/** The filesystems of `paths`, each by its nearest existing ancestor. */
-async function devicesOf(paths: readonly string[]): Promise<Set<bigint>> {
-  const devices = new Set<bigint>();
-  for (const start of paths) {
-    let current = path.resolve(start);
-    for (;;) {
-      const info = await stat(current, { bigint: true }).catch(() => null);
-      if (info) {
-        devices.add(info.dev);
-        break;
-      }
-      const parent = path.dirname(current);
-      if (parent === current) break;
-      current = parent;
-    }
-  }
-  return devices;
 }
