@@ -87,9 +87,10 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
       Numbers,
       Numbers,
     ];
-  // One string of every path's unshared rest, decoded once: a path is then a slice of it
-  // joined to the start of the path before (front coding).
-  const suffixes = slice('suffixes').bytes.toString('utf8');
+  // Paths are front-coded on their UTF-8 bytes: each is rebuilt in `path` from the bytes it
+  // shares with the one before and its own rest, then decoded once (a flat string, which the
+  // consumers' hashing and comparing need anyway).
+  const suffixes = slice('suffixes').bytes;
   const rawPaths = new Map(header.rawPaths);
   const linkPaths = new Map(header.linkPaths);
   const sparse = new Map(header.sparse);
@@ -114,7 +115,8 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
   }
 
   let next = 0;
-  let previousPath = '';
+  let path = Buffer.allocUnsafe(4096);
+  let pathLength = 0;
   let cursor = 0;
   let headerOffset = 0;
   return {
@@ -126,15 +128,19 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
       if (index !== next) throw new Error('members are filled in order');
       next += 1;
       const shared = prefix[index]!;
-      const length = suffixLength[index]!;
-      if (shared > previousPath.length || cursor + length > suffixes.length)
+      const rest = suffixLength[index]!;
+      if (shared > pathLength || cursor + rest > suffixes.length)
         throw new Error('path out of range');
-      const memberPath =
-        shared === 0
-          ? suffixes.slice(cursor, cursor + length)
-          : previousPath.slice(0, shared) + suffixes.slice(cursor, cursor + length);
-      cursor += length;
-      previousPath = memberPath;
+      const length = shared + rest;
+      if (length > path.length) {
+        const grown = Buffer.allocUnsafe(length * 2);
+        path.copy(grown, 0, 0, shared);
+        path = grown;
+      }
+      suffixes.copy(path, shared, cursor, cursor + rest);
+      cursor += rest;
+      pathLength = length;
+      const memberPath = path.toString('utf8', 0, length);
       const flag = flags[index]!;
       const type = ENTRY_TYPES[flag & 7];
       const format = TAR_FORMATS[(flag >> 4) & 7];

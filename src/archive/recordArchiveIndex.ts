@@ -152,7 +152,10 @@ export function createIndexRecorder(): IndexRecorder {
   let rawKinds: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
   let suffixes = Buffer.allocUnsafe(1 << 20);
   let suffixBytes = 0;
-  let previousPath = '';
+  /** The UTF-8 of the path being added and of the one before it. */
+  let current = Buffer.allocUnsafe(4096);
+  let previous = Buffer.allocUnsafe(4096);
+  let previousLength = 0;
   let previousHeader = 0;
   let members = 0;
   const rawPaths: Array<[number, string]> = [];
@@ -171,25 +174,32 @@ export function createIndexRecorder(): IndexRecorder {
         rawKinds = growBytes(rawKinds);
       }
       const memberPath = entry.memberPath;
-      // Front coding: the length shared with the previous path, then the rest. Never split a
-      // surrogate pair (the rest is stored as UTF-8, which cannot hold half of one).
-      const limit = Math.min(memberPath.length, previousPath.length);
+      // Front coding on the UTF-8 bytes: the bytes shared with the previous path, then the
+      // rest. Done on bytes, not on the string: a byte loop over two buffers is several times
+      // cheaper than charCodeAt over two strings, and no substring is made.
+      if (memberPath.length * 3 > current.length) {
+        const size = memberPath.length * 3;
+        current = Buffer.allocUnsafe(size);
+        const room = Buffer.allocUnsafe(size);
+        previous.copy(room, 0, 0, previousLength);
+        previous = room;
+      }
+      const length = current.write(memberPath, 0, 'utf8');
+      const limit = length < previousLength ? length : previousLength;
       let shared = 0;
-      while (shared < limit && memberPath.charCodeAt(shared) === previousPath.charCodeAt(shared))
-        shared += 1;
-      if (shared > 0 && (memberPath.charCodeAt(shared - 1) & 0xfc00) === 0xd800) shared -= 1;
-      const suffix = shared === 0 ? memberPath : memberPath.slice(shared);
-      if (suffixBytes + suffix.length * 3 > suffixes.length) {
-        const grown = Buffer.allocUnsafe(
-          Math.max(suffixes.length * 2, suffixBytes + suffix.length * 3),
-        );
+      while (shared < limit && current[shared] === previous[shared]) shared += 1;
+      const rest = length - shared;
+      if (suffixBytes + rest > suffixes.length) {
+        const grown = Buffer.allocUnsafe(Math.max(suffixes.length * 2, suffixBytes + rest));
         suffixes.copy(grown, 0, 0, suffixBytes);
         suffixes = grown;
       }
-      suffixBytes += suffixes.write(suffix, suffixBytes, 'utf8');
+      current.copy(suffixes, suffixBytes, shared, length);
+      suffixBytes += rest;
       columns.prefix.push(shared);
-      columns.suffix.push(suffix.length);
-      previousPath = memberPath;
+      columns.suffix.push(rest);
+      [current, previous] = [previous, current];
+      previousLength = length;
       flags[index] =
         TYPE_CODE[entry.type] |
         (entry.unsafe !== null ? FLAG_UNSAFE : 0) |
