@@ -61,40 +61,37 @@ const WIDTHS = [
 
 type ColumnArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
-/** Values staged per column before they are moved, in bulk, into its narrow array. */
-const STAGE_VALUES = 8192;
+/** Members staged before their values are moved, column by column, into the narrow arrays. */
+const STAGE_ROWS = 8192;
 
 /**
  * A growing column of numbers, always in the narrowest typed array that holds every value so far
  * (widened at the first value that needs it; float64 for fractions and negatives). Most columns
  * (name lengths, modes, owners, header gaps) fit one or two bytes a member.
  *
- * Values are first staged in a Float64Array and moved into the narrow array 8192 at a time with
+ * Values arrive in bulk (`append`, from the recorder's stage) and are moved with
  * `TypedArray.set` (native): storing each value straight into arrays of four different types
  * from one method made that store megamorphic, and recording cost ~900 ns a member.
  */
 class NumberColumn {
   private width = 0;
-  private values: ColumnArray = new Uint8Array(STAGE_VALUES);
-  private readonly stage = new Float64Array(STAGE_VALUES);
-  private staged = 0;
+  private values: ColumnArray = new Uint8Array(STAGE_ROWS);
   private stored = 0;
 
-  push(value: number): void {
-    this.stage[this.staged++] = value;
-    if (this.staged === STAGE_VALUES) this.flush();
-  }
-
-  private flush(): void {
-    const stage = this.stage;
-    const count = this.staged;
-    let width = this.width;
-    for (let i = 0; i < count && width < 3; i += 1) {
-      const value = stage[i]!;
-      while (width < 3 && !(value <= WIDTHS[width]!.max && value >= 0 && Number.isInteger(value)))
-        width += 1;
+  append(batch: Float64Array): void {
+    let max = 0;
+    let exact = true;
+    for (let i = 0; i < batch.length; i += 1) {
+      const value = batch[i]!;
+      if (value > max) max = value;
+      // A non-negative integer below 2^32 survives >>> 0 unchanged; fractions, negatives and
+      // NaN do not.
+      if (value >>> 0 !== value) exact = false;
     }
-    const needed = this.stored + count;
+    let width = this.width;
+    const needs = !exact ? 3 : max <= 0xff ? 0 : max <= 0xffff ? 1 : 2;
+    if (needs > width) width = needs;
+    const needed = this.stored + batch.length;
     if (width !== this.width || needed > this.values.length) {
       const capacity = Math.max(needed, Math.ceil(this.values.length * 1.5));
       const grown = WIDTHS[width]!.make(capacity);
@@ -102,13 +99,11 @@ class NumberColumn {
       this.values = grown;
       this.width = width;
     }
-    this.values.set(stage.subarray(0, count), this.stored);
+    this.values.set(batch, this.stored);
     this.stored = needed;
-    this.staged = 0;
   }
 
   encode(): { encoding: ColumnEncoding; bytes: Buffer } {
-    this.flush();
     const values = this.values.subarray(0, this.stored);
     return {
       encoding: WIDTHS[this.width]!.encoding,
@@ -145,16 +140,30 @@ export const NUMBER_COLUMNS = [
 ] as const;
 
 export function createIndexRecorder(): IndexRecorder {
-  const columns = Object.fromEntries(
-    NUMBER_COLUMNS.map((name) => [name, new NumberColumn()]),
-  ) as Record<(typeof NUMBER_COLUMNS)[number], NumberColumn>;
+  const columns = NUMBER_COLUMNS.map(() => new NumberColumn());
+  const width = NUMBER_COLUMNS.length;
+  // One row of numbers per member, in NUMBER_COLUMNS order: ten stores into one Float64Array.
+  const stage = new Float64Array(STAGE_ROWS * width);
+  const batch = new Float64Array(STAGE_ROWS);
+  let staged = 0;
+  const flush = (): void => {
+    for (let column = 0; column < width; column += 1) {
+      const values = staged === STAGE_ROWS ? batch : batch.subarray(0, staged);
+      for (let row = 0; row < staged; row += 1) values[row] = stage[row * width + column]!;
+      columns[column]!.append(values);
+    }
+    staged = 0;
+  };
   let flags: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
   let rawKinds: Uint8Array<ArrayBuffer> = new Uint8Array(1024);
   let suffixes = Buffer.allocUnsafe(1 << 20);
   let suffixBytes = 0;
   /** The UTF-8 of the path being added and of the one before it. */
-  let current = Buffer.allocUnsafe(4096);
-  let previous = Buffer.allocUnsafe(4096);
+  // Own ArrayBuffers (not pooled), so the Int32Array views start at their first byte.
+  let current = Buffer.allocUnsafeSlow(4096);
+  let previous = Buffer.allocUnsafeSlow(4096);
+  let current32 = new Int32Array(current.buffer, 0, 1024);
+  let previous32 = new Int32Array(previous.buffer, 0, 1024);
   let previousLength = 0;
   let previousHeader = 0;
   let members = 0;
@@ -178,15 +187,21 @@ export function createIndexRecorder(): IndexRecorder {
       // rest. Done on bytes, not on the string: a byte loop over two buffers is several times
       // cheaper than charCodeAt over two strings, and no substring is made.
       if (memberPath.length * 3 > current.length) {
-        const size = memberPath.length * 3;
-        current = Buffer.allocUnsafe(size);
-        const room = Buffer.allocUnsafe(size);
+        const size = memberPath.length * 3 + 8;
+        current = Buffer.allocUnsafeSlow(size);
+        const room = Buffer.allocUnsafeSlow(size);
         previous.copy(room, 0, 0, previousLength);
         previous = room;
+        current32 = new Int32Array(current.buffer, 0, size >> 2);
+        previous32 = new Int32Array(previous.buffer, 0, size >> 2);
       }
       const length = current.write(memberPath, 0, 'utf8');
       const limit = length < previousLength ? length : previousLength;
-      let shared = 0;
+      // Four bytes at a time, then byte by byte: paths share ~57 bytes with the one before.
+      const words = limit >> 2;
+      let word = 0;
+      while (word < words && current32[word] === previous32[word]) word += 1;
+      let shared = word << 2;
       while (shared < limit && current[shared] === previous[shared]) shared += 1;
       const rest = length - shared;
       if (suffixBytes + rest > suffixes.length) {
@@ -194,11 +209,18 @@ export function createIndexRecorder(): IndexRecorder {
         suffixes.copy(grown, 0, 0, suffixBytes);
         suffixes = grown;
       }
-      current.copy(suffixes, suffixBytes, shared, length);
-      suffixBytes += rest;
-      columns.prefix.push(shared);
-      columns.suffix.push(rest);
-      [current, previous] = [previous, current];
+      // A loop, not Buffer#copy: for the ~15 bytes of a typical rest, copy's argument
+      // handling costs more than the copy.
+      for (let i = shared; i < length; i += 1) suffixes[suffixBytes++] = current[i]!;
+      const row = staged * width;
+      stage[row] = shared;
+      stage[row + 1] = rest;
+      const swap = current;
+      current = previous;
+      previous = swap;
+      const swap32 = current32;
+      current32 = previous32;
+      previous32 = swap32;
       previousLength = length;
       flags[index] =
         TYPE_CODE[entry.type] |
@@ -209,14 +231,16 @@ export function createIndexRecorder(): IndexRecorder {
       if (kind === RAW_EXPLICIT) rawPaths.push([index, entry.rawPath]);
       if (entry.linkPath !== '') linkPaths.push([index, entry.linkPath]);
       if (entry.sparse !== null) sparse.push([index, entry.sparse.map(([o, l]) => [o, l])]);
-      columns.size.push(entry.size);
-      columns.dataLength.push(entry.dataLength);
-      columns.mode.push(entry.mode);
-      columns.uid.push(entry.uid);
-      columns.gid.push(entry.gid);
-      columns.mtime.push(entry.mtime);
-      columns.headerDelta.push(entry.headerOffset - previousHeader);
-      columns.dataDelta.push(entry.dataOffset - entry.headerOffset);
+      stage[row + 2] = entry.size;
+      stage[row + 3] = entry.dataLength;
+      stage[row + 4] = entry.mode;
+      stage[row + 5] = entry.uid;
+      stage[row + 6] = entry.gid;
+      stage[row + 7] = entry.mtime;
+      stage[row + 8] = entry.headerOffset - previousHeader;
+      stage[row + 9] = entry.dataOffset - entry.headerOffset;
+      staged += 1;
+      if (staged === STAGE_ROWS) flush();
       previousHeader = entry.headerOffset;
       members += 1;
     },
@@ -241,8 +265,9 @@ export function createIndexRecorder(): IndexRecorder {
       columnTable.flags = { encoding: 'u8', at: place(Buffer.from(flags.buffer, 0, members)) };
       columnTable.rawKind = { encoding: 'u8', at: place(Buffer.from(rawKinds.buffer, 0, members)) };
       columnTable.suffixes = { encoding: 'bytes', at: place(suffixes.subarray(0, suffixBytes)) };
-      for (const name of NUMBER_COLUMNS) {
-        const { encoding, bytes } = columns[name].encode();
+      flush();
+      for (const [column, name] of NUMBER_COLUMNS.entries()) {
+        const { encoding, bytes } = columns[column]!.encode();
         columnTable[name] = { encoding, at: place(bytes) };
       }
       const accessPoints = meta.accessPoints.map((point) => ({
