@@ -38,8 +38,8 @@ export const DOCUMENTS = [
   { name: 'check', type: 'CheckResult', title: 'restoreplan check --json / checkBudget()' },
   { name: 'doctor', type: 'DoctorResult', title: 'restoreplan doctor --json / diagnoseMailman()' },
   { name: 'plan', type: 'PlanDocument', title: 'restoreplan plan --json / planRestore()' },
-  { name: 'index', type: 'IndexResult', title: 'restoreplan index --json / indexArchive()' },
   { name: 'apply', type: 'ApplyResult', title: 'restoreplan apply --json / applyPlan()' },
+  { name: 'index', type: 'IndexResult', title: 'restoreplan index --json / indexArchive()' },
   { name: 'error', type: 'ErrorDocument', title: 'restoreplan --json error document' },
 ] as const satisfies readonly DocumentSchema[];
 

@@ -7,7 +7,7 @@ import { walkArchive } from './archive/walkArchive.js';
 import { buildInventory } from './inventory/buildInventory.js';
 import { createWarningList } from './inventory/createWarningList.js';
 import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
-import { createMailmanDetector } from './mailman/findMailmanRoot.js';
+import { readMailmanSummary } from './mailman/findMailmanRoot.js';
 import type { CommonOptions } from './progress.js';
 import { SCHEMA_VERSION, type ScanResult } from './types.js';
 
@@ -24,14 +24,12 @@ export async function scanArchive(
 ): Promise<ScanResult> {
   const inventory = buildInventory(options.depth === undefined ? {} : { depth: options.depth });
   const warnings = createWarningList();
-  const mailman = createMailmanDetector();
   const walk = await walkArchive(archive, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(await archiveIndexOptions(options, options.targets)),
     onEntry(entry) {
       inventory.add(entry);
-      mailman.add(entry.memberPath);
       if (entry.unsafe !== null) {
         warnings.add({
           code: 'UNSAFE_PATH',
@@ -53,7 +51,7 @@ export async function scanArchive(
     },
     totals: inventory.totals(),
     tree: inventory.tree(),
-    mailman: summarizeMailman(mailman.result()),
+    mailman: summarizeMailman(readMailmanSummary(walk.summary)),
     warnings: warnings.list(),
   };
 }

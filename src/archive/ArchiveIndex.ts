@@ -50,6 +50,8 @@ export interface IndexHeader {
   walk: IndexedWalk;
   notesKind: string | null;
   notes: Array<[number, string]>;
+  summaryKind: string | null;
+  summary: string | null;
   accessPoints: Array<{
     outputOffset: number;
     inputOffset: number;
@@ -66,6 +68,16 @@ export interface IndexHeader {
   littleEndian: boolean;
 }
 
+/**
+ * A summary of every member path (which Mailman var dir the archive holds), taken by the walk
+ * that builds the index and kept in it: a replay that skips the members a caller has no use for
+ * (WalkOptions.only) still has it. `kind` names it and its version, like DataNotes.
+ */
+export interface PathSummary {
+  kind: string;
+  create(): { observe(memberPath: string): void; result(): string };
+}
+
 export type ColumnEncoding = 'u8' | 'u16' | 'u32' | 'f64' | 'bytes';
 
 /** A decoded index, ready to replay. */
@@ -74,7 +86,11 @@ export interface ArchiveIndex {
   accessPoints: AccessPoint[];
   /** The note for the member at `index`, or undefined. */
   note(index: number): string | undefined;
-  /** Fills `entry` with member `index` (0-based, in order; must be called with 0, 1, 2, …). */
   readonly members: number;
+  /** Moves to member `index`: must be called with 0, 1, 2, … (paths are front-coded). */
+  advance(index: number): void;
+  /** Whether the current member's path starts with one of these (UTF-8) prefixes. */
+  startsWithAny(prefixes: readonly Buffer[]): boolean;
+  /** Fills `entry` with the current member (the last one `advance` moved to). */
   fill(entry: import('./ArchiveEntry.js').ArchiveEntry, index: number): void;
 }

@@ -119,13 +119,17 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
   let pathLength = 0;
   let cursor = 0;
   let headerOffset = 0;
+  let matchKnown = false;
+  let matched = false;
+  /** Bytes of the path the last prefix answer depended on. */
+  let matchedUpTo = 0;
   return {
     header,
     accessPoints,
     members,
     note: (index) => notes.get(index),
-    fill(entry: ArchiveEntry, index: number) {
-      if (index !== next) throw new Error('members are filled in order');
+    advance(index: number) {
+      if (index !== next) throw new Error('members are read in order');
       next += 1;
       const shared = prefix[index]!;
       const rest = suffixLength[index]!;
@@ -137,10 +141,31 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
         path.copy(grown, 0, 0, shared);
         path = grown;
       }
-      suffixes.copy(path, shared, cursor, cursor + rest);
+      // A loop, not Buffer#copy: the rest is ~15 bytes, less than copy's argument handling.
+      for (let i = 0; i < rest; i += 1) path[shared + i] = suffixes[cursor + i]!;
       cursor += rest;
       pathLength = length;
-      const memberPath = path.toString('utf8', 0, length);
+      headerOffset += headerDelta[index]!;
+      // The answer for the previous path stands while the paths share every prefix's bytes.
+      if (shared < matchedUpTo) matchKnown = false;
+    },
+    startsWithAny(prefixes: readonly Buffer[]) {
+      if (matchKnown) return matched;
+      matched = false;
+      matchedUpTo = 0;
+      for (const wanted of prefixes) {
+        if (wanted.length > matchedUpTo) matchedUpTo = wanted.length;
+        if (wanted.length > pathLength) continue;
+        let i = 0;
+        while (i < wanted.length && path[i] === wanted[i]) i += 1;
+        if (i === wanted.length) matched = true;
+      }
+      matchKnown = true;
+      return matched;
+    },
+    fill(entry: ArchiveEntry, index: number) {
+      if (index !== next - 1) throw new Error('fill follows advance');
+      const memberPath = path.toString('utf8', 0, pathLength);
       const flag = flags[index]!;
       const type = ENTRY_TYPES[flag & 7];
       const format = TAR_FORMATS[(flag >> 4) & 7];
@@ -156,7 +181,6 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
       entry.uid = uid[index]!;
       entry.gid = gid[index]!;
       entry.mtime = mtime[index]!;
-      headerOffset += headerDelta[index]!;
       entry.headerOffset = headerOffset;
       entry.dataOffset = headerOffset + dataDelta[index]!;
       const map = sparse.get(index);

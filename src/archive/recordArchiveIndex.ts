@@ -122,6 +122,8 @@ export interface IndexRecorder {
     key: string;
     walk: IndexedWalk;
     notesKind: string | null;
+    summaryKind: string | null;
+    summary: string | null;
     accessPoints: readonly AccessPoint[];
   }): Buffer[];
 }
@@ -284,6 +286,8 @@ export function createIndexRecorder(): IndexRecorder {
         walk: meta.walk,
         notesKind: meta.notesKind,
         notes,
+        summaryKind: meta.summaryKind,
+        summary: meta.summary,
         accessPoints,
         columns: columnTable,
         rawPaths,

@@ -19,6 +19,10 @@ export interface ReplayHooks {
   onData?: ((entry: ArchiveEntry, data: Buffer) => void | 'stop') | undefined;
   onNote?: ((entry: ArchiveEntry, note: string) => void | 'stop') | undefined;
   notes?: DataNotes | undefined;
+  /** UTF-8 path prefixes: members under none of them are skipped (null: report all). */
+  only: readonly Buffer[] | null;
+  /** Observes every member path when the index holds no summary of the kind wanted. */
+  observe: ((memberPath: string) => void) | null;
   maxDataBytes: number;
   /** Opened on the first data read. */
   openReader: () => TarReader;
@@ -52,10 +56,13 @@ export async function replayArchiveIndex(
       if (i % CHECK_EVERY === 0) {
         throwIfAborted(hooks.signal);
         const done = i;
-        const bytes = i === 0 ? 0 : entry.headerOffset;
+        const bytes = entry.headerOffset;
         hooks.report(() => ({ phase: 'scan', bytes, done }), false);
       }
+      index.advance(i);
+      if (hooks.only && !index.startsWithAny(hooks.only)) continue;
       index.fill(entry, i);
+      hooks.observe?.(entry.memberPath);
       const action = hooks.onEntry(entry);
       if (action === 'stop') {
         stoppedAt = i;

@@ -28,7 +28,7 @@ import { describeUnsupportedCompression } from './detectCompression.js';
 import { openArchive, type OpenedArchive } from './openArchive.js';
 import { openDecompressor, type Decompressor } from './openDecompressor.js';
 import { TarParser, type EntryAction } from './TarParser.js';
-import type { DataNotes } from './ArchiveIndex.js';
+import type { DataNotes, PathSummary } from './ArchiveIndex.js';
 import {
   indexKeyOf,
   loadArchiveIndex,
@@ -65,6 +65,14 @@ export interface WalkOptions extends Omit<CommonOptions, 'index'> {
    */
   notes?: DataNotes;
   onNote?: (entry: ArchiveEntry, note: string) => void | 'stop';
+  /** A summary of every member path (WalkResult.summary), kept in the index. */
+  summary?: PathSummary;
+  /**
+   * Given the summary, the member path prefixes the caller has any use for (null: all). A
+   * replay from an index with that summary skips every other member; a walk reports them all
+   * anyway, so onEntry must still ignore what it has no use for.
+   */
+  only?: (summary: string | null) => readonly string[] | null;
   /** Use and leave an archive index (archiveIndexStore); absent or null: neither. */
   useIndex?: WalkIndexOptions | null;
 }
@@ -101,6 +109,8 @@ export interface WalkResult {
   warningCounts: Partial<Record<ArchiveWarningCode, number>>;
   /** True when the walk was answered from an archive index. */
   fromIndex: boolean;
+  /** The PathSummary's result (null without one). */
+  summary: string | null;
 }
 
 /** Default cap on the data one member may have collected. */
@@ -136,7 +146,15 @@ export async function walkArchive(
           sizeBytes: input.sizeBytes!,
           compression: input.compression,
         };
+        const kept =
+          options.summary && index.header.summaryKind === options.summary.kind
+            ? index.header.summary
+            : null;
+        const observer = options.summary && kept === null ? options.summary.create() : null;
+        const only = kept !== null ? (options.only?.(kept) ?? null) : null;
         const replayed = await replayArchiveIndex(index, {
+          only: only ? only.map((prefix) => Buffer.from(prefix, 'utf8')) : null,
+          observe: observer ? (memberPath) => observer.observe(memberPath) : null,
           onEntry: options.onEntry,
           onData: options.onData,
           onNote: options.onNote,
@@ -162,6 +180,7 @@ export async function walkArchive(
           warnings: replayed.warnings,
           warningCounts: replayed.warningCounts,
           fromIndex: true,
+          summary: observer ? observer.result() : kept,
         };
       }
     }
@@ -229,6 +248,7 @@ export async function walkArchive(
         key,
         options: indexing!,
         notesKind: options.notes?.kind ?? null,
+        summaryKind: options.summary?.kind ?? null,
         accessPoints,
       });
       indexing!.onOutcome?.(outcome);
@@ -247,6 +267,7 @@ export async function walkArchive(
       warnings: parser.warnings,
       warningCounts: parser.warningCounts,
       fromIndex: false,
+      summary: noted.summary?.result() ?? null,
     };
   } finally {
     await input.close();
@@ -264,6 +285,7 @@ interface NoteTaker {
   /** Each warning's count of members reported before it (for a replay that stops early). */
   warningsAfter: number[];
   parser: TarParser | null;
+  summary: ReturnType<PathSummary['create']> | null;
 }
 
 function createNoteTaker(
@@ -274,13 +296,16 @@ function createNoteTaker(
   const notes = options.notes && (recorder || options.onNote) ? options.notes : null;
   /** Member indexes whose data is read for a note, and whether the caller asked for it. */
   const noting = new Map<number, boolean>();
+  const summary = options.summary ? options.summary.create() : null;
   const taker: NoteTaker = {
     warningsAfter: [],
     parser: null,
+    summary,
     onEntry(entry) {
       const warnings = taker.parser!.warnings.length;
       while (taker.warningsAfter.length < warnings) taker.warningsAfter.push(entry.index);
       recorder?.add(entry);
+      summary?.observe(entry.memberPath);
       const action = options.onEntry(entry);
       if (action === 'stop' || !notes) return action;
       if (
@@ -314,6 +339,7 @@ async function saveIndex(
     key: string;
     options: WalkIndexOptions;
     notesKind: string | null;
+    summaryKind: string | null;
     accessPoints: readonly AccessPoint[];
   },
 ): Promise<IndexOutcome> {
@@ -332,6 +358,8 @@ async function saveIndex(
       warningCounts: parser.warningCounts,
     },
     notesKind: target.notesKind,
+    summaryKind: noted.summary ? target.summaryKind : null,
+    summary: noted.summary?.result() ?? null,
     accessPoints: target.accessPoints,
   });
   return saveArchiveIndex(target.dir, target.key, bytes, {

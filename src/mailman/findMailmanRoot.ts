@@ -4,6 +4,7 @@
  * list exists"), usually beside Mailman's siblings (archives/, qfiles/, data/, locks/, logs/).
  * On disk, and incrementally over an archive's memberPaths during the walk.
  */
+import type { PathSummary } from '../archive/ArchiveIndex.js';
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -167,4 +168,38 @@ export function findMailmanRootInPaths(memberPaths: Iterable<string>): MailmanIn
   const detector = createMailmanDetector();
   for (const memberPath of memberPaths) detector.add(memberPath);
   return detector.result();
+}
+
+/**
+ * The archive's Mailman var dir as a PathSummary (ArchiveIndex.ts): found by the walk that builds
+ * an index and kept in it, so a later replay can skip every member outside that var dir.
+ */
+export const MAILMAN_ROOT_SUMMARY: PathSummary = {
+  // Bump the version whenever createMailmanDetector's answer changes.
+  kind: 'mailman-root-v1',
+  create() {
+    const detector = createMailmanDetector();
+    return {
+      observe: (memberPath) => detector.add(memberPath),
+      result: () => JSON.stringify(detector.result()),
+    };
+  },
+};
+
+/** A MAILMAN_ROOT_SUMMARY result read back (null: none, or not one). */
+export function readMailmanSummary(summary: string | null): MailmanInArchive | null {
+  if (summary === null) return null;
+  try {
+    const value = JSON.parse(summary) as MailmanInArchive | null;
+    if (
+      value &&
+      typeof value.root === 'string' &&
+      Array.isArray(value.lists) &&
+      value.lists.every((name) => typeof name === 'string')
+    )
+      return { root: value.root, lists: value.lists };
+  } catch {
+    // not JSON: no var dir
+  }
+  return null;
 }

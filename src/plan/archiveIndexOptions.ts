@@ -1,12 +1,13 @@
 /**
  * `archiveIndexOptions`: the index and notes options of every walk that may use or leave an
  * archive index, decided here once (the walks of scan, check, plan and the wizard all spread it
- * into walkArchive's options). Every such walk notes the same data (Mailman list files): an
- * index left by `scan` serves `plan` as well.
+ * into walkArchive's options). Every such walk notes the same data (Mailman list files) and the
+ * same summary (the archive's Mailman var dir): an index left by `scan` serves `plan` as well.
  */
 import type { WalkOptions } from '../archive/walkArchive.js';
 import { defaultIndexDir } from '../archive/archiveIndexStore.js';
 import { findDevices } from '../filesystems/findDevices.js';
+import { MAILMAN_ROOT_SUMMARY } from '../mailman/findMailmanRoot.js';
 import { LIST_FILE_NOTES } from '../mailman/noteListFile.js';
 import type { CommonOptions } from '../progress.js';
 
@@ -14,13 +15,16 @@ export async function archiveIndexOptions(
   options: CommonOptions,
   /** Directories the restore writes to: the default index directory is not used on their filesystems. */
   targets: readonly string[] = [],
-): Promise<Pick<WalkOptions, 'useIndex' | 'notes'>> {
+): Promise<Pick<WalkOptions, 'useIndex' | 'notes' | 'summary'>> {
   const setting = options.index ?? {};
-  if (setting === false) return { notes: LIST_FILE_NOTES, useIndex: null };
+  if (setting === false)
+    return { notes: LIST_FILE_NOTES, summary: MAILMAN_ROOT_SUMMARY, useIndex: null };
   const dir = setting.dir ?? defaultIndexDir();
-  if (dir === null) return { notes: LIST_FILE_NOTES, useIndex: null };
+  if (dir === null)
+    return { notes: LIST_FILE_NOTES, summary: MAILMAN_ROOT_SUMMARY, useIndex: null };
   return {
     notes: LIST_FILE_NOTES,
+    summary: MAILMAN_ROOT_SUMMARY,
     useIndex: {
       dir,
       ...(setting.dir === undefined && targets.length > 0

@@ -10,7 +10,7 @@
  */
 import { copyEntry, type ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { walkArchive, type WalkResult } from '../archive/walkArchive.js';
-import { createMailmanDetector } from '../mailman/findMailmanRoot.js';
+import { readMailmanSummary } from '../mailman/findMailmanRoot.js';
 import {
   judgeListFile,
   LIST_FILE,
@@ -68,7 +68,6 @@ export async function collectMailmanMembers(
   archive: string | NodeJS.ReadableStream,
   options: CollectOptions,
 ): Promise<MailmanCollection> {
-  const detector = createMailmanDetector();
   const files = new Map<string, Keyed<{ name: ListFileName; copy: CandidateCopy }>[]>();
   const dirs = new Map<string, Keyed<ArchiveEntry>[]>();
   const bulk = new Map<string, Keyed<ArchiveEntry>[]>();
@@ -94,9 +93,16 @@ export async function collectMailmanMembers(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(await archiveIndexOptions(options, options.targets)),
+    // From an index that knows the var dir, only its lists/ and archives/ are replayed: the
+    // candidates are filtered by that var dir below anyway.
+    only: (summary) => {
+      const root = options.memberRoot ?? readMailmanSummary(summary)?.root;
+      if (root === undefined) return null;
+      const base = root === '' ? '' : `${root}/`;
+      return options.withArchives ? [`${base}lists/`, `${base}archives/`] : [`${base}lists/`];
+    },
     onEntry(entry) {
       const memberPath = entry.memberPath;
-      detector.add(memberPath);
       if (entry.unsafe !== null) return;
       // Cheap rejects first: this runs once per member of a huge archive. The list files end
       // in k (.pck) or t (.last); a list's own member is a directory.
@@ -141,7 +147,7 @@ export async function collectMailmanMembers(
     },
   });
 
-  const detected = detector.result();
+  const detected = readMailmanSummary(walk.summary);
   const root = options.memberRoot ?? detected?.root ?? null;
   const lists = new Map<string, CollectedList>();
   for (const list of options.lists) {
