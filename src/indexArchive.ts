@@ -33,7 +33,7 @@ export async function indexArchive(
       hint: 'drop --no-index',
     });
   }
-  const { useIndex: walkIndex, notes } = await archiveIndexOptions(options);
+  const { useIndex: walkIndex, notes, summary } = await archiveIndexOptions(options);
   if (!walkIndex) {
     throw new RestoreplanError(
       'USAGE',
@@ -61,6 +61,7 @@ export async function indexArchive(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(notes ? { notes } : {}),
+    ...(summary ? { summary } : {}),
     useIndex: {
       ...walkIndex,
       onOutcome: (outcome) => {

@@ -107,19 +107,25 @@ export interface ListDirDiagnosis extends ListDiagnosis {
 /** Reads and judges `listDir` (lists/<name>/). */
 export async function diagnoseList(listDir: string): Promise<ListDirDiagnosis> {
   const name = path.basename(listDir);
+  // The directory first: a file it does not hold is missing without a stat of its own (most
+  // lists lack four of the six names; each failed stat cost an error object and a round trip).
+  // A directory that cannot be listed (EACCES) hides its leftovers; its files are judged one by
+  // one as before.
+  const entries = await readdir(listDir).catch(() => null);
+  const present = entries ? new Set(entries) : null;
+  const judge = (file: string, format?: ConfigFormat): Promise<ConfigFileVerdict> =>
+    present && !present.has(file)
+      ? Promise.resolve(classifyConfigFile(null))
+      : judgeFile(path.join(listDir, file), format);
   const files: ListFileDiagnosis[] = [];
   for (const file of CONFIG_FILES) {
-    const verdict = await judgeFile(path.join(listDir, file), formatOfConfigFile(file));
-    files.push({ name: file, ...verdict });
+    files.push({ name: file, ...(await judge(file, formatOfConfigFile(file))) });
   }
   const stateFiles: ListFileDiagnosis[] = [];
-  for (const file of STATE_FILES) {
-    stateFiles.push({ name: file, ...(await judgeFile(path.join(listDir, file))) });
-  }
+  for (const file of STATE_FILES) stateFiles.push({ name: file, ...(await judge(file)) });
   // Mailman saves into config.pck.tmp.<host>.<pid> and renames it over config.pck: a leftover
   // means the save was interrupted between the dump and the rename.
-  // A list directory that cannot be listed (EACCES) hides its leftovers; its files were judged.
-  const interruptedSave = (await readdir(listDir).catch(() => [] as string[]))
+  const interruptedSave = (entries ?? [])
     .filter((entry) => entry.startsWith('config.pck.tmp'))
     .sort();
   const { status, loadsFrom, mailmanAction } = judgeList(files);

@@ -60,6 +60,9 @@ export interface DiagnoseMailmanOptions extends CommonOptions {
 }
 
 /** Diagnoses the var dir at or below `root` (MAILMAN_NOT_FOUND when there is none, or several). */
+/** Lists diagnosed at the same time (enough to keep the threadpool's 4 threads busy). */
+const LISTS_AT_A_TIME = 16;
+
 export async function diagnoseMailman(
   root: string,
   options: DiagnoseMailmanOptions = {},
@@ -77,19 +80,30 @@ export async function diagnoseMailman(
   ]);
   const heldLocks = new Set(locks.filter((l) => l.held).map((l) => l.name));
 
-  const lists: ListReport[] = [];
-  for (const [index, name] of names.entries()) {
-    throwIfAborted(options.signal);
-    report({
-      phase: 'diagnose',
-      done: index,
-      total: names.length,
-      item: name,
-      elapsedMs: Date.now() - started,
-    });
-    const diagnosis = await diagnoseList(path.join(varDir, 'lists', name));
-    lists.push({ ...diagnosis, locked: heldLocks.has(name) });
-  }
+  // Several lists at a time: a list's diagnosis is a handful of small reads, each a round trip
+  // through the threadpool, and one list after another left the process idle most of the time
+  // (400 lists: 250 ms one at a time). The reports keep the directory's order.
+  const lists: ListReport[] = new Array(names.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const index = next++;
+      const name = names[index]!;
+      throwIfAborted(options.signal);
+      report({
+        phase: 'diagnose',
+        done,
+        total: names.length,
+        item: name,
+        elapsedMs: Date.now() - started,
+      });
+      const diagnosis = await diagnoseList(path.join(varDir, 'lists', name));
+      lists[index] = { ...diagnosis, locked: heldLocks.has(name) };
+      done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LISTS_AT_A_TIME, names.length) }, worker));
   // Lists whose directory is gone while Mailman's other files still name them.
   const evidence = await findListEvidence(varDir, options.signal ? { signal: options.signal } : {});
   const onDisk = new Set(names);
