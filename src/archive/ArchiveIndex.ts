@@ -12,6 +12,13 @@ import type { TarFormat, Warning } from '../types.js';
 
 /** Bumped whenever the layout or the meaning of a field changes: an older file is ignored. */
 export const INDEX_FORMAT_VERSION = 1;
+/**
+ * The revision of what a walk reports (the tar parser's reading of names, sizes, types and
+ * warnings). An index replays what the walk that built it reported, so an index from a walk that
+ * read archives differently is not used: bump this with every change to what a walk reports,
+ * as the notes' and summaries' kinds are bumped with theirs.
+ */
+export const WALK_REVISION = 'walk-2026-12-01';
 /** First bytes of an index file. */
 export const INDEX_MAGIC = 'RPLANIDX';
 /** Last 4 bytes of an index file, after the CRC-32 of everything before it. */
@@ -42,6 +49,8 @@ export interface IndexedWalk {
 /** The header of an index file (JSON after the magic). */
 export interface IndexHeader {
   version: number;
+  /** WALK_REVISION of the walk that built it. */
+  walkRevision: string;
   /** The archive's identity (indexKey): fingerprint, device, inode, ctime. */
   key: string;
   createdAt: string;

@@ -12,6 +12,7 @@ import {
   INDEX_FORMAT_VERSION,
   INDEX_MAGIC,
   INDEX_TRAILER,
+  WALK_REVISION,
   type ArchiveIndex,
   type ColumnEncoding,
   type IndexHeader,
@@ -48,7 +49,12 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
   const headerLength = file.readUInt32LE(8);
   if (16 + headerLength > file.length - 8) return null;
   const header = JSON.parse(file.toString('utf8', 16, 16 + headerLength)) as IndexHeader;
-  if (header.version !== INDEX_FORMAT_VERSION || header.key !== key) return null;
+  if (
+    header.version !== INDEX_FORMAT_VERSION ||
+    header.walkRevision !== WALK_REVISION ||
+    header.key !== key
+  )
+    return null;
   const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (header.littleEndian !== littleEndian) return null;
   const bodyStart = 16 + headerLength + ((8 - ((16 + headerLength) % 8)) % 8);

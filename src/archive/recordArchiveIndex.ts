@@ -15,6 +15,7 @@ import {
   INDEX_FORMAT_VERSION,
   INDEX_MAGIC,
   INDEX_TRAILER,
+  WALK_REVISION,
   type ColumnEncoding,
   type IndexHeader,
   type IndexedWalk,
@@ -280,6 +281,7 @@ export function createIndexRecorder(): IndexRecorder {
       }));
       const header: IndexHeader = {
         version: INDEX_FORMAT_VERSION,
+        walkRevision: WALK_REVISION,
         key: meta.key,
         createdAt: new Date().toISOString(),
         bodyBytes,
