@@ -486,4 +486,53 @@ Index("members read through access points equal GNU tar's extraction", async () 
   }
 });
 
+Index('plan + apply through the access points restores what GNU tar extracts', async () => {
+  if (why) return;
+  const src = makeBigTree();
+  const tar = path.join(root, 'apply-big.tar');
+  run('tar', ['-C', src, '-cf', tar, '.']);
+  const extracted = path.join(root, 'apply-extracted');
+  mkdirSync(extracted, { recursive: true });
+  run('tar', ['-C', extracted, '-xf', tar]);
+  const { planRestore } = await import('../../src/plan/planRestore.js');
+  const { applyPlan } = await import('../../src/apply/applyPlan.js');
+  for (const [name, make] of [
+    ['gzip', (t: string) => (run('gzip', ['-6', '-k', '-f', t]), `${t}.gz`)],
+    ['xz', (t: string) => (run('xz', ['-T1', '--block-size=64KiB', '-k', '-f', t]), `${t}.xz`)],
+  ] as const) {
+    const archive = make(tar);
+    const dir = freshDir();
+    await walkArchive(archive, {
+      ...(await archiveIndexOptions({})),
+      useIndex: { dir, gzipSpanBytes: 64 * 1024 },
+      onEntry: () => undefined,
+    });
+    const target = path.join(root, `apply-target-${name}`);
+    mkdirSync(target, { recursive: true });
+    const plan = await planRestore(archive, {
+      target,
+      profile: 'none',
+      // Members deep in the archive, so that apply starts from a point past the first.
+      include: ['d4/**', 'd5/**'],
+      index: { dir },
+    });
+    assert.ok(plan.feasible, name);
+    const outcomes: IndexOutcome['kind'][] = [];
+    const result = await applyPlan(plan, {
+      journalPath: path.join(root, `apply-${name}.journal`),
+      index: { dir, onOutcome: (o) => outcomes.push(o.kind) },
+    });
+    assert.is(result.status, 'complete', `${name}: ${JSON.stringify(result)}`);
+    assert.equal(outcomes, ['hit'], `${name}: apply read the access points from the index`);
+    for (const d of ['d4', 'd5']) {
+      for (const f of readdirSync(path.join(extracted, d))) {
+        assert.ok(
+          readFileSync(path.join(target, d, f)).equals(readFileSync(path.join(extracted, d, f))),
+          `${name}: ${d}/${f}`,
+        );
+      }
+    }
+  }
+});
+
 Index.run();
