@@ -13,7 +13,7 @@ import {
   type IndexOutcome,
 } from './archive/archiveIndexStore.js';
 import { openArchive } from './archive/openArchive.js';
-import { walkArchive } from './archive/walkArchive.js';
+import { describeArchive, walkArchive } from './archive/walkArchive.js';
 import { RestoreplanError } from './errors.js';
 import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
 import type { CommonOptions } from './progress.js';
@@ -96,13 +96,7 @@ export async function indexArchive(
   const { size } = await stat(file);
   return {
     schemaVersion: SCHEMA_VERSION,
-    archive: {
-      path: walk.path,
-      sizeBytes: walk.sizeBytes,
-      compression: walk.compression,
-      formats: walk.formats,
-      fingerprint: walk.fingerprint,
-    },
+    archive: describeArchive(walk),
     index: {
       file,
       bytes: size,

@@ -3,7 +3,7 @@
  * (CONTRACT.md `scan`). Composes the archive walk, the inventory and Mailman detection; never
  * writes anything.
  */
-import { walkArchive } from './archive/walkArchive.js';
+import { describeArchive, walkArchive } from './archive/walkArchive.js';
 import { buildInventory } from './inventory/buildInventory.js';
 import { createWarningList } from './inventory/createWarningList.js';
 import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
@@ -42,13 +42,7 @@ export async function scanArchive(
   for (const warning of walk.warnings) warnings.add(warning);
   return {
     schemaVersion: SCHEMA_VERSION,
-    archive: {
-      path: walk.path,
-      sizeBytes: walk.sizeBytes,
-      compression: walk.compression,
-      formats: walk.formats,
-      fingerprint: walk.fingerprint,
-    },
+    archive: describeArchive(walk),
     totals: inventory.totals(),
     tree: inventory.tree(),
     mailman: summarizeMailman(readMailmanSummary(walk.summary)),

@@ -2,6 +2,17 @@ import type { TarFormat } from '../types.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'chardev' | 'blockdev';
 
+/** Every entry type, in the one order the member table's and the index's codes follow. */
+export const ENTRY_TYPES: readonly EntryType[] = [
+  'file',
+  'dir',
+  'symlink',
+  'hardlink',
+  'fifo',
+  'chardev',
+  'blockdev',
+];
+
 /**
  * Why a member's path is unsafe to restore: a `..` component in its name, or in a hard link's
  * target. Such members are still counted by `scan` (they are in the archive) but never selected

@@ -7,7 +7,7 @@
  */
 import { crc32 } from 'node:zlib';
 
-import type { ArchiveEntry } from './ArchiveEntry.js';
+import { ENTRY_TYPES, type ArchiveEntry } from './ArchiveEntry.js';
 import {
   INDEX_FORMAT_VERSION,
   INDEX_MAGIC,
@@ -19,7 +19,6 @@ import {
 } from './ArchiveIndex.js';
 import type { AccessPoint } from './AccessPoint.js';
 import {
-  ENTRY_TYPES,
   FLAG_UNSAFE,
   NUMBER_COLUMNS,
   RAW_DOT_SLASH,

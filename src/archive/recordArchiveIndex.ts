@@ -10,7 +10,7 @@
  */
 import { crc32 } from 'node:zlib';
 
-import type { ArchiveEntry, EntryType } from './ArchiveEntry.js';
+import { ENTRY_TYPES, type ArchiveEntry, type EntryType } from './ArchiveEntry.js';
 import {
   INDEX_FORMAT_VERSION,
   INDEX_MAGIC,
@@ -23,15 +23,6 @@ import {
 import type { AccessPoint } from './AccessPoint.js';
 import type { TarFormat } from '../types.js';
 
-export const ENTRY_TYPES: readonly EntryType[] = [
-  'file',
-  'dir',
-  'symlink',
-  'hardlink',
-  'fifo',
-  'chardev',
-  'blockdev',
-];
 export const TAR_FORMATS: readonly TarFormat[] = ['v7', 'ustar', 'gnu', 'oldgnu', 'pax'];
 /** How a member's raw name relates to its memberPath (RAW_EXPLICIT: stored as is). */
 export const RAW_SAME = 0;

@@ -21,7 +21,7 @@ import {
   type ProgressEvent,
   type ProgressPhase,
 } from '../progress.js';
-import type { Compression, TarFormat, Warning } from '../types.js';
+import type { ArchiveInfo, Compression, TarFormat, Warning } from '../types.js';
 import type { ArchiveEntry } from './ArchiveEntry.js';
 import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
 import { describeUnsupportedCompression } from './detectCompression.js';
@@ -111,6 +111,17 @@ export interface WalkResult {
   fromIndex: boolean;
   /** The PathSummary's result (null without one). */
   summary: string | null;
+}
+
+/** The `archive` part of the scan and index documents: what the walk found the archive to be. */
+export function describeArchive(walk: WalkResult): ArchiveInfo {
+  return {
+    path: walk.path,
+    sizeBytes: walk.sizeBytes,
+    compression: walk.compression,
+    formats: walk.formats,
+    fingerprint: walk.fingerprint,
+  };
 }
 
 /** Default cap on the data one member may have collected. */

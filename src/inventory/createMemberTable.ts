@@ -1,4 +1,4 @@
-import type { EntryType } from '../archive/ArchiveEntry.js';
+import { ENTRY_TYPES, type EntryType } from '../archive/ArchiveEntry.js';
 
 /** Small integer codes for entry types, so the table stores one byte per member. */
 export const TYPE_CODES = {
@@ -11,16 +11,7 @@ export const TYPE_CODES = {
   blockdev: 7,
 } as const satisfies Record<EntryType, number>;
 
-export const TYPE_BY_CODE: readonly (EntryType | undefined)[] = [
-  undefined,
-  'file',
-  'dir',
-  'symlink',
-  'hardlink',
-  'fifo',
-  'chardev',
-  'blockdev',
-];
+export const TYPE_BY_CODE: readonly (EntryType | undefined)[] = [undefined, ...ENTRY_TYPES];
 
 /**
  * The hash state after the first `length` characters of a path. Members of one directory share
