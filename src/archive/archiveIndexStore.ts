@@ -136,16 +136,15 @@ export async function saveArchiveIndex(
     return { kind: 'not-saved', reason: `larger than the ${maxBytes}-byte bound` };
   const temp = `${file}.${process.pid}.tmp`;
   try {
+    // Judged on the directory, or on its nearest existing ancestor before it is created:
+    // creating it costs inodes too, which a filesystem the restore writes to, or one short
+    // of room, must not spend.
+    const ancestor = await nearestExisting(dir);
+    const refused = await refuseRoom(ancestor, dir, size, options);
+    if (refused) return refused;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const dirInfo = await stat(dir, { bigint: true });
-    if (options.avoidDevices?.has(dirInfo.dev)) {
-      return {
-        kind: 'not-saved',
-        reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
-      };
-    }
-    const short = await judgeRoom(dir, size);
-    if (short) return { kind: 'not-saved', reason: short };
+    const again = await refuseRoom(dir, dir, size, options);
+    if (again) return again;
     const handle = await open(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
@@ -181,6 +180,24 @@ export async function saveArchiveIndex(
   return { kind: 'saved', file, bytes: size };
 }
 
+/** Why no index may go to `dir`, judged on `at` (dir itself, or the ancestor it is created in). */
+async function refuseRoom(
+  at: string,
+  dir: string,
+  size: number,
+  options: SaveOptions,
+): Promise<IndexOutcome | null> {
+  const info = await stat(at, { bigint: true });
+  if (options.avoidDevices?.has(info.dev)) {
+    return {
+      kind: 'not-saved',
+      reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
+    };
+  }
+  const short = await judgeRoom(at, dir, size);
+  return short ? { kind: 'not-saved', reason: short } : null;
+}
+
 /**
  * A cache must not take what the system needs: no index is written where it would leave less
  * than 10 % of the filesystem's blocks or inodes free (the incident this tool exists for began
@@ -188,13 +205,28 @@ export async function saveArchiveIndex(
  */
 const MIN_FREE_SHARE = 0.1;
 
-async function judgeRoom(dir: string, bytes: number): Promise<string | null> {
-  const fs = await statfs(dir);
+async function judgeRoom(at: string, dir: string, bytes: number): Promise<string | null> {
+  const fs = await statfs(at);
   if (fs.files > 0 && fs.ffree - 1 < fs.files * MIN_FREE_SHARE)
     return `${dir} is on a filesystem short of inodes (${fs.ffree} of ${fs.files} free)`;
   if (fs.blocks > 0 && fs.bavail * fs.bsize - bytes < fs.blocks * fs.bsize * MIN_FREE_SHARE)
     return `${dir} is on a filesystem short of space (${fs.bavail * fs.bsize} bytes free)`;
   return null;
+}
+
+/** `dir`, or its nearest ancestor that exists. */
+async function nearestExisting(dir: string): Promise<string> {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      await stat(at);
+      return at;
+    } catch (error) {
+      const parent = path.dirname(at);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;
+      at = parent;
+    }
+  }
 }
 
 /** Removes the least recently used index files beyond `maxBytes` (never `keep`). */

@@ -57,10 +57,8 @@ if (why) {
             outcomes[0]?.kind === 'not-saved' ? outcomes[0].reason : '',
             /filesystem the restore writes to/,
           );
-          assert.not.ok(
-            existsSync(path.join(cache, 'restoreplan')) &&
-              readdirSync(path.join(cache, 'restoreplan')).length > 0,
-          );
+          // Not even the directory: it would cost the restore's filesystem inodes too.
+          assert.not.ok(existsSync(cache), 'no cache directory created there');
           // Named by the operator: used even there.
           const named = path.join(mnt, 'named');
           const asked: IndexOutcome[] = [];
@@ -109,6 +107,12 @@ if (why) {
           /short of inodes/,
         );
         assert.is(readdirSync(dir).length, 0, 'nothing written, not even a temp file');
+        // A directory that does not exist yet is not created there either (an inode each).
+        const fresh = path.join(mnt, 'fresh', 'idx');
+        const more: IndexOutcome[] = [];
+        await scanArchive(archive, { index: { dir: fresh, onOutcome: (o) => more.push(o) } });
+        assert.is(more[0]?.kind, 'not-saved');
+        assert.not.ok(existsSync(path.join(mnt, 'fresh')), 'no directory created');
       });
     },
   );
