@@ -41,6 +41,22 @@ export interface ArchiveIdentity {
   ctimeNs: bigint;
 }
 
+/**
+ * How long after its last change an archive with whole-second timestamps is read before its
+ * index may be saved (2 s: FAT's granularity). Where a filesystem keeps whole seconds (ext3,
+ * ext4 with 128-byte inodes, some NFS servers), a change in the second the archive was read
+ * in leaves its ctime as it was, and the index of what was read would be trusted for what
+ * is there now (git's "racy clean" files).
+ */
+export const COARSE_CTIME_MARGIN_MS = 2000;
+
+/** How long to wait before an index read from `readFromMs` on may be saved (0: now). */
+export function racyWaitMs(identity: ArchiveIdentity, readFromMs: number): number {
+  if (identity.ctimeNs % 1_000_000_000n !== 0n) return 0;
+  const safeFrom = Number(identity.ctimeNs / 1_000_000n) + COARSE_CTIME_MARGIN_MS;
+  return Math.max(0, safeFrom - readFromMs);
+}
+
 export function indexKeyOf(identity: ArchiveIdentity): string {
   return `${identity.fingerprint} dev=${identity.dev} ino=${identity.ino} ctimeNs=${identity.ctimeNs}`;
 }
