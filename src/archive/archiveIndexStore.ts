@@ -13,7 +13,7 @@
  *   filesystem the restore writes to) and the command goes on without an index.
  * - Bounded: after each save the oldest files (by last use) are removed beyond `maxBytes`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,6 +25,9 @@ import { readArchiveIndex } from './readArchiveIndex.js';
 /** Default bound on the directory's index files. */
 export const DEFAULT_INDEX_MAX_BYTES = 1024 * 1024 * 1024;
 const SUFFIX = '.rpidx';
+const TEMP_SUFFIX = '.tmp';
+/** A temp file this old was left by a killed run (a write takes well under a second). */
+const LEFTOVER_TEMP_MS = 3600 * 1000;
 
 /** The default index directory, or null when neither XDG_CACHE_HOME nor HOME says where. */
 export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -150,7 +153,10 @@ export async function saveArchiveIndex(
   const size = parts.reduce((sum, part) => sum + part.length, 0);
   if (size > maxBytes)
     return { kind: 'not-saved', reason: `larger than the ${maxBytes}-byte bound` };
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique: a run killed mid-write leaves its temp file, and the next run in a container
+  // often has the same pid (O_EXCL would then fail, and the cleanup remove another's file).
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  let created = false;
   try {
     // Judged on the directory, or on its nearest existing ancestor before it is created:
     // creating it costs inodes too, which a filesystem the restore writes to, or one short
@@ -166,6 +172,7 @@ export async function saveArchiveIndex(
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
       0o600,
     );
+    created = true;
     try {
       let written = 0;
       while (written < size) {
@@ -189,7 +196,7 @@ export async function saveArchiveIndex(
     }
     await rename(temp, file);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    if (created) await unlink(temp).catch(() => undefined);
     return { kind: 'not-saved', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
   }
   await evictOldest(dir, maxBytes, file).catch(() => undefined);
@@ -247,7 +254,16 @@ async function nearestExisting(dir: string): Promise<string> {
 
 /** Removes the least recently used index files beyond `maxBytes` (never `keep`). */
 async function evictOldest(dir: string, maxBytes: number, keep: string): Promise<void> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith(SUFFIX));
+  const all = await readdir(dir);
+  // Temp files of killed runs: never trusted, but they would take room beyond the bound.
+  for (const name of all) {
+    if (!name.includes(`${SUFFIX}.`) || !name.endsWith(TEMP_SUFFIX)) continue;
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (info?.isFile() && Date.now() - info.mtimeMs > LEFTOVER_TEMP_MS)
+      await unlink(file).catch(() => undefined);
+  }
+  const names = all.filter((name) => name.endsWith(SUFFIX));
   const files: Array<{ file: string; size: number; used: number }> = [];
   for (const name of names) {
     const file = path.join(dir, name);

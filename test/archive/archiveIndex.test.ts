@@ -471,6 +471,34 @@ const SEEKABLE: Array<{ name: string; make: (tar: string) => string }> = [
   },
 ];
 
+Index(
+  'a temp file a killed run left (same pid, as in a container) neither blocks nor stays',
+  async () => {
+    if (why) return;
+    const { indexFileOf, saveArchiveIndex } =
+      await import('../../src/archive/archiveIndexStore.js');
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const key = 'key-for-temp-test';
+    // What a run killed mid-write leaves; in a container the next run often has its pid.
+    const left = `${indexFileOf(dir, key)}.${process.pid}.tmp`;
+    writeFileSync(left, 'half an index', { mode: 0o600 });
+    const outcome = await saveArchiveIndex(dir, key, [Buffer.alloc(16)]);
+    assert.is(outcome.kind, 'saved', 'not blocked by it');
+    assert.ok(existsSync(indexFileOf(dir, key)));
+    // Another run may still be writing a recent one; an hour old, it is a killed run's.
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    utimesSync(left, old, old);
+    await saveArchiveIndex(dir, 'key-for-temp-test-2', [Buffer.alloc(16)]);
+    assert.not.ok(existsSync(left), 'an old leftover is removed');
+    assert.equal(
+      readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temp file of its own left either',
+    );
+  },
+);
+
 Index("members read through access points equal GNU tar's extraction", async () => {
   if (why) return;
   const src = makeBigTree();
