@@ -5,16 +5,19 @@
  * command makes, so the index is the same whoever built it.
  */
 import { stat, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
   indexFileOf,
   indexKeyOf,
   loadArchiveIndex,
+  racyWaitMs,
+  type ArchiveIdentity,
   type IndexOutcome,
 } from './archive/archiveIndexStore.js';
 import { openArchive } from './archive/openArchive.js';
 import { describeArchive, walkArchive } from './archive/walkArchive.js';
-import { RestoreplanError } from './errors.js';
+import { RestoreplanError, throwIfAborted } from './errors.js';
 import { archiveIndexOptions } from './plan/archiveIndexOptions.js';
 import type { CommonOptions } from './progress.js';
 import { SCHEMA_VERSION, type IndexResult } from './types.js';
@@ -42,9 +45,16 @@ export async function indexArchive(
     );
   }
   const dir = walkIndex.dir;
-  const opened = await openArchive(archive);
-  const identity = opened.identity;
-  await opened.close();
+  let identity = await identityOf(archive);
+  // Just written, on a filesystem of whole-second timestamps: no index can be saved before
+  // that second is safely over (racyWaitMs), and building one is this command's whole job.
+  const wait = identity ? racyWaitMs(identity, Date.now()) : 0;
+  if (wait > 0) {
+    await sleep(wait, undefined, options.signal ? { signal: options.signal } : {}).catch(() =>
+      throwIfAborted(options.signal),
+    );
+    identity = await identityOf(archive);
+  }
   if (identity === null || archive === '-') {
     throw new RestoreplanError(
       'USAGE',
@@ -105,4 +115,10 @@ export async function indexArchive(
       accessPoints: index.accessPoints.length,
     },
   };
+}
+
+async function identityOf(archive: string): Promise<ArchiveIdentity | null> {
+  const opened = await openArchive(archive);
+  await opened.close();
+  return opened.identity;
 }

@@ -13,7 +13,7 @@
  *   filesystem the restore writes to) and the command goes on without an index.
  * - Bounded: after each save the oldest files (by last use) are removed beyond `maxBytes`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,6 +25,9 @@ import { readArchiveIndex } from './readArchiveIndex.js';
 /** Default bound on the directory's index files. */
 export const DEFAULT_INDEX_MAX_BYTES = 1024 * 1024 * 1024;
 const SUFFIX = '.rpidx';
+const TEMP_SUFFIX = '.tmp';
+/** A temp file this old was left by a killed run (a write takes well under a second). */
+const LEFTOVER_TEMP_MS = 3600 * 1000;
 
 /** The default index directory, or null when neither XDG_CACHE_HOME nor HOME says where. */
 export function defaultIndexDir(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -39,6 +42,22 @@ export interface ArchiveIdentity {
   dev: bigint;
   ino: bigint;
   ctimeNs: bigint;
+}
+
+/**
+ * How long after its last change an archive with whole-second timestamps is read before its
+ * index may be saved (2 s: FAT's granularity). Where a filesystem keeps whole seconds (ext3,
+ * ext4 with 128-byte inodes, some NFS servers), a change in the second the archive was read
+ * in leaves its ctime as it was, and the index of what was read would be trusted for what
+ * is there now (git's "racy clean" files).
+ */
+export const COARSE_CTIME_MARGIN_MS = 2000;
+
+/** How long to wait before an index read from `readFromMs` on may be saved (0: now). */
+export function racyWaitMs(identity: ArchiveIdentity, readFromMs: number): number {
+  if (identity.ctimeNs % 1_000_000_000n !== 0n) return 0;
+  const safeFrom = Number(identity.ctimeNs / 1_000_000n) + COARSE_CTIME_MARGIN_MS;
+  return Math.max(0, safeFrom - readFromMs);
 }
 
 export function indexKeyOf(identity: ArchiveIdentity): string {
@@ -134,23 +153,26 @@ export async function saveArchiveIndex(
   const size = parts.reduce((sum, part) => sum + part.length, 0);
   if (size > maxBytes)
     return { kind: 'not-saved', reason: `larger than the ${maxBytes}-byte bound` };
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique: a run killed mid-write leaves its temp file, and the next run in a container
+  // often has the same pid (O_EXCL would then fail, and the cleanup remove another's file).
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  let created = false;
   try {
+    // Judged on the directory, or on its nearest existing ancestor before it is created:
+    // creating it costs inodes too, which a filesystem the restore writes to, or one short
+    // of room, must not spend.
+    const ancestor = await nearestExisting(dir);
+    const refused = await refuseRoom(ancestor, dir, size, options);
+    if (refused) return refused;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const dirInfo = await stat(dir, { bigint: true });
-    if (options.avoidDevices?.has(dirInfo.dev)) {
-      return {
-        kind: 'not-saved',
-        reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
-      };
-    }
-    const short = await judgeRoom(dir, size);
-    if (short) return { kind: 'not-saved', reason: short };
+    const again = await refuseRoom(dir, dir, size, options);
+    if (again) return again;
     const handle = await open(
       temp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
       0o600,
     );
+    created = true;
     try {
       let written = 0;
       while (written < size) {
@@ -174,11 +196,29 @@ export async function saveArchiveIndex(
     }
     await rename(temp, file);
   } catch (error) {
-    await unlink(temp).catch(() => undefined);
+    if (created) await unlink(temp).catch(() => undefined);
     return { kind: 'not-saved', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
   }
   await evictOldest(dir, maxBytes, file).catch(() => undefined);
   return { kind: 'saved', file, bytes: size };
+}
+
+/** Why no index may go to `dir`, judged on `at` (dir itself, or the ancestor it is created in). */
+async function refuseRoom(
+  at: string,
+  dir: string,
+  size: number,
+  options: SaveOptions,
+): Promise<IndexOutcome | null> {
+  const info = await stat(at, { bigint: true });
+  if (options.avoidDevices?.has(info.dev)) {
+    return {
+      kind: 'not-saved',
+      reason: `${dir} is on a filesystem the restore writes to (choose one with --index-dir)`,
+    };
+  }
+  const short = await judgeRoom(at, dir, size);
+  return short ? { kind: 'not-saved', reason: short } : null;
 }
 
 /**
@@ -188,8 +228,8 @@ export async function saveArchiveIndex(
  */
 const MIN_FREE_SHARE = 0.1;
 
-async function judgeRoom(dir: string, bytes: number): Promise<string | null> {
-  const fs = await statfs(dir);
+async function judgeRoom(at: string, dir: string, bytes: number): Promise<string | null> {
+  const fs = await statfs(at);
   if (fs.files > 0 && fs.ffree - 1 < fs.files * MIN_FREE_SHARE)
     return `${dir} is on a filesystem short of inodes (${fs.ffree} of ${fs.files} free)`;
   if (fs.blocks > 0 && fs.bavail * fs.bsize - bytes < fs.blocks * fs.bsize * MIN_FREE_SHARE)
@@ -197,9 +237,33 @@ async function judgeRoom(dir: string, bytes: number): Promise<string | null> {
   return null;
 }
 
+/** `dir`, or its nearest ancestor that exists. */
+async function nearestExisting(dir: string): Promise<string> {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      await stat(at);
+      return at;
+    } catch (error) {
+      const parent = path.dirname(at);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) throw error;
+      at = parent;
+    }
+  }
+}
+
 /** Removes the least recently used index files beyond `maxBytes` (never `keep`). */
 async function evictOldest(dir: string, maxBytes: number, keep: string): Promise<void> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith(SUFFIX));
+  const all = await readdir(dir);
+  // Temp files of killed runs: never trusted, but they would take room beyond the bound.
+  for (const name of all) {
+    if (!name.includes(`${SUFFIX}.`) || !name.endsWith(TEMP_SUFFIX)) continue;
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (info?.isFile() && Date.now() - info.mtimeMs > LEFTOVER_TEMP_MS)
+      await unlink(file).catch(() => undefined);
+  }
+  const names = all.filter((name) => name.endsWith(SUFFIX));
   const files: Array<{ file: string; size: number; used: number }> = [];
   for (const name of names) {
     const file = path.join(dir, name);

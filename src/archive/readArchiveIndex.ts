@@ -54,6 +54,7 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
     header.key !== key
   )
     return null;
+  if (!wellFormed(header)) return null;
   const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   if (header.littleEndian !== littleEndian) return null;
   const bodyStart = 16 + headerLength + ((8 - ((16 + headerLength) % 8)) % 8);
@@ -68,7 +69,8 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
     const column = header.columns[name];
     if (!column) throw new Error(`no column ${name}`);
     const [offset, length] = column.at;
-    if (offset < 0 || length < 0 || offset + length > body.length) throw new Error('out of range');
+    if (!isCount(offset) || !isCount(length) || offset + length > body.length)
+      throw new Error('out of range');
     return { encoding: column.encoding, bytes: body.subarray(offset, offset + length) };
   };
   const numbers = (name: string): Numbers => {
@@ -104,7 +106,8 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
     let window: Buffer | null = null;
     if (point.window) {
       const [offset, length] = point.window;
-      if (offset + length > body.length || length > 32768) throw new Error('bad window');
+      if (!isCount(offset) || !isCount(length) || offset + length > body.length || length > 32768)
+        throw new Error('bad window');
       window = Buffer.from(body.subarray(offset, offset + length));
     }
     return {
@@ -118,6 +121,26 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
     if (accessPoints[i]!.outputOffset <= accessPoints[i - 1]!.outputOffset)
       throw new Error('access points out of order');
   }
+
+  // Every member as a replay will read it, checked now (a lie found half-way through a replay
+  // would fail the command): each path shares no more than the previous one has and the rests
+  // fill `suffixes` exactly; entry types, formats and raw-name kinds are ones a walk writes.
+  let previousLength = 0;
+  let used = 0;
+  for (let i = 0; i < members; i += 1) {
+    const shared = prefix[i]!;
+    const rest = suffixLength[i]!;
+    if (shared > previousLength) throw new Error('front coding out of range');
+    previousLength = shared + rest;
+    used += rest;
+    const flag = flags[i]!;
+    if (ENTRY_TYPES[flag & 7] === undefined || TAR_FORMATS[(flag >> 4) & 7] === undefined)
+      throw new Error('bad flags');
+    const kind = rawKinds[i]!;
+    if (kind > RAW_LEADING_SLASH && !(kind === RAW_EXPLICIT && rawPaths.has(i)))
+      throw new Error('bad raw path kind');
+  }
+  if (used !== suffixes.length) throw new Error('paths do not fill their column');
 
   let next = 0;
   let path = Buffer.allocUnsafe(4096);
@@ -195,6 +218,73 @@ function decode(file: Buffer, key: string): ArchiveIndex | null {
       entry.index = index;
     },
   };
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** `[member index, value]` pairs whose values pass `valid`. */
+function isPairs(value: unknown, valid: (item: unknown) => boolean): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every((pair) => Array.isArray(pair) && isCount(pair[0]) && valid(pair[1]))
+  );
+}
+
+/** The header's shapes as a walk writes them (the JSON could say anything). */
+function wellFormed(header: IndexHeader): boolean {
+  const { walk } = header;
+  return (
+    typeof walk === 'object' &&
+    walk !== null &&
+    isCount(walk.members) &&
+    isCount(walk.streamBytes) &&
+    Array.isArray(walk.formats) &&
+    walk.formats.every((format) => TAR_FORMATS.includes(format)) &&
+    Array.isArray(walk.warnings) &&
+    walk.warnings.every(
+      (item) =>
+        typeof item === 'object' &&
+        item !== null &&
+        isCount(item.afterMembers) &&
+        typeof item.warning === 'object' &&
+        item.warning !== null &&
+        isString(item.warning.code) &&
+        isString(item.warning.message),
+    ) &&
+    typeof walk.warningCounts === 'object' &&
+    walk.warningCounts !== null &&
+    Object.values(walk.warningCounts).every(isCount) &&
+    (header.notesKind === null || isString(header.notesKind)) &&
+    (header.summaryKind === null || isString(header.summaryKind)) &&
+    (header.summary === null || isString(header.summary)) &&
+    isPairs(header.notes, isString) &&
+    isPairs(header.rawPaths, isString) &&
+    isPairs(header.linkPaths, isString) &&
+    isPairs(
+      header.sparse,
+      (map) =>
+        Array.isArray(map) &&
+        map.every((extent) => Array.isArray(extent) && isCount(extent[0]) && isCount(extent[1])),
+    ) &&
+    Array.isArray(header.accessPoints) &&
+    header.accessPoints.every(
+      (point) =>
+        typeof point === 'object' &&
+        point !== null &&
+        isCount(point.outputOffset) &&
+        isCount(point.inputOffset) &&
+        Number.isInteger(point.bits) &&
+        point.bits >= 0 &&
+        point.bits <= 7 &&
+        (point.window === null || Array.isArray(point.window)),
+    ) &&
+    typeof header.columns === 'object' &&
+    header.columns !== null
+  );
 }
 
 function toNumbers(encoding: ColumnEncoding, bytes: Buffer): Numbers {

@@ -30,8 +30,10 @@ import { openDecompressor, type Decompressor } from './openDecompressor.js';
 import { TarParser, type EntryAction } from './TarParser.js';
 import type { DataNotes, PathSummary } from './ArchiveIndex.js';
 import {
+  COARSE_CTIME_MARGIN_MS,
   indexKeyOf,
   loadArchiveIndex,
+  racyWaitMs,
   saveArchiveIndex,
   type IndexOutcome,
 } from './archiveIndexStore.js';
@@ -254,14 +256,20 @@ export async function walkArchive(
         : input.readAt && input.sizeBytes !== null
           ? await findAccessPoints(input.compression, input.readAt, input.sizeBytes)
           : [];
-      const outcome = await saveIndex(recorder, noted, parser, {
-        dir: indexing!.dir,
-        key,
-        options: indexing!,
-        notesKind: options.notes?.kind ?? null,
-        summaryKind: options.summary?.kind ?? null,
-        accessPoints,
-      });
+      const outcome: IndexOutcome =
+        racyWaitMs(input.identity!, started) > 0
+          ? {
+              kind: 'not-saved',
+              reason: `the archive changed less than ${COARSE_CTIME_MARGIN_MS / 1000} s before it was read, on a filesystem that keeps whole seconds: a change within that second would not show (a later run indexes it)`,
+            }
+          : await saveIndex(recorder, noted, parser, {
+              dir: indexing!.dir,
+              key,
+              options: indexing!,
+              notesKind: options.notes?.kind ?? null,
+              summaryKind: options.summary?.kind ?? null,
+              accessPoints,
+            });
       indexing!.onOutcome?.(outcome);
     }
     return {

@@ -3,19 +3,31 @@
  * writes to (unless the operator names the directory), never where it would leave the
  * filesystem short of inodes or space, and a full filesystem never fails the command.
  */
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { IndexOutcome } from '../../src/archive/archiveIndexStore.js';
+import { walkArchive } from '../../src/archive/walkArchive.js';
+import { indexArchive } from '../../src/indexArchive.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { scanArchive } from '../../src/scanArchive.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 
 const why = missingNeeds({ root: true, tools: ['tar', 'mount'] });
+const whyExt4 = missingNeeds({ root: true, tools: ['tar', 'mkfs.ext4', 'losetup'] });
 const RealFs = suite('archive index on real filesystems');
 const scratch = why ? null : makeScratch('restoreplan-index-fs-');
 const root = scratch?.dir ?? '';
@@ -57,10 +69,8 @@ if (why) {
             outcomes[0]?.kind === 'not-saved' ? outcomes[0].reason : '',
             /filesystem the restore writes to/,
           );
-          assert.not.ok(
-            existsSync(path.join(cache, 'restoreplan')) &&
-              readdirSync(path.join(cache, 'restoreplan')).length > 0,
-          );
+          // Not even the directory: it would cost the restore's filesystem inodes too.
+          assert.not.ok(existsSync(cache), 'no cache directory created there');
           // Named by the operator: used even there.
           const named = path.join(mnt, 'named');
           const asked: IndexOutcome[] = [];
@@ -109,6 +119,12 @@ if (why) {
           /short of inodes/,
         );
         assert.is(readdirSync(dir).length, 0, 'nothing written, not even a temp file');
+        // A directory that does not exist yet is not created there either (an inode each).
+        const fresh = path.join(mnt, 'fresh', 'idx');
+        const more: IndexOutcome[] = [];
+        await scanArchive(archive, { index: { dir: fresh, onOutcome: (o) => more.push(o) } });
+        assert.is(more[0]?.kind, 'not-saved');
+        assert.not.ok(existsSync(path.join(mnt, 'fresh')), 'no directory created');
       });
     },
   );
@@ -126,6 +142,64 @@ if (why) {
       assert.is(outcomes[0]?.kind, 'not-saved');
     });
   });
+
+  RealFs(
+    'whole-second timestamps: an edit in the second the index was built is not answered from it',
+    async () => {
+      if (whyExt4) return;
+      const source = makeArchive();
+      // 128-byte inodes keep whole seconds (as ext3, and ext4 made with -I 128, do).
+      await withMountedFs(
+        { type: 'ext4', sizeMiB: 16, mkfsOptions: ['-I', '128'] },
+        async (mnt) => {
+          const archive = path.join(mnt, 'a.tar');
+          const dir = path.join(mnt, 'idx');
+          const names = async (index: boolean, outcomes: IndexOutcome[] = []) => {
+            const seen: string[] = [];
+            await walkArchive(archive, {
+              onEntry: (entry) => {
+                seen.push(entry.memberPath);
+                return undefined;
+              },
+              useIndex: index ? { dir, onOutcome: (o) => outcomes.push(o) } : null,
+            });
+            return seen;
+          };
+          for (let attempt = 0; attempt < 3; attempt += 1) {
+            // Early in a second, so the walk and the edit below fit in it.
+            await new Promise((resolve) => setTimeout(resolve, 1020 - (Date.now() % 1000)));
+            copyFileSync(source, archive);
+            const before = statSync(archive, { bigint: true });
+            await names(true);
+            // In place: a member renamed (its header checksum fixed), size and mtime kept.
+            const bytes = readFileSync(archive);
+            const at = bytes.indexOf('docs/f1\0');
+            const header = at - (at % 512);
+            bytes.write('docs/g1', at, 'latin1');
+            bytes.fill(' ', header + 148, header + 156);
+            let sum = 0;
+            for (let i = header; i < header + 512; i += 1) sum += bytes[i]!;
+            bytes.write(`${sum.toString(8).padStart(6, '0')}\0 `, header + 148, 'latin1');
+            writeFileSync(archive, bytes);
+            utimesSync(archive, Number(before.atimeMs) / 1000, Number(before.mtimeMs) / 1000);
+            // The second is over: the ctime tells the edit; try again.
+            if (statSync(archive, { bigint: true }).ctimeNs !== before.ctimeNs) continue;
+            const outcomes: IndexOutcome[] = [];
+            const after = await names(true, outcomes);
+            assert.ok(after.includes('docs/g1'), 'the edited archive is what is reported');
+            assert.equal(after, await names(false));
+            assert.not.ok(outcomes.some((o) => o.kind === 'hit'));
+            // `restoreplan index` right after the archive is written still builds one.
+            const built = await indexArchive(archive, { index: { dir } });
+            assert.ok(built.index.built);
+            assert.equal(await names(true), after);
+            return;
+          }
+          assert.unreachable('never walked and edited within one second');
+        },
+      );
+    },
+  );
 }
 
 RealFs.run();

@@ -22,6 +22,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import type { ArchiveEntry } from '../../src/archive/ArchiveEntry.js';
+import type { IndexHeader } from '../../src/archive/ArchiveIndex.js';
 import type { IndexOutcome } from '../../src/archive/archiveIndexStore.js';
 import { walkArchive, type WalkResult } from '../../src/archive/walkArchive.js';
 import { judgeListFile, LIST_FILE_NOTES } from '../../src/mailman/noteListFile.js';
@@ -300,6 +301,43 @@ Index('a corrupt, truncated, foreign or untrusted index file is ignored and rebu
     assert.equal(again.entries, cold.entries);
   }
 
+  // Valid CRC, but not what any walk wrote: a header or columns that do not hang together
+  // are found when the file is read, never half-way through a replay (a failed command).
+  const rewrite = (mutate: (header: IndexHeader, body: Buffer) => void): Buffer => {
+    const length = good.readUInt32LE(8);
+    const header = JSON.parse(good.toString('utf8', 16, 16 + length));
+    const start = 16 + length + ((8 - ((16 + length) % 8)) % 8);
+    const body = Buffer.from(good.subarray(start, good.length - 8));
+    mutate(header, body);
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    const head = Buffer.alloc(16);
+    good.copy(head, 0, 0, 16);
+    head.writeUInt32LE(json.length, 8);
+    const before = Buffer.concat([
+      head,
+      json,
+      Buffer.alloc((8 - ((16 + json.length) % 8)) % 8),
+      body,
+    ]);
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(crc32(before), 0);
+    tail.write('IEND', 4, 'latin1');
+    return Buffer.concat([before, tail]);
+  };
+  const lies: Array<[string, (header: IndexHeader, body: Buffer) => void]> = [
+    ['a warning that is not one', (h) => (h.walk.warnings = [null as never])],
+    ['front coding past the previous path', (h) => (h.columns.prefix!.at = h.columns.suffix!.at)],
+    ['an entry type no walk reports', (h, b) => (b[h.columns.flags!.at[0] + 1] = 0x07)],
+    ['a raw name kind no walk writes', (h, b) => (b[h.columns.rawKind!.at[0] + 1] = 200)],
+  ];
+  for (const [label, mutate] of lies) {
+    writeFileSync(file, rewrite(mutate), { mode: 0o600 });
+    const again = await walk(archive, dir);
+    assert.not.ok(again.fromIndex, `${label}: not trusted`);
+    assert.equal(again.entries, cold.entries, `${label}: answered by a walk`);
+    assert.equal(again.outcomes, ['ignored', 'saved'], `${label}: ignored, then rebuilt`);
+  }
+
   // Another archive's valid index under this archive's name: the key inside says whose it is.
   const other = path.join(root, 'corrupt-other.tar');
   run('tar', ['-C', src, '-cf', other, 'docs']);
@@ -432,6 +470,34 @@ const SEEKABLE: Array<{ name: string; make: (tar: string) => string }> = [
     },
   },
 ];
+
+Index(
+  'a temp file a killed run left (same pid, as in a container) neither blocks nor stays',
+  async () => {
+    if (why) return;
+    const { indexFileOf, saveArchiveIndex } =
+      await import('../../src/archive/archiveIndexStore.js');
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const key = 'key-for-temp-test';
+    // What a run killed mid-write leaves; in a container the next run often has its pid.
+    const left = `${indexFileOf(dir, key)}.${process.pid}.tmp`;
+    writeFileSync(left, 'half an index', { mode: 0o600 });
+    const outcome = await saveArchiveIndex(dir, key, [Buffer.alloc(16)]);
+    assert.is(outcome.kind, 'saved', 'not blocked by it');
+    assert.ok(existsSync(indexFileOf(dir, key)));
+    // Another run may still be writing a recent one; an hour old, it is a killed run's.
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    utimesSync(left, old, old);
+    await saveArchiveIndex(dir, 'key-for-temp-test-2', [Buffer.alloc(16)]);
+    assert.not.ok(existsSync(left), 'an old leftover is removed');
+    assert.equal(
+      readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+      [],
+      'no temp file of its own left either',
+    );
+  },
+);
 
 Index("members read through access points equal GNU tar's extraction", async () => {
   if (why) return;
