@@ -92,11 +92,14 @@ export async function indexArchive(
       },
     );
   }
-  const index = await loadArchiveIndex(dir, key);
+  let ignored = '';
+  const index = await loadArchiveIndex(dir, key, (outcome) => {
+    if (outcome.kind === 'ignored') ignored = `: ${outcome.reason}`;
+  });
   if (!index) {
     throw new RestoreplanError(
       'WRITE_FAILED',
-      `the index of ${archive} could not be read back from ${dir}`,
+      `the index of ${archive} could not be read back from ${dir}${ignored}`,
       {
         path: dir,
       },

@@ -197,7 +197,11 @@ export async function saveArchiveIndex(
     await rename(temp, file);
   } catch (error) {
     if (created) await unlink(temp).catch(() => undefined);
-    return { kind: 'not-saved', reason: (error as NodeJS.ErrnoException).code ?? String(error) };
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    // mkdir -p over a file (or a fifo, a device) says EEXIST or ENOTDIR: say what it means.
+    const reason =
+      code === 'EEXIST' || code === 'ENOTDIR' ? `${dir} is not a directory (${code})` : code;
+    return { kind: 'not-saved', reason };
   }
   await evictOldest(dir, maxBytes, file).catch(() => undefined);
   return { kind: 'saved', file, bytes: size };

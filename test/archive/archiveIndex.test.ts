@@ -381,6 +381,16 @@ Index('writing an index never fails the walk; --no-index writes nothing', async 
   const both = await cli(['scan', archive, '--no-index', '--index-dir', cache], { env });
   assert.is(both.code, 3);
   assert.match(both.stderr, /USAGE: --index-dir and --no-index exclude each other/);
+  // `index` makes the index its whole job: failing to is its one-line error, saying why.
+  const onFile = cli(['index', archive, '--index-dir', blocked]);
+  assert.is(onFile.code, 3);
+  assert.match(onFile.stderr, /^restoreplan: WRITE_FAILED: .* is not a directory \(EEXIST\)\n/);
+  const open = path.join(root, 'open-dir');
+  mkdirSync(open, { mode: 0o777 });
+  chmodSync(open, 0o777);
+  const shared = cli(['index', archive, '--index-dir', open]);
+  assert.is(shared.code, 3);
+  assert.match(shared.stderr, /could not be read back from .*: directory writable by others/);
 });
 
 Index('bounded: the least recently used index files are removed beyond the bound', async () => {
