@@ -448,6 +448,28 @@ function makeBigTree(): string {
   return src;
 }
 
+/** The big tree as a tar, and what GNU tar extracts from it (the truth to compare with). */
+function tarBigTree(name: string): { tar: string; extracted: string } {
+  const src = makeBigTree();
+  const tar = path.join(root, `${name}.tar`);
+  run('tar', ['-C', src, '-cf', tar, '.']);
+  const extracted = path.join(root, `${name}-extracted`);
+  mkdirSync(extracted, { recursive: true });
+  run('tar', ['-C', extracted, '-xf', tar]);
+  return { tar, extracted };
+}
+
+/** Indexes `archive` into a fresh directory with a gzip access point every 64 KiB of output. */
+async function indexWithSmallSpans(archive: string): Promise<string> {
+  const dir = freshDir();
+  await walkArchive(archive, {
+    ...(await archiveIndexOptions({})),
+    useIndex: { dir, gzipSpanBytes: 64 * 1024 },
+    onEntry: () => undefined,
+  });
+  return dir;
+}
+
 /** Compressed variants with access points, made by the real tools. */
 const SEEKABLE: Array<{ name: string; make: (tar: string) => string }> = [
   {
@@ -511,20 +533,10 @@ Index(
 
 Index("members read through access points equal GNU tar's extraction", async () => {
   if (why) return;
-  const src = makeBigTree();
-  const tar = path.join(root, 'big.tar');
-  run('tar', ['-C', src, '-cf', tar, '.']);
-  const extracted = path.join(root, 'big-extracted');
-  mkdirSync(extracted, { recursive: true });
-  run('tar', ['-C', extracted, '-xf', tar]);
+  const { tar, extracted } = tarBigTree('big');
   for (const { name, make } of SEEKABLE) {
     const archive = make(tar);
-    const dir = freshDir();
-    await walkArchive(archive, {
-      ...(await archiveIndexOptions({})),
-      useIndex: { dir, gzipSpanBytes: 64 * 1024 },
-      onEntry: () => undefined,
-    });
+    const dir = await indexWithSmallSpans(archive);
     const { loadArchiveIndex, indexKeyOf } = await import('../../src/archive/archiveIndexStore.js');
     const { openArchive } = await import('../../src/archive/openArchive.js');
     const opened = await openArchive(archive);
@@ -564,12 +576,7 @@ Index("members read through access points equal GNU tar's extraction", async () 
 
 Index('plan + apply through the access points restores what GNU tar extracts', async () => {
   if (why) return;
-  const src = makeBigTree();
-  const tar = path.join(root, 'apply-big.tar');
-  run('tar', ['-C', src, '-cf', tar, '.']);
-  const extracted = path.join(root, 'apply-extracted');
-  mkdirSync(extracted, { recursive: true });
-  run('tar', ['-C', extracted, '-xf', tar]);
+  const { tar, extracted } = tarBigTree('apply-big');
   const { planRestore } = await import('../../src/plan/planRestore.js');
   const { applyPlan } = await import('../../src/apply/applyPlan.js');
   for (const [name, make] of [
@@ -577,12 +584,7 @@ Index('plan + apply through the access points restores what GNU tar extracts', a
     ['xz', (t: string) => (run('xz', ['-T1', '--block-size=64KiB', '-k', '-f', t]), `${t}.xz`)],
   ] as const) {
     const archive = make(tar);
-    const dir = freshDir();
-    await walkArchive(archive, {
-      ...(await archiveIndexOptions({})),
-      useIndex: { dir, gzipSpanBytes: 64 * 1024 },
-      onEntry: () => undefined,
-    });
+    const dir = await indexWithSmallSpans(archive);
     const target = path.join(root, `apply-target-${name}`);
     mkdirSync(target, { recursive: true });
     const plan = await planRestore(archive, {
