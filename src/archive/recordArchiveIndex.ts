@@ -136,15 +136,27 @@ export const NUMBER_COLUMNS = [
 export function createIndexRecorder(): IndexRecorder {
   const columns = NUMBER_COLUMNS.map(() => new NumberColumn());
   const width = NUMBER_COLUMNS.length;
-  // One row of numbers per member, in NUMBER_COLUMNS order: ten stores into one Float64Array.
-  const stage = new Float64Array(STAGE_ROWS * width);
-  const batch = new Float64Array(STAGE_ROWS);
+  // Each column's next values staged in a Float64Array of its own (all ten stores go to arrays
+  // of one type: monomorphic), handed to the column in bulk every STAGE_ROWS members.
+  const stage = NUMBER_COLUMNS.map(() => new Float64Array(STAGE_ROWS));
+  const [sPrefix, sSuffix, sSize, sDataLength, sMode, sUid, sGid, sMtime, sHeader, sData] =
+    stage as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
   let staged = 0;
   const flush = (): void => {
     for (let column = 0; column < width; column += 1) {
-      const values = staged === STAGE_ROWS ? batch : batch.subarray(0, staged);
-      for (let row = 0; row < staged; row += 1) values[row] = stage[row * width + column]!;
-      columns[column]!.append(values);
+      const values = stage[column]!;
+      columns[column]!.append(staged === STAGE_ROWS ? values : values.subarray(0, staged));
     }
     staged = 0;
   };
@@ -206,9 +218,8 @@ export function createIndexRecorder(): IndexRecorder {
       // A loop, not Buffer#copy: for the ~15 bytes of a typical rest, copy's argument
       // handling costs more than the copy.
       for (let i = shared; i < length; i += 1) suffixes[suffixBytes++] = current[i]!;
-      const row = staged * width;
-      stage[row] = shared;
-      stage[row + 1] = rest;
+      sPrefix[staged] = shared;
+      sSuffix[staged] = rest;
       const swap = current;
       current = previous;
       previous = swap;
@@ -225,14 +236,14 @@ export function createIndexRecorder(): IndexRecorder {
       if (kind === RAW_EXPLICIT) rawPaths.push([index, entry.rawPath]);
       if (entry.linkPath !== '') linkPaths.push([index, entry.linkPath]);
       if (entry.sparse !== null) sparse.push([index, entry.sparse.map(([o, l]) => [o, l])]);
-      stage[row + 2] = entry.size;
-      stage[row + 3] = entry.dataLength;
-      stage[row + 4] = entry.mode;
-      stage[row + 5] = entry.uid;
-      stage[row + 6] = entry.gid;
-      stage[row + 7] = entry.mtime;
-      stage[row + 8] = entry.headerOffset - previousHeader;
-      stage[row + 9] = entry.dataOffset - entry.headerOffset;
+      sSize[staged] = entry.size;
+      sDataLength[staged] = entry.dataLength;
+      sMode[staged] = entry.mode;
+      sUid[staged] = entry.uid;
+      sGid[staged] = entry.gid;
+      sMtime[staged] = entry.mtime;
+      sHeader[staged] = entry.headerOffset - previousHeader;
+      sData[staged] = entry.dataOffset - entry.headerOffset;
       staged += 1;
       if (staged === STAGE_ROWS) flush();
       previousHeader = entry.headerOffset;
