@@ -46,7 +46,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
     addCommonFlags(
       program
         .command('apply')
-        .summary('carry out a plan file (the only command that writes)')
+        .summary('carry out a plan file (the only command that restores)')
         .description(
           'Restore what PLAN (from `restoreplan plan --out`) says, atomically and verified, re-checking the free inodes and blocks before every stage; stops cleanly above the reserve (exit 2) and resumes from its journal when run again.',
         )
