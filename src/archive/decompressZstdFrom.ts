@@ -1,6 +1,6 @@
 import { RestoreplanError } from '../errors.js';
 import type { AccessPoint } from './AccessPoint.js';
-import { decompressPieces, type DecompressFromOptions } from './decompressXzFrom.js';
+import { decompressPieces, type DecompressFromOptions } from './decompressPieces.js';
 import type { ReadAt } from './openArchive.js';
 
 /**

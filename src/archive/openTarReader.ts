@@ -12,7 +12,7 @@ import { RestoreplanError, throwIfAborted } from '../errors.js';
 import type { Compression } from '../types.js';
 import type { AccessPoint } from './AccessPoint.js';
 import type { ReadAt } from './openArchive.js';
-import { openDecompressor } from './openDecompressor.js';
+import { decompressPieces } from './decompressPieces.js';
 
 export interface TarReader {
   /** Reads up to `length` bytes of the tar stream at `position` into buffer[0..); fewer only at its end. */
@@ -33,8 +33,6 @@ export type Resume = (
   point: AccessPoint,
   signal?: AbortSignal,
 ) => AsyncIterable<Buffer>;
-
-const RAW_CHUNK_BYTES = 1024 * 1024;
 
 /** Skipping forward in an open cursor beats restarting at a point this much closer (bytes). */
 const RESTART_SAVING_BYTES = 1024 * 1024;
@@ -124,37 +122,14 @@ export function nearestPoint(points: readonly AccessPoint[], position: number): 
 }
 
 /** The whole file through the decompressor of its compression. */
-async function* decompressAll(source: TarSource, signal?: AbortSignal): AsyncIterable<Buffer> {
-  const compression = source.compression;
-  if (compression === 'none') throw new RestoreplanError('INTERNAL', 'not compressed');
-  const decompressor = openDecompressor(compression);
-  const input = decompressor.input!;
-  const feeding = (async () => {
-    let position = 0;
-    while (position < source.sizeBytes) {
-      if (signal?.aborted || input.destroyed) return;
-      const chunk = Buffer.allocUnsafeSlow(Math.min(RAW_CHUNK_BYTES, source.sizeBytes - position));
-      const bytesRead = await source.readAt(chunk, chunk.length, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      if (!input.write(chunk.subarray(0, bytesRead)))
-        await new Promise<void>((resolve) => {
-          input.once('drain', resolve);
-          input.once('close', resolve);
-        });
-    }
-    input.end();
-  })().catch(() => input.destroy());
-  try {
-    try {
-      for await (const chunk of decompressor.output) yield chunk as Buffer;
-    } catch (error) {
-      throw decompressor.mapError(error);
-    }
-    await feeding;
-    await decompressor.finished;
-  } finally {
-    decompressor.kill();
-    await feeding;
-  }
+function decompressAll(source: TarSource, signal?: AbortSignal): AsyncIterable<Buffer> {
+  if (source.compression === 'none') throw new RestoreplanError('INTERNAL', 'not compressed');
+  return decompressPieces(
+    source.compression,
+    source.readAt,
+    [{ start: 0, end: source.sizeBytes }],
+    {
+      ...(signal ? { signal } : {}),
+    },
+  );
 }
