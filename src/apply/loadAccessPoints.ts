@@ -14,15 +14,18 @@ import type { ArchiveSource } from './openArchiveSource.js';
 export async function loadAccessPoints(
   source: ArchiveSource,
   setting: ArchiveIndexSetting | undefined,
+  /** The file's fingerprint when the caller already proved it (a plan made from this file). */
+  proven: string | null,
 ): Promise<AccessPoint[]> {
   if (setting === false || !source.readAt || !source.stats?.isFile()) return [];
   const dir = setting?.dir ?? defaultIndexDir();
   if (dir === null) return [];
   try {
     const stats = source.stats;
-    // The index is keyed by the file's own fingerprint (a plan made from a pipe records the
-    // stream's, which a saved copy matches too).
-    const fingerprint = await fingerprintArchiveFile(source.readAt, stats);
+    // The index is keyed by the file's own fingerprint: the plan's when it was made from this
+    // file (checkArchiveUnchanged just proved it); a plan made from a pipe records the
+    // stream's, so a saved copy's own is computed.
+    const fingerprint = proven ?? (await fingerprintArchiveFile(source.readAt, stats));
     const key = indexKeyOf({ fingerprint, dev: stats.dev, ino: stats.ino, ctimeNs: stats.ctimeNs });
     const index = await loadArchiveIndex(dir, key, setting?.onOutcome);
     return index?.accessPoints ?? [];

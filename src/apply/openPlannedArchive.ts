@@ -23,7 +23,13 @@ export async function openPlannedArchive(
     if (source.readAt || !isStreamPlan(plan.archive)) {
       await checkArchiveUnchanged(plan.archive, source, options.signal);
       const accessPoints =
-        plan.archive.compression === 'none' ? [] : await loadAccessPoints(source, options.index);
+        plan.archive.compression === 'none'
+          ? []
+          : await loadAccessPoints(
+              source,
+              options.index,
+              isStreamPlan(plan.archive) ? null : plan.archive.fingerprint,
+            );
       return await openMemberReader(plan.archive, source, {
         accessPoints,
         check: new MemberCheck(plan),
