@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 
 import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
 import { renderApply } from '../../src/cli/commands/renderApply.js';
-import { renderCheck } from '../../src/cli/commands/check.js';
+import { renderCheck } from '../../src/cli/commands/renderCheck.js';
 import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
 import { renderPlan } from '../../src/cli/commands/renderPlan.js';
 import type { Io } from '../../src/cli/output.js';
