@@ -76,14 +76,20 @@ export function addCommonFlags(command: Command, options: { json?: boolean } = {
   if (options.json !== false) command.option('--json', 'print one JSON document on stdout');
   return command
     .option('--no-progress', 'no progress display on stderr')
+    .option('-q, --quiet', 'print the verdict line only (errors still go to stderr)')
+    .option('-v, --verbose', 'print the detail the normal screen sums up')
     .option('--debug', 'print stack traces with errors');
 }
 
+/** The common flags; USAGE for --quiet with --verbose (which one was meant cannot be told). */
 export function readFlags(opts: Record<string, unknown>): GlobalFlags {
+  if (opts.quiet === true && opts.verbose === true)
+    throw new RestoreplanError('USAGE', '--quiet and --verbose exclude each other');
   return {
     json: opts.json === true,
     progress: opts.progress !== false,
     debug: opts.debug === true,
+    verbosity: opts.quiet === true ? 'quiet' : opts.verbose === true ? 'verbose' : 'normal',
   };
 }
 
@@ -93,7 +99,17 @@ export async function runCommand(
   opts: Record<string, unknown>,
   body: (args: RunArgs) => Promise<ExitCode>,
 ): Promise<void> {
-  const flags = readFlags(opts);
+  let flags: GlobalFlags;
+  try {
+    flags = readFlags(opts);
+  } catch (error) {
+    ctx.exitCode = reportError(
+      ctx.io,
+      { json: opts.json === true, debug: opts.debug === true },
+      error,
+    );
+    return;
+  }
   const progress = createProgressDisplay(ctx.io, flags);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();

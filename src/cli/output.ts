@@ -7,10 +7,17 @@ import { isRestoreplanError, RestoreplanError, type ErrorCode } from '../errors.
 import { SCHEMA_VERSION } from '../types.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 
+/**
+ * How much a human screen shows (--quiet, --verbose): `quiet` the verdict line only, `verbose`
+ * what the normal screen sums up. A JSON document is the same whatever it is.
+ */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
 export interface GlobalFlags {
   json: boolean;
   progress: boolean;
   debug: boolean;
+  verbosity: Verbosity;
 }
 
 export interface Io {
@@ -38,6 +45,95 @@ export interface ErrorDocument {
 
 export function writeJson(io: Io, document: unknown): void {
   io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+}
+
+/** What a screen is assumed to be when neither COLUMNS nor a terminal says: an 80×25 console. */
+export const DEFAULT_COLUMNS = 80;
+/** Narrower than this a table cannot be drawn at all: COLUMNS=5 is taken as this. */
+const MIN_COLUMNS = 40;
+
+/**
+ * The width human output is laid out for: $COLUMNS when it is a whole number (as GNU ls and
+ * Python's shutil do, so a script or a `watch` can choose), else the width the terminal
+ * reports, else 80. A terminal reporting 0 columns (a serial console, some containers) does
+ * not know its width: 80, not 0. Off a terminal (a pipe, a log, a mail from cron) 80 as well:
+ * a log is read later on whatever screen is at hand, often an 80-column console.
+ */
+export function screenColumns(
+  io: Pick<Io, 'stdout'>,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const fromEnv = /^\s*\d+\s*$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : 0;
+  if (fromEnv > 0) return Math.max(MIN_COLUMNS, fromEnv);
+  const stdout = io.stdout as { isTTY?: boolean; columns?: number };
+  const reported = stdout.isTTY === true ? (stdout.columns ?? 0) : 0;
+  return reported > 0 ? Math.max(MIN_COLUMNS, reported) : DEFAULT_COLUMNS;
+}
+
+/**
+ * `text` shortened to `width` columns by cutting out its middle (`/var/lib/mailman/…/config.pck`):
+ * both ends of a path say what it is (where it lives, which file), its middle rarely does.
+ * Only for a screen: documents and plan files keep the whole path.
+ */
+export function shortenMiddle(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return '…'.slice(0, Math.max(0, width));
+  const tail = Math.floor((width - 1) / 2);
+  const head = width - 1 - tail;
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - tail).join('')}`;
+}
+
+/**
+ * `line` broken at blanks into lines of at most `width` columns; the lines after the first are
+ * indented two more than the first, so a wrapped line still reads as one item. A word longer
+ * than a line (a path) is broken, never cut: what a log shows must be all there.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  const length = (text: string): number => [...text].length;
+  if (length(line) <= width) return [line];
+  const indent = /^\s*/.exec(line)?.[0] ?? '';
+  // A hanging indent that leaves no room would loop: none then.
+  const hanging = length(indent) + 2 < width / 2 ? `${indent}  ` : '';
+  const out: string[] = [];
+  let current = indent;
+  let empty = true;
+  for (const word of line.slice(indent.length).split(/ +/)) {
+    if (word === '') continue;
+    if (length(current) + (empty ? 0 : 1) + length(word) <= width) {
+      current += empty ? word : ` ${word}`;
+      empty = false;
+      continue;
+    }
+    if (!empty) {
+      out.push(current);
+      current = hanging;
+    }
+    let rest = [...word];
+    while (length(current) + rest.length > width) {
+      const room = Math.max(1, width - length(current));
+      out.push(current + rest.slice(0, room).join(''));
+      current = hanging;
+      rest = rest.slice(room);
+    }
+    current += rest.join('');
+    empty = false;
+  }
+  out.push(current);
+  return out;
+}
+
+/**
+ * Human prose that wraps at the screen's width (screenColumns): each line broken at blanks,
+ * continuation lines indented. `oneLine` first joins the data the text quotes onto one line, as
+ * writeOneLine does. Tables are fitted by makeTable and written with writeLine; the monitoring
+ * line is never wrapped (a plugin's output is one line).
+ */
+export function writeWrapped(io: Io, text: string, options: { oneLine?: boolean } = {}): void {
+  const printable = options.oneLine ? printableLine(text) : printableText(text);
+  const width = screenColumns(io);
+  const lines = printable.split('\n').flatMap((line) => wrapLine(line, width));
+  io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /**

@@ -17,7 +17,8 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .option(
         '--growth-window <hours>',
         'hours of queue inflow the growth allowance covers (default 12; 0: none)',
-      ),
+      )
+      .option('--all', 'list every list, the healthy ones too (default: summed up in one line)'),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
     await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
       const window = typeof opts.growthWindow === 'string' ? opts.growthWindow : undefined;
@@ -36,7 +37,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       if (flags.json) writeJson(ctx.io, result);
       else {
         const { renderDoctor } = await import('./renderDoctor.js');
-        renderDoctor(ctx.io, result);
+        renderDoctor(ctx.io, result, { all: opts.all === true, verbosity: flags.verbosity });
       }
       return exitCodeForDoctor(result);
     });
