@@ -16,21 +16,29 @@ function newTable(options: Table.TableConstructorOptions): Table.Table {
   return new tableClass(options);
 }
 
-/** The narrowest a word-wrapped column gets when a table is fitted to a terminal. */
-const MIN_WRAPPED = 12;
+/** A column of paths shortened in the middle (shortenColumns) gives way down to this. */
+const MIN_SHORTENED = 16;
 
 /**
  * Column widths fitted to `columns`: the widest columns give up what the screen lacks, evenly
- * (every column wider than some level is cut to it, the level as high as fits, not below
- * MIN_WRAPPED): cutting only the widest left a 12-column "what Mailman would do" beside
- * untouched ones. A border takes one column, plus one at the end.
+ * (every column wider than some level is cut to it, the level as high as fits), none below its
+ * floor (its longest word: words wrap whole). Cutting only the widest column left a 12-column
+ * "what Mailman would do" beside untouched ones. A border takes one column, plus one at the
+ * end. Null when the floors alone are too wide.
  */
-function fitWidths(widths: readonly number[], columns: number): number[] {
-  const drawn = (level: number): number =>
-    widths.reduce((n, w) => n + Math.min(w, level), 0) + widths.length + 1;
-  let level = Math.max(MIN_WRAPPED, ...widths);
-  while (level > MIN_WRAPPED && drawn(level) > columns) level -= 1;
-  return widths.map((w) => Math.min(w, level));
+function fitWidths(
+  widths: readonly number[],
+  floors: readonly number[],
+  columns: number,
+): number[] | null {
+  const at = (level: number): number[] =>
+    widths.map((w, i) => Math.max(Math.min(w, floors[i] ?? 0), Math.min(w, level)));
+  const drawn = (fitted: number[]): number => fitted.reduce((n, w) => n + w, 0) + fitted.length + 1;
+  for (let level = Math.max(0, ...widths); level >= 0; level -= 1) {
+    const fitted = at(level);
+    if (drawn(fitted) <= columns) return fitted;
+  }
+  return null;
 }
 
 /** `cell` with every word longer than `width` broken into lines of `width` (0: unchanged). */
@@ -45,16 +53,36 @@ const widestLine = (text: string): number =>
   // eslint-disable-next-line no-control-regex -- colour codes take no column
   Math.max(0, ...text.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
 
-/** Each column's natural width: its widest line, plus the cell padding (one each side). */
-function naturalWidths(rows: readonly Table.Cell[][], head: readonly string[]): number[] {
+const cellText = (cell: Table.Cell): string =>
+  typeof cell === 'object' && cell !== null ? String(cell.content ?? '') : String(cell ?? '');
+
+/** A body line this short (a number with its unit, a status, a name) is never wrapped. */
+const WHOLE = 16;
+
+/**
+ * Each column's widest line, and its floor: the longest word of its head, and of a body cell
+ * the longest word, or the whole line when it is short ("16.0 KiB" does not become two lines).
+ * Without padding.
+ */
+function measureColumns(
+  rows: readonly Table.Cell[][],
+  head: readonly string[],
+): { widths: number[]; floors: number[] } {
   const widths: number[] = [];
-  for (const row of [head, ...rows])
+  const floors: number[] = [];
+  const longestWord = (line: string): number =>
+    Math.max(0, ...line.split(/\s+/).map((w) => [...w].length));
+  [head, ...rows].forEach((row, r) =>
     row.forEach((cell, i) => {
-      const text =
-        typeof cell === 'object' && cell !== null ? String(cell.content ?? '') : String(cell ?? '');
-      widths[i] = Math.max(widths[i] ?? 0, widestLine(text) + 2);
-    });
-  return widths;
+      const lines = cellText(cell).split('\n');
+      widths[i] = Math.max(widths[i] ?? 0, ...lines.map(widestLine));
+      const floor = lines.map((line) =>
+        r > 0 && widestLine(line) <= WHOLE ? widestLine(line) : longestWord(line),
+      );
+      floors[i] = Math.max(floors[i] ?? 0, ...floor);
+    }),
+  );
+  return { widths, floors };
 }
 
 /**
@@ -96,7 +124,8 @@ function dropRowRules(text: string, hasHead: boolean): string {
   return [...lines.slice(0, first + 1), ...body, lines[lines.length - 1] ?? ''].join('\n');
 }
 
-export interface TableOptions extends Table.TableConstructorOptions {
+/** cli-table3's options, but for the widths: makeTable lays them out for the screen. */
+export interface TableOptions extends Omit<Table.TableConstructorOptions, 'colWidths'> {
   /**
    * Columns (by index) whose cells are shortened in the middle to fit (shortenPath) instead of
    * broken over lines: paths shown for orientation whose whole text is in the JSON document.
@@ -155,16 +184,21 @@ export function makeTable(io: Io, options: TableOptions = {}): Table.Table {
   table.toString = () => {
     const rows = table as unknown as Table.Cell[][];
     const head = options.head ?? [];
-    const render = (
-      layout: Table.TableConstructorOptions,
-      style: NonNullable<Table.TableConstructorOptions['style']>,
-      pad: number,
-    ): string => {
-      const out = newTable({ ...layout, style });
+    const render = (colWidths: number[] | null, pad: number): string => {
+      const style = {
+        ...styled.style,
+        'padding-left': pad > 1 ? 1 : 0,
+        'padding-right': pad > 0 ? 1 : 0,
+      };
+      const out = newTable({
+        ...styled,
+        style,
+        ...(colWidths ? { colWidths, wordWrap: true } : {}),
+      });
       for (const row of rows)
         out.push(
           row.map((cell, i) => {
-            const width = (layout.colWidths?.[i] ?? 0) - pad;
+            const width = (colWidths?.[i] ?? 0) - pad;
             // A word longer than its column (a path) is broken, not cut off with "…"; a
             // path in a shortened column loses its middle instead.
             return shortenColumns.includes(i) && typeof cell === 'string' && width > 0
@@ -177,17 +211,29 @@ export function makeTable(io: Io, options: TableOptions = {}): Table.Table {
         );
       return dropRowRules(out.toString(), head.length > 0);
     };
-    const given = tableOptions.colWidths?.map((w) => w ?? 0);
-    const natural = naturalWidths(rows, head);
-    const wanted = given ?? natural;
-    const drawn = (widths: number[]): number =>
-      widths.reduce((n, w) => n + w, 0) + widths.length + 1;
+    const measured = measureColumns(rows, head);
+    const drawn = measured.widths.reduce((n, w) => n + w + 2, 0) + measured.widths.length + 1;
     // Natural widths that fit: cli-table3 lays the table out itself, as it always did.
-    if (!given && drawn(natural) <= columns) return render(styled, styled.style, 0);
-    const layout = { ...styled, wordWrap: true, colWidths: fitWidths(wanted, columns) };
-    const text = render(layout, layout.style, 2);
-    if (widestLine(text) <= columns) return text;
-    return render(layout, { ...layout.style, 'padding-left': 0, 'padding-right': 0 }, 0);
+    if (drawn <= columns) return render(null, 2);
+    // Then narrower columns, words whole; then less padding (one space, then none); last,
+    // words broken (a path longer than the screen).
+    for (const pad of [2, 1, 0]) {
+      const widths = measured.widths.map((w) => w + pad);
+      const floors = measured.floors.map((w, i) =>
+        shortenColumns.includes(i) ? Math.min(w, MIN_SHORTENED) + pad : w + pad,
+      );
+      const fitted = fitWidths(widths, floors, columns);
+      if (fitted) return render(fitted, pad);
+    }
+    const widths = measured.widths;
+    return render(
+      fitWidths(
+        widths,
+        widths.map(() => 1),
+        columns,
+      ) ?? widths,
+      0,
+    );
   };
   return table;
 }

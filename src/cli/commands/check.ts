@@ -51,7 +51,7 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           } else if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderCheck } = await import('./renderCheck.js');
-            renderCheck(ctx.io, result);
+            renderCheck(ctx.io, result, { verbosity: flags.verbosity });
           }
           return exitCodeForVerdict(result.verdict);
         } catch (error) {
