@@ -16,6 +16,9 @@ function newTable(options: Table.TableConstructorOptions): Table.Table {
   return new tableClass(options);
 }
 
+/** When a word must be broken, the other columns keep words up to this whole. */
+const MIN_BROKEN = 12;
+
 /** A column of paths shortened in the middle (shortenColumns) gives way down to this. */
 const MIN_SHORTENED = 16;
 
@@ -222,6 +225,14 @@ export function makeTable(io: Io, options: TableOptions = {}): Table.Table {
       const floors = measured.floors.map((w, i) =>
         shortenColumns.includes(i) ? Math.min(w, MIN_SHORTENED) + pad : w + pad,
       );
+      const fitted = fitWidths(widths, floors, columns);
+      if (fitted) return render(fitted, pad);
+    }
+    // A word wider than the screen allows (a long path, a long name): broken, the padding kept
+    // if it fits, the other columns' words whole down to MIN_BROKEN.
+    for (const pad of [2, 1, 0]) {
+      const widths = measured.widths.map((w) => w + pad);
+      const floors = measured.floors.map((w) => Math.min(w, MIN_BROKEN) + pad);
       const fitted = fitWidths(widths, floors, columns);
       if (fitted) return render(fitted, pad);
     }
