@@ -16,7 +16,7 @@ function newTable(options: Table.TableConstructorOptions): Table.Table {
   return new tableClass(options);
 }
 
-/** When a word must be broken, the other columns keep words up to this whole. */
+/** When a word must be broken, words up to this long stay whole (at least). */
 const MIN_BROKEN = 12;
 
 /** A column of paths shortened in the middle (shortenColumns) gives way down to this. */
@@ -232,9 +232,12 @@ export function makeTable(io: Io, options: TableOptions = {}): Table.Table {
     // if it fits, the other columns' words whole down to MIN_BROKEN.
     for (const pad of [2, 1, 0]) {
       const widths = measured.widths.map((w) => w + pad);
-      const floors = measured.floors.map((w) => Math.min(w, MIN_BROKEN) + pad);
-      const fitted = fitWidths(widths, floors, columns);
-      if (fitted) return render(fitted, pad);
+      // Only the words longer than `cap` are broken, the cap as high as fits.
+      for (let cap = Math.max(0, ...measured.floors); cap >= MIN_BROKEN; cap -= 1) {
+        const floors = measured.floors.map((w) => Math.min(w, cap) + pad);
+        const fitted = fitWidths(widths, floors, columns);
+        if (fitted) return render(fitted, pad);
+      }
     }
     const widths = measured.widths;
     return render(

@@ -31,8 +31,10 @@ import {
 } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 import { cli } from '../helpers/runCli.js';
-import { unwrapLines } from '../helpers/unwrapLines.js';
 
+// What the CLI says is tested here, not its layout: sentences on one line (the CLI wraps its
+// screens at $COLUMNS, else 80; test/cli/narrowTerminal.test.ts tests the layout).
+process.env.COLUMNS = '1000';
 const why = missingNeeds({ root: true, tools: ['tar', 'python3', 'mkfs.ext4', 'losetup'] });
 const scratch = makeScratch('restoreplan-reserve-realfs-');
 let sandbox: IncidentSandbox;
@@ -89,12 +91,12 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
     // The doctor shows the allowance: capped at what is free, and the window is a flag.
     const doctor = cli(['doctor', live, '--no-progress']);
     assert.match(
-      unwrapLines(doctor.stdout),
+      doctor.stdout,
       'Queue inflow 3,000/h: keep 510 inodes free for 12 h of growth (36,000, capped at the inodes free)',
     );
     const doctor2h = cli(['doctor', live, '--growth-window', '0.1', '--no-progress']);
     assert.match(
-      unwrapLines(doctor2h.stdout),
+      doctor2h.stdout,
       'Queue inflow 3,000/h: keep 300 inodes free for 0.1 h of growth\n',
     );
 
