@@ -9,6 +9,15 @@ import * as assert from 'uvu/assert';
 import { makeTable, shortenPath } from '../../src/cli/makeTable.js';
 import { screenColumns, shortenMiddle, wrapLine, type Io } from '../../src/cli/output.js';
 
+// makeTable reads $COLUMNS: cleared while this file runs.
+const columnsBefore = process.env.COLUMNS;
+test.before(() => {
+  delete process.env.COLUMNS;
+});
+test.after(() => {
+  if (columnsBefore !== undefined) process.env.COLUMNS = columnsBefore;
+});
+
 function io(columns: number | undefined): Io {
   const stdout = Object.assign(new PassThrough(), { isTTY: columns !== undefined, columns });
   return { stdout, stderr: new PassThrough(), stdin: new PassThrough() };
