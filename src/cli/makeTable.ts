@@ -1,7 +1,7 @@
 import type Table from 'cli-table3';
 import { createRequire } from 'node:module';
 
-import { printableText, screenColumns, shortenMiddle, type Io } from './output.js';
+import { displayWidth, printableText, screenColumns, shortenMiddle, type Io } from './output.js';
 
 /**
  * cli-table3 (and its string-width and colour dependencies) is required on the first table,
@@ -47,14 +47,25 @@ function fitWidths(
 /** `cell` with every word longer than `width` broken into lines of `width` (0: unchanged). */
 function breakLongWords(cell: Table.Cell, width: number): Table.Cell {
   if (typeof cell !== 'string' || width <= 0) return cell;
-  return cell.replace(new RegExp(`\\S{${width + 1},}`, 'g'), (word) =>
-    (word.match(new RegExp(`.{1,${width}}`, 'g')) ?? [word]).join('\n'),
-  );
+  return cell.replace(/\S+/g, (word) => {
+    if (displayWidth(word) <= width) return word;
+    const pieces: string[] = [];
+    let piece = '';
+    for (const char of word) {
+      if (piece !== '' && displayWidth(piece + char) > width) {
+        pieces.push(piece);
+        piece = '';
+      }
+      piece += char;
+    }
+    pieces.push(piece);
+    return pieces.join('\n');
+  });
 }
 
 const widestLine = (text: string): number =>
   // eslint-disable-next-line no-control-regex -- colour codes take no column
-  Math.max(0, ...text.split('\n').map((line) => [...line.replace(/\x1b\[[0-9;]*m/g, '')].length));
+  Math.max(0, ...text.split('\n').map((line) => displayWidth(line.replace(/\x1b\[[0-9;]*m/g, ''))));
 
 const cellText = (cell: Table.Cell): string =>
   typeof cell === 'object' && cell !== null ? String(cell.content ?? '') : String(cell ?? '');
@@ -73,8 +84,7 @@ function measureColumns(
 ): { widths: number[]; floors: number[] } {
   const widths: number[] = [];
   const floors: number[] = [];
-  const longestWord = (line: string): number =>
-    Math.max(0, ...line.split(/\s+/).map((w) => [...w].length));
+  const longestWord = (line: string): number => Math.max(0, ...line.split(/\s+/).map(displayWidth));
   [head, ...rows].forEach((row, r) =>
     row.forEach((cell, i) => {
       const lines = cellText(cell).split('\n');
@@ -143,7 +153,7 @@ export interface TableOptions extends Omit<Table.TableConstructorOptions, 'colWi
  * in its middle (shortenMiddle). Only for a screen: documents keep the whole path.
  */
 export function shortenPath(path: string, width: number): string {
-  const length = (text: string): number => [...text].length;
+  const length = displayWidth;
   if (length(path) <= width) return path;
   const parts = path.split('/');
   if (parts.length < 3) return shortenMiddle(path, width);

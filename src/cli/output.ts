@@ -71,17 +71,52 @@ export function screenColumns(
 }
 
 /**
- * `text` shortened to `width` columns by cutting out its middle (`/var/lib/mailman/…/config.pck`):
- * both ends of a path say what it is (where it lives, which file), its middle rarely does.
- * Only for a screen: documents and plan files keep the whole path.
+ * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms, most emoji)
+ * take two columns of a terminal: a list name in Japanese measured by code points overflowed
+ * its column, and cli-table3 cut it off with "…".
+ */
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+/** Combining marks take no column of their own. */
+const ZERO = /[\p{Mn}\p{Me}]/u;
+
+const charWidth = (char: string): number => (ZERO.test(char) ? 0 : WIDE.test(char) ? 2 : 1);
+
+/** The columns `text` takes on a terminal (one line). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += charWidth(char);
+  return width;
+}
+
+/** How many of `chars` (from the start) fit in `width` columns; at least one. */
+function charsThatFit(chars: readonly string[], width: number): number {
+  let used = 0;
+  let count = 0;
+  for (const char of chars) {
+    used += charWidth(char);
+    if (used > width) break;
+    count += 1;
+  }
+  return Math.max(1, count);
+}
+
+/**
+ * `text` shortened to `width` columns by cutting out its middle (`abc…xyz`); shortenPath (in
+ * makeTable.ts) cuts whole directories first. Only for a screen: documents keep the whole text.
  */
 export function shortenMiddle(text: string, width: number): string {
-  const chars = [...text];
-  if (chars.length <= width) return text;
+  if (displayWidth(text) <= width) return text;
   if (width <= 1) return '…'.slice(0, Math.max(0, width));
-  const tail = Math.floor((width - 1) / 2);
-  const head = width - 1 - tail;
-  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - tail).join('')}`;
+  const chars = [...text];
+  const tailWidth = Math.floor((width - 1) / 2);
+  const head = chars.slice(0, charsThatFit(chars, width - 1 - tailWidth));
+  const reversed = [...chars].reverse();
+  const tail = reversed.slice(0, charsThatFit(reversed, tailWidth)).reverse();
+  const shortened = `${head.join('')}…${tail.join('')}`;
+  // A wide character that did not fit leaves a column: fine; one too many never happens, but
+  // a width of 2 with wide characters on both ends would: cut the tail then.
+  return displayWidth(shortened) <= width ? shortened : `${head.join('')}…`;
 }
 
 /**
@@ -90,17 +125,16 @@ export function shortenMiddle(text: string, width: number): string {
  * than a line (a path) is broken, never cut: what a log shows must be all there.
  */
 export function wrapLine(line: string, width: number): string[] {
-  const length = (text: string): number => [...text].length;
-  if (length(line) <= width) return [line];
+  if (displayWidth(line) <= width) return [line];
   const indent = /^\s*/.exec(line)?.[0] ?? '';
   // A hanging indent that leaves no room would loop: none then.
-  const hanging = length(indent) + 2 < width / 2 ? `${indent}  ` : '';
+  const hanging = displayWidth(indent) + 2 < width / 2 ? `${indent}  ` : '';
   const out: string[] = [];
   let current = indent;
   let empty = true;
   for (const word of line.slice(indent.length).split(/ +/)) {
     if (word === '') continue;
-    if (length(current) + (empty ? 0 : 1) + length(word) <= width) {
+    if (displayWidth(current) + (empty ? 0 : 1) + displayWidth(word) <= width) {
       current += empty ? word : ` ${word}`;
       empty = false;
       continue;
@@ -110,11 +144,11 @@ export function wrapLine(line: string, width: number): string[] {
       current = hanging;
     }
     let rest = [...word];
-    while (length(current) + rest.length > width) {
-      const room = Math.max(1, width - length(current));
-      out.push(current + rest.slice(0, room).join(''));
+    while (displayWidth(current) + displayWidth(rest.join('')) > width) {
+      const take = charsThatFit(rest, width - displayWidth(current));
+      out.push(current + rest.slice(0, take).join(''));
       current = hanging;
-      rest = rest.slice(room);
+      rest = rest.slice(take);
     }
     current += rest.join('');
     empty = false;

@@ -7,7 +7,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { makeTable, shortenPath } from '../../src/cli/makeTable.js';
-import { screenColumns, shortenMiddle, wrapLine, type Io } from '../../src/cli/output.js';
+import {
+  displayWidth,
+  screenColumns,
+  shortenMiddle,
+  wrapLine,
+  type Io,
+} from '../../src/cli/output.js';
 
 // makeTable reads $COLUMNS: cleared while this file runs.
 const columnsBefore = process.env.COLUMNS;
@@ -109,6 +115,26 @@ test('makeTable: a shortened column loses the middle of its paths; others break 
     .map((l) => l.split('│')[2]?.trim())
     .join('');
   assert.is(whole, deep);
+});
+
+test('wide characters take two columns: a Japanese list name is not cut off, lines still fit', () => {
+  const name = '日本語のメーリングリスト名前'.repeat(3);
+  assert.is(displayWidth(name), 84);
+  const table = makeTable(io(undefined), { head: ['list', 'status', 'what'] });
+  table.push([name, 'lost', 'does not see the list (no config file at all): it is down']);
+  const text = table.toString();
+  assert.not.match(text, /…/, 'nothing cut off');
+  for (const line of text.split('\n')) assert.ok(displayWidth(line) <= 80, line);
+  const column = text
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .slice(1)
+    .map((line) => line.split('│')[1]?.trim())
+    .join('');
+  assert.is(column, name);
+  assert.ok(displayWidth(shortenMiddle(name, 21)) <= 21);
+  for (const line of wrapLine(`x ${name} y`, 30)) assert.ok(displayWidth(line) <= 30, line);
+  assert.is(displayWidth('e\u0301'), 1, 'a combining accent takes no column');
 });
 
 test.run();
