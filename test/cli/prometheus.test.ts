@@ -191,7 +191,7 @@ test('a write that fails: WRITE_FAILED in one line, the previous metrics intact,
     assert.is(nowhere.code, 3);
     assert.match(
       nowhere.stderr,
-      /^restoreplan: WRITE_FAILED: cannot write the metrics to \S+such\.prom: ENOENT\n  hint: /,
+      /^restoreplan: WRITE_FAILED: cannot write the metrics to \S+such\.prom: ENOENT\n {2}hint: /,
     );
     assert.is(nowhere.stdout, '', 'no half of the human output before the error');
 
