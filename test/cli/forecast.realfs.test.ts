@@ -65,7 +65,7 @@ test('hours left = free / inflow on a tmpfs with nr_inodes; --crit-hours past it
     const human = cli(['doctor', varDir]);
     assert.match(
       human.stdout,
-      `Exhaustion forecast at the queues' inflow (60 files, 240.0 KiB an hour): inodes run out in ${(Math.floor(hours * 10) / 10).toFixed(1)} h`,
+      `Forecast at 60 files (240.0 KiB) an hour: inodes ${(Math.floor(hours * 10) / 10).toFixed(1)} h`,
     );
 
     const nagios = (flags: string[]) => {

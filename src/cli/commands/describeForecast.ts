@@ -9,19 +9,20 @@ export function formatHours(hours: number): string {
   return `${(Math.floor((hours / 24) * 10) / 10).toFixed(1)} days`;
 }
 
-function describeResource(what: string, f: ResourceForecast): string {
-  if (f.hours === null)
-    return f.reason === 'no-inode-limit' ? `${what}: no limit` : `${what}: not running out`;
-  if (f.hours === 0) return `${what} exhausted now`;
-  return `${what} run out in ${formatHours(f.hours)}`;
+function describeResource(f: ResourceForecast): string {
+  if (f.hours === null) return f.reason === 'no-inode-limit' ? 'no limit' : 'not running out';
+  if (f.hours === 0) return 'none free now';
+  return formatHours(f.hours);
 }
 
-/** One line: "At the last hour's inflow (120 files, 1.2 MiB): inodes run out in 3.1 h, space in 40.0 days". */
+/**
+ * One line, short enough for an 80-column console: "Forecast at 60 files (240.0 KiB) an hour:
+ * inodes 4.9 h, space 32.8 h" (how long each lasts at the queues' inflow of the last hour).
+ */
 export function describeForecast(forecast: ExhaustionForecast): string {
   const { inodes, bytes } = forecast;
-  const inflow = `${formatCount(inodes.inflowPerHour)} files, ${formatBytes(bytes.inflowPerHour)} an hour`;
   if (inodes.reason === 'no-inflow' && bytes.reason === 'no-inflow') {
-    return 'Exhaustion forecast: none (no queue file arrived in the last hour)';
+    return 'Forecast: nothing runs out (no queue file arrived in the last hour)';
   }
-  return `Exhaustion forecast at the queues' inflow (${inflow}): ${describeResource('inodes', inodes)}; ${describeResource('space', bytes)}`;
+  return `Forecast at ${formatCount(inodes.inflowPerHour)} files (${formatBytes(bytes.inflowPerHour)}) an hour: inodes ${describeResource(inodes)}, space ${describeResource(bytes)}`;
 }

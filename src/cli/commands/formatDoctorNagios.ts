@@ -6,6 +6,7 @@
 import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import { printableLine } from '../output.js';
+import { formatBytes, formatCount } from '../progressBar.js';
 import { formatHours } from './describeForecast.js';
 import { formatPerfItem, PLUGIN_STATUS } from './formatNagios.js';
 import type { DoctorThresholds } from './monitorFlags.js';
@@ -66,10 +67,14 @@ export function formatDoctorNagios(report: DoctorReport, t: DoctorThresholds): D
     ['space', report.forecast.bytes],
   ] as const) {
     if (f.reason === 'no-inode-limit') continue;
+    const rate =
+      resource === 'inodes'
+        ? `${formatCount(f.inflowPerHour)} files`
+        : formatBytes(f.inflowPerHour);
     const when =
       f.free <= 0
         ? `no ${resource === 'inodes' ? 'inode' : 'space'} free`
-        : `${resource} exhausted in ${formatHours(f.hours ?? 0)} at ${f.inflowPerHour} ${resource === 'inodes' ? 'files' : 'bytes'}/h`;
+        : `${resource} exhausted in ${formatHours(f.hours ?? 0)} at ${rate}/h`;
     if (runsOutWithin(f.free, f.inflowPerHour, t.critHours)) critical.push(when);
     else if (runsOutWithin(f.free, f.inflowPerHour, t.warnHours)) warning.push(when);
   }
