@@ -47,14 +47,3 @@ export function forecastExhaustion(input: ForecastInput): ExhaustionForecast {
       };
   return { inodes, bytes: forecastResource(input.bytesAvailable, input.inflowBytesPerHour) };
 }
-
-/** The sooner of the two forecasts, with the resource it is about; null when neither runs out. */
-export function soonestExhaustion(
-  forecast: ExhaustionForecast,
-): { resource: 'inodes' | 'bytes'; hours: number } | null {
-  const { inodes, bytes } = forecast;
-  if (inodes.hours !== null && (bytes.hours === null || inodes.hours <= bytes.hours)) {
-    return { resource: 'inodes', hours: inodes.hours };
-  }
-  return bytes.hours !== null ? { resource: 'bytes', hours: bytes.hours } : null;
-}
