@@ -200,6 +200,17 @@ test('flags: bad thresholds are one USAGE line; stdout carries exactly one docum
       assert.is(r.stdout, `RESTOREPLAN-MAILMAN UNKNOWN - USAGE: ${message}\n`);
       assert.is(r.stderr.split('\n')[0], `restoreplan: USAGE: ${message}`);
     }
+    const hours = await restoreplan([
+      'doctor',
+      dir,
+      '--nagios',
+      '--warn-hours',
+      '48h',
+      '--crit-hours',
+      '2.5',
+    ]);
+    assert.is(hours.code, 0, hours.stdout);
+    assert.match(hours.stdout, /'inodes_free'=\d+;;;0;\d+ /, 'nothing arrives: no free thresholds');
     const alone = await restoreplan(['doctor', dir, '--crit-hours', '2']);
     assert.is(alone.code, 3);
     assert.match(alone.stderr, /^restoreplan: USAGE: --crit-hours is a threshold of --nagios\n/);

@@ -54,8 +54,10 @@ export const DEFAULT_CRIT_HOURS = 4;
 
 function parseNumber(option: string, value: unknown, integer: boolean): number {
   const text = String(value).trim();
-  const ok = integer ? /^\d+$/.test(text) : /^\d+(?:\.\d+)?$/.test(text);
-  const number = Number(text);
+  // Hours take a trailing "h", as --growth-window does ("4h").
+  const match = integer ? /^(\d+)$/.exec(text) : /^(\d+(?:\.\d+)?)\s*h?$/i.exec(text);
+  const ok = match !== null;
+  const number = Number(match?.[1]);
   if (!ok || !Number.isFinite(number)) {
     throw new RestoreplanError(
       'USAGE',
