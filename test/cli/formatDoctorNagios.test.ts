@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
 import { forecastExhaustion } from '../../src/mailman/forecastExhaustion.js';
+import { makeProblem } from '../../src/problems.js';
 import type { ListStatus } from '../../src/types.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
@@ -82,6 +83,21 @@ test('many lists down: five named, the rest counted', () => {
   assert.match(
     r.line,
     ' - 8 lists down: l0 (lost), l1 (lost), l2 (lost), l3 (lost), l4 (lost) and 3 more | ',
+  );
+});
+
+test('an alias file it cannot read: WARNING, never OK (a missing list would go unseen)', () => {
+  const r = report([['a', 'ok']], { inodesFree: 5000, inflow: 0 });
+  r.problems.push(
+    makeProblem('alias-file-unreadable', 'data/aliases could not be read (EACCES)', {
+      targetPath: '/var/lib/mailman/data/aliases',
+    }),
+  );
+  const line = formatDoctorNagios(r, T);
+  assert.is(line.exitCode, 1);
+  assert.match(
+    line.line,
+    "WARNING - cannot read data/aliases: a list named only there goes unseen (run as root or Mailman's user) | ",
   );
 });
 

@@ -3,6 +3,8 @@
  * Development Guidelines): status, what is wrong, perfdata. An alarm on inodes that knows why
  * they are going (the queues' inflow), which check_disk cannot know.
  */
+import path from 'node:path';
+
 import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import { printableLine } from '../output.js';
@@ -53,6 +55,14 @@ export function formatDoctorNagios(report: DoctorReport, t: DoctorThresholds): D
   if (degraded.length > 0) {
     warning.push(
       `${degraded.length} list${degraded.length === 1 ? '' : 's'} degraded: ${names(degraded.map((l) => l.name))}`,
+    );
+  }
+  // A check that could not see everything is no OK (verdicts never lie by omission): a list
+  // named only by an alias stanza there would be missing, unseen.
+  const unreadable = report.problems.filter((p) => p.kind === 'alias-file-unreadable');
+  if (unreadable.length > 0) {
+    warning.push(
+      `cannot read ${names(unreadable.map((p) => path.relative(report.root, p.targetPath ?? '') || '?'))}: a list named only there goes unseen (run as root or Mailman's user)`,
     );
   }
   for (const [queue, count] of Object.entries(report.queues)) {
