@@ -60,6 +60,8 @@ export type {
   SymlinkStep,
   ConfigFileName,
   DoctorResult,
+  ExhaustionForecast,
+  ResourceForecast,
   FileState,
   FilesystemBudget,
   InodeBudget,

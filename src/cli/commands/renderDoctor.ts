@@ -6,6 +6,7 @@
 import { sortListsByUrgency, type DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { UNREADABLE } from '../../mailman/diagnoseList.js';
 import { makeTable } from '../makeTable.js';
+import { describeForecast } from './describeForecast.js';
 import { printableLine, writeLine, writeOneLine, type Io } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
@@ -74,6 +75,7 @@ export function renderDoctor(io: Io, result: DoctorReport): void {
         ? ` (${formatCount(result.growthMeasured)}, capped at the inodes free)`
         : ''),
   );
+  writeLine(io, describeForecast(result.forecast));
   const fs = result.filesystem;
   const inodes = fs.dynamicInodes
     ? `inodes allocated on demand (${fs.fsType})`
