@@ -29,6 +29,7 @@ import * as assert from 'uvu/assert';
 import { auditValue, formatAuditLine } from '../../src/cli/openSyslog.js';
 import { buildTestPlan } from '../apply/buildTestPlan.js';
 import { bin } from '../apply/generatedTree.js';
+import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 
 const PICKLE = `
@@ -287,6 +288,7 @@ test('the trail cannot be had (no socket, no logger): SYSLOG_UNAVAILABLE, exit 3
     });
     assert.is(noLogger.status, 3);
     const document = JSON.parse(noLogger.stdout) as { error: { code: string; message: string } };
+    assertMatchesSchema(document, 'error', 'apply --syslog --json without logger');
     assert.is(document.error.code, 'SYSLOG_UNAVAILABLE');
     assert.match(document.error.message, /logger\(1\) is not installed/);
     assert.equal(readdirSync(root), [], 'nothing restored');
