@@ -26,6 +26,7 @@ have tmux       || need+=(tmux)
 have borg       || need+=(borgbackup)
 have restic     || need+=(restic)
 have script     || need+=(bsdutils)
+have logger     || need+=(bsdutils)
 have flock      || need+=(util-linux)
 have runuser    || need+=(util-linux)
 # The Prometheus text-format parser the --prometheus tests read the exposition with: Debian's

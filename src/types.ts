@@ -672,6 +672,57 @@ export interface ApplyPreviewResult extends ApplyResultFields {
   preview: ApplyPreviewStep[];
 }
 
+/**
+ * What an apply run did, one event per action as it happens (`ApplyOptions.onAction`): the
+ * material of an audit trail (`apply --syslog`), so a run killed half way has still told what
+ * it did. A run emits `started` (and `resumed` when earlier runs of the same plan left work in
+ * its journal), a `restored` per file, link or fifo written and verified (directories are
+ * not: their metadata is the directory pass's), a `skipped` per step not carried out
+ * (`already-restored` included), `stopped` when the budget guard or a list lock ends it early,
+ * and `ended` with the status it returns. A run that throws emits no `ended`: the error thrown
+ * is its end. A dry run emits nothing.
+ */
+export type ApplyActionEvent =
+  | {
+      action: 'started';
+      /** The plan's identity, as its journal records carry it: when it was made, of which archive. */
+      planCreatedAt: string;
+      archiveFingerprint: string;
+      journal: string;
+      /** @asType integer */
+      steps: number;
+    }
+  | {
+      action: 'resumed';
+      journal: string;
+      /** Steps earlier runs of this plan journaled as done. @asType integer */
+      done: number;
+    }
+  | {
+      action: 'restored';
+      stage: string;
+      memberPath: string;
+      targetPath: string;
+      type: StepType;
+      /** @asType integer */
+      bytes: number;
+      sha256: string;
+    }
+  | { action: 'skipped'; targetPath: string; kind: SkipKind; reason: string }
+  | { action: 'stopped'; reason: string }
+  | {
+      action: 'ended';
+      planCreatedAt: string;
+      archiveFingerprint: string;
+      status: ApplyRunStatus;
+      /** @asType integer */
+      restored: number;
+      /** @asType integer */
+      skipped: number;
+      reason?: string;
+      error?: ApplyError;
+    };
+
 /** What apply returns: `dryRun` tells a preview from a run (`if (result.dryRun)` narrows). */
 export type ApplyResult = ApplyRunResult | ApplyPreviewResult;
 
