@@ -28,6 +28,11 @@ have restic     || need+=(restic)
 have script     || need+=(bsdutils)
 have flock      || need+=(util-linux)
 have runuser    || need+=(util-linux)
+# The man page (man -l, groff -ww) and the completion scripts (bash, zsh -n, fish -n).
+have man        || need+=(man-db)
+have groff      || need+=(groff-base)
+have zsh        || need+=(zsh)
+have fish       || need+=(fish)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2
