@@ -6,7 +6,7 @@
  * The CLI on PATH is the built one (dist/), as an installed package runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
@@ -64,9 +64,13 @@ function program(): Command {
 function run(
   cmd: string,
   args: string[],
-  cwd = work,
+  env: NodeJS.ProcessEnv = {},
 ): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, PATH } });
+  const result = spawnSync(cmd, args, {
+    cwd: work,
+    encoding: 'utf8',
+    env: { ...process.env, PATH, ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -80,20 +84,24 @@ function bashComplete(
   script = path.join(scratch.dir, 'restoreplan.bash'),
 ): string[] {
   const line = words.join(' ');
-  const result = run('bash', [
-    '--norc',
-    '--noprofile',
-    '-c',
+  const result = run(
+    'bash',
     [
-      `source ${shellQuote(script)}`,
-      `COMP_WORDS=(${words.map(shellQuote).join(' ')})`,
-      `COMP_CWORD=${words.length - 1}`,
-      `COMP_LINE=${shellQuote(line)}`,
-      'COMP_POINT=${#COMP_LINE}',
-      '_restoreplan',
-      'printf "%s\\n" "${COMPREPLY[@]}"',
-    ].join('\n'),
-  ]);
+      '--norc',
+      '--noprofile',
+      '-c',
+      [
+        `source ${shellQuote(script)}`,
+        `COMP_WORDS=(${words.map(shellQuote).join(' ')})`,
+        `COMP_CWORD=${words.length - 1}`,
+        `COMP_LINE=${shellQuote(line)}`,
+        'COMP_POINT=${#COMP_LINE}',
+        '_restoreplan',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join('\n'),
+    ],
+    { HOME: scratch.dir },
+  );
   assert.is(result.code, 0, result.stderr);
   assert.is(result.stderr, '');
   return result.stdout.split('\n').filter(Boolean).sort();
@@ -168,6 +176,19 @@ test('bash: list names under --target for --lists, comma-separated, in every spe
     ]),
     ['staff'],
   );
+  // The var dir as typed: quoted, with a backslash, from ~.
+  symlinkSync(varDir, path.join(scratch.dir, 'var dir'));
+  for (const typed of [
+    `"${varDir}"`,
+    `'${scratch.dir}/var dir'`,
+    `${scratch.dir}/var\\ dir`,
+    '~/var',
+  ])
+    assert.equal(
+      bashComplete(['restoreplan', 'plan', '--target', typed, '--lists', 'st']),
+      ['staff'],
+      typed,
+    );
   assert.equal(bashComplete(['restoreplan', 'plan', 'backup.tar', '--lists', '']), []);
   assert.equal(
     bashComplete(['restoreplan', 'plan', '--target', '/nonexistent', '--lists', '']),
@@ -265,32 +286,71 @@ test('fish: the script parses and answers complete -C', () => {
   assert.equal(complete('restoreplan scan --depth '), []);
 });
 
-test('zsh: the script parses, registers with compdef, and its list helper offers the names', () => {
+/**
+ * Drives an interactive zsh in a pseudo-terminal (zsh/zpty): types the line and a Tab, and
+ * records every match the completion system adds (compadd wrapped). The line is typed once the
+ * shell is ready (typed ahead, zsh drops it), and the `print` typed after the Tab waits for the
+ * completion to finish: zsh reads its input in order. 42, not the typed text: the echo of what
+ * was typed must not match.
+ */
+const ZSH_DRIVER = String.raw`
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1=''; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "compadd() { builtin compadd -O __m \"\$@\"; print -rl -- \$__m >> $2; builtin compadd \"\$@\" }"
+zpty -w z "print -r -- \$((6 * 7))READY"
+zpty -r -m z line '*42READY*'
+zpty -w -n z "$3"$'\t'
+zpty -w z $'\C-u'"print -r -- \$((6 * 7))DONE"
+zpty -r -m z line '*42DONE*'
+zpty -d z
+`;
+
+test('zsh: the script parses, registers with compdef, and completes in a real zsh', () => {
   const skip = why() ?? missingNeeds({ tools: ['zsh'] });
   if (skip) return console.log(`skipped: ${skip}`);
-  const script = path.join(scratch.dir, '_restoreplan');
+  const dir = path.join(scratch.dir, 'zsh-functions');
+  mkdirSync(dir, { recursive: true });
+  const script = path.join(dir, '_restoreplan');
   const generated = run('restoreplan', ['completion', 'zsh']);
   assert.is(generated.code, 0, generated.stderr);
   writeFileSync(script, generated.stdout);
   assert.is(run('zsh', ['-n', script]).code, 0);
-  // compadd, compset and _wanted only work inside a completion widget: stand-ins that print
-  // what would be offered, with `--target DIR` as _arguments would have parsed it.
-  const result = run('zsh', [
+  const sourced = run('zsh', [
     '-f',
     '-c',
-    [
-      'autoload -U compinit && compinit -u -D',
-      `source ${shellQuote(script)}`,
-      'print -r -- "registered: ${_comps[restoreplan]}"',
-      `typeset -A opt_args; opt_args=(--target ${shellQuote(varDir)})`,
-      'compset() { [[ $1 == -P ]] && IPREFIX=announce, }',
-      '_wanted() { shift 3; "$@" }',
-      'compadd() { print -r -- "offered: ${(P)${@[-1]}}" }',
-      '_restoreplan_lists option:--target',
-    ].join('\n'),
+    `autoload -U compinit && compinit -u -D; source ${shellQuote(script)}; print -r -- \${_comps[restoreplan]}`,
   ]);
-  assert.is(result.code, 0, result.stderr);
-  assert.is(result.stdout, 'registered: _restoreplan\noffered: anne-list staff\n');
+  assert.equal([sourced.code, sourced.stdout, sourced.stderr], [0, '_restoreplan\n', '']);
+  const driver = path.join(scratch.dir, 'drive.zsh');
+  writeFileSync(driver, ZSH_DRIVER);
+  let n = 0;
+  const complete = (line: string): string[] => {
+    const out = path.join(scratch.dir, `zsh-matches-${n++}`);
+    writeFileSync(out, '');
+    const result = spawnSync('zsh', ['-f', driver, dir, out, line], {
+      cwd: work,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, PATH, HOME: scratch.dir },
+    });
+    assert.is(result.status, 0, `${line}: ${result.stderr}`);
+    return [...new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean))].sort();
+  };
+  assert.equal(complete('restoreplan pl'), ['plan']);
+  assert.equal(complete('restoreplan check --ta'), ['--target']);
+  assert.equal(complete(`restoreplan plan backup.tar --target ${varDir} --lists an`), [
+    'anne-list',
+    'announce',
+  ]);
+  // After a comma zsh keeps the typed part aside (IPREFIX): the names alone, less the typed.
+  assert.equal(complete(`restoreplan check --target=${varDir} x.tar --lists announce,`), [
+    'anne-list',
+    'staff',
+  ]);
+  assert.equal(complete(`restoreplan plan --target ~/var --lists s`), ['staff']);
+  assert.equal(complete('restoreplan completion '), ['bash', 'fish', 'zsh']);
+  assert.equal(complete('restoreplan scan b'), ['backup.tar']);
 });
 
 test.run();

@@ -74,14 +74,21 @@ ${listsCases.join('\n')}
 }
 
 # Offers the words of $1 (flags, commands, choices: no spaces in them) that start with $cur.
+# mapfile, not COMPREPLY=($(...)): a result is never taken for a glob.
 ${fn}_words() {
-  COMPREPLY=($(compgen -W "$1" -- "$cur"))
+  mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
 }
 
 # Offers list names under $1/lists, after any names already typed (a,b,<cur>).
 ${fn}_lists() {
   local dir=$1 prefix='' part=$cur name names
   [[ -n $dir ]] || return 0
+  # The word as typed: quotes and backslashes are the shell's, ~ is the home directory.
+  if [[ $dir == \\"*\\" || $dir == \\'*\\' ]]; then
+    dir=\${dir:1:\${#dir}-2}
+  else
+    dir=\${dir//\\\\/}
+  fi
   [[ $dir == '~' || $dir == '~/'* ]] && dir=$HOME\${dir#'~'}
   if [[ $part == *,* ]]; then
     prefix=\${part%,*},
@@ -130,13 +137,11 @@ ${fn}() {
   case $value in
     file)
       compopt -o filenames 2>/dev/null
-      local IFS=$'\\n'
-      COMPREPLY=($(compgen -f -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       ;;
     dir)
       compopt -o filenames 2>/dev/null
-      local IFS=$'\\n'
-      COMPREPLY=($(compgen -d -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur")
       ;;
     lists) ${fn}_lists "$vardir" ;;
     command) ${fn}_words "$${fn}_commands" ;;

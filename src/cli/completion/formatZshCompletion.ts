@@ -42,14 +42,16 @@ export function formatZshCompletion(spec: CompletionSpec): string {
 # e.g. /usr/local/share/zsh/site-functions/_${spec.program}. This shell:
 # source <(${spec.program} completion zsh)
 
-# The list names under the var dir the line names: FROM is option:FLAG or argument:N.
+# The list names under the var dir the line names. Its last argument (_arguments puts its own
+# compadd options before it) is option=FLAG or argument=N (a colon would end the action).
 ${fn}_lists() {
-  local from=$1 dir='' names
+  local from=\${@[-1]} dir='' names
   case $from in
-    option:*) dir=\${opt_args[\${from#option:}]} ;;
-    argument:*) dir=\${line[$(( \${from#argument:} + 1 ))]} ;;
+    option=*) dir=\${opt_args[\${from#option=}]} ;;
+    argument=*) dir=\${line[$(( \${from#argument=} + 1 ))]} ;;
   esac
-  dir=\${dir//\\\\:/:}
+  # As typed on the line: unquoted (\\: is _arguments' own quoting of a colon), ~ expanded.
+  dir=\${(Q)\${dir//\\\\:/:}}
   dir=\${dir/#\\~/$HOME}
   [[ -n $dir ]] || return 1
   names=("\${(@f)$(command ${spec.program} ${LIST_NAMES_COMMAND} "$dir" 2>/dev/null)}")
@@ -125,7 +127,7 @@ function action(value: CompletionValue, context: ActionContext): string {
     case 'lists':
       return listsFrom === null
         ? ' '
-        : `${context.fn}_lists ${'option' in listsFrom ? `option:${listsFrom.option}` : `argument:${listsFrom.argument}`}`;
+        : `${context.fn}_lists ${'option' in listsFrom ? `option=${listsFrom.option}` : `argument=${listsFrom.argument}`}`;
     case 'choices':
       return `(${value.choices.map(escapeWord).join(' ')})`;
     case 'command':
