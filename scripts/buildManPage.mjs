@@ -5,19 +5,20 @@
 // SOURCE_DATE_EPOCH (reproducible builds) dates the page; otherwise today.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { buildProgram } from '../dist/cli/main.js';
 import { formatManPage } from '../dist/cli/formatManPage.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const epoch = Number(process.env.SOURCE_DATE_EPOCH);
-const date = (Number.isFinite(epoch) && epoch > 0 ? new Date(epoch * 1000) : new Date())
+const epoch = process.env.SOURCE_DATE_EPOCH ?? '';
+const date = (/^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date())
   .toISOString()
   .slice(0, 10);
 const nowhere = { write: () => true };
 const program = buildProgram({
-  io: { stdout: nowhere, stderr: nowhere, stdin: process.stdin },
+  io: { stdout: nowhere, stderr: nowhere, stdin: new PassThrough() },
   exitCode: 0,
 });
 const file = path.join(root, 'man', 'restoreplan.1');
