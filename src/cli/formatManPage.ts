@@ -159,7 +159,9 @@ function formatArgument(help: Help, argument: Argument): string[] {
 }
 
 function formatOption(help: Help, option: Option): string[] {
-  return ['.TP', formatFlags(help.optionTerm(option)), paragraph(help.optionDescription(option))];
+  // A required option (requiredOption) looks like any other in --help; the page says it.
+  const description = help.optionDescription(option) + (option.mandatory ? ' (required)' : '');
+  return ['.TP', formatFlags(help.optionTerm(option)), paragraph(description)];
 }
 
 /** `-V, --version` → bold names; `--index-dir <dir>` → bold name, italic placeholder. */

@@ -133,7 +133,7 @@ test('the page is generated from the definitions: a changed one changes the page
   const after = formatManPage(p, { date: DATE });
   assert.is.not(after, before);
   assert.ok(after.includes('Plan a restore, reworded for this test.'));
-  assert.ok(after.includes('where it goes, reworded'));
+  assert.ok(after.includes('where it goes, reworded (required)'), 'a required flag says so');
   assert.ok(after.includes('\\fB\\-\\-brand\\-new\\-flag\\fR \\fIthing\\fR'));
   assert.ok(after.includes('a flag only this test defines (default: "x")'));
   assert.not.ok(after.includes('secret'), 'a hidden flag stays off the page, as in --help');
