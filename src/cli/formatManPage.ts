@@ -32,6 +32,10 @@ const ENVIRONMENT: ReadonlyArray<[name: string, meaning: string]> = [
     'An absolute path: archive indexes are kept in $XDG_CACHE_HOME/restoreplan (unless --index-dir).',
   ],
   ['HOME', 'Without XDG_CACHE_HOME, archive indexes are kept in ~/.cache/restoreplan.'],
+  [
+    'RESTOREPLAN_SYSLOG_SOCKET',
+    'The unix datagram socket apply --syslog sends its trail to instead of /dev/log (a container, a test).',
+  ],
 ];
 
 const FILES: ReadonlyArray<[file: string, meaning: string]> = [

@@ -163,9 +163,10 @@ test('EXIT STATUS names every exit code; ENVIRONMENT every variable src reads', 
       if (statSync(file).isDirectory()) walk(file);
       else if (file.endsWith('.ts'))
         for (const m of readFileSync(file, 'utf8').matchAll(
-          /\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g,
+          // env.NAME, env['NAME'], and a name kept in a constant (`const X_ENV = 'NAME'`).
+          /\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])|_ENV = ['"]([A-Z][A-Z0-9_]*)['"]/g,
         ))
-          read.add((m[1] ?? m[2]) as string);
+          read.add((m[1] ?? m[2] ?? m[3]) as string);
     }
   };
   walk(path.join(repo, 'src'));
