@@ -26,8 +26,18 @@ have tmux       || need+=(tmux)
 have borg       || need+=(borgbackup)
 have restic     || need+=(restic)
 have script     || need+=(bsdutils)
+have logger     || need+=(bsdutils)
 have flock      || need+=(util-linux)
 have runuser    || need+=(util-linux)
+# The Prometheus text-format parser the --prometheus tests read the exposition with: Debian's
+# package, importable by Debian's python3 (a pyenv python3 earlier in PATH does not see it).
+py3=/usr/bin/python3; [ -x "$py3" ] || py3=python3
+"$py3" -c 'import prometheus_client' >/dev/null 2>&1 || need+=(python3-prometheus-client)
+# The man page (man -l, groff -ww) and the completion scripts (bash, zsh -n, fish -n).
+have man        || need+=(man-db)
+have groff      || need+=(groff-base)
+have zsh        || need+=(zsh)
+have fish       || need+=(fish)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   VERIFY_FAILED: 'a restored file does not match the archive member',
   MEMBER_TOO_LARGE:
     'the members apply would hold in memory are too large (a compressed archive, or a pipe it reads once): decompress, or save the stream, to a file first',
+  SYSLOG_UNAVAILABLE:
+    'apply --syslog: logger(1) is not installed, or the syslog socket does not take messages (nothing was written)',
   ABORTED: 'the operation was cancelled',
   INTERNAL: 'an internal error (a bug): please report it with --debug output',
 } as const;

@@ -38,6 +38,7 @@ export { ARCHIVE_WARNING_CATALOG, type ArchiveWarningCode } from './archive/Arch
 
 export { SCHEMA_VERSION } from './types.js';
 export type {
+  ApplyActionEvent,
   ApplyPreviewResult,
   ApplyPreviewStep,
   ApplyResult,
@@ -60,6 +61,8 @@ export type {
   SymlinkStep,
   ConfigFileName,
   DoctorResult,
+  ExhaustionForecast,
+  ResourceForecast,
   FileState,
   FilesystemBudget,
   InodeBudget,

@@ -4,17 +4,26 @@
  * few per second), so a callback may do real work.
  */
 import type { IndexOutcome } from './archive/archiveIndexStore.js';
+import type { Compression } from './types.js';
 
 export type ProgressPhase = 'scan' | 'probe' | 'diagnose' | 'plan' | 'apply' | 'verify';
 
 export interface ProgressEvent {
   phase: ProgressPhase;
-  /** Bytes of the (uncompressed) archive stream processed so far, when walking an archive. */
+  /**
+   * Bytes of the (uncompressed) archive stream processed so far, when walking an archive;
+   * bytes restored, when applying.
+   */
   bytes?: number;
-  /** Size of the archive file on disk, when known (for a percentage of compressed input). */
+  /**
+   * Size of the archive file on disk, when known: what the percentage is of. For compressed
+   * input that is `inputBytes` of it (the compressed bytes read), never `bytes`.
+   */
   totalBytes?: number;
-  /** Compressed bytes consumed so far, when that is what `totalBytes` measures. */
+  /** Compressed bytes read so far (set exactly when the input is compressed). */
   inputBytes?: number;
+  /** The input's compression, beside `inputBytes`. */
+  compression?: Exclude<Compression, 'none'>;
   /** Members, lists or steps done so far and, when known, in all. */
   done?: number;
   total?: number;

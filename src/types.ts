@@ -99,6 +99,12 @@ export interface InodeBudget {
   reserve: number;
   /** @asType integer */
   freeAfter: number;
+  /**
+   * The inodes a create can really get, which the verdict is judged on: `free`, less on a nearly
+   * full XFS (statfs counts inodes it cannot carve from free space).
+   * @asType integer
+   */
+  usable?: number;
   dynamic: boolean;
   /**
    * The live system's growth allowance, on the filesystem it writes on (the target's): what it
@@ -154,6 +160,12 @@ export interface BlockBudget {
   reserve: number;
   /** @asType integer */
   availableAfter: number;
+  /**
+   * Blocks the verdict keeps out of `available` because the restore creates inodes (XFS's
+   * create reservation; 0 elsewhere).
+   * @asType integer
+   */
+  keptForCreates?: number;
 }
 
 export interface FilesystemBudget {
@@ -224,12 +236,51 @@ export interface QueueCensus {
   newest?: string;
 }
 
+/**
+ * When one resource of the var dir's filesystem runs out if Mailman's queues keep growing at the
+ * inflow of the last hour (src/mailman/forecastExhaustion.ts).
+ */
+export interface ResourceForecast {
+  /**
+   * Free now: inodes a file can still take (statfs f_ffree, less what XFS cannot carve), or
+   * bytes available to an unprivileged user (f_bavail × block size).
+   * @asType integer
+   */
+  free: number;
+  /**
+   * What the queues took in the last hour: files (inodes) or allocated bytes.
+   * @asType integer
+   */
+  inflowPerHour: number;
+  /**
+   * Hours until none is free at that inflow (0: none is free now); null when there is no
+   * forecast, and then `reason` says why (JSON has no Infinity).
+   * @nullable
+   */
+  hours: number | null;
+  /** Why `hours` is null: nothing arrived in the last hour, or the filesystem reports no inode limit (btrfs). */
+  reason?: 'no-inflow' | 'no-inode-limit';
+}
+
+/** Hours until inodes and space run out at the queues' measured inflow. */
+export interface ExhaustionForecast {
+  inodes: ResourceForecast;
+  bytes: ResourceForecast;
+}
+
 export interface DoctorResult {
   schemaVersion: typeof SCHEMA_VERSION;
   root: string;
   lists: ListDiagnosis[];
   queues: Record<string, QueueCensus>;
   mailmanRunning: boolean;
+  /**
+   * data/master-qrunner.pid names a process that is gone: the qrunners should run but do not
+   * (Mailman crashed or was killed), so queued mail is not delivered.
+   */
+  qrunnerPidStale?: boolean;
+  /** When inodes and space run out at the queues' inflow of the last hour. */
+  forecast?: ExhaustionForecast;
   filesystem: {
     mountPoint: string;
     inodes: {
@@ -620,6 +671,57 @@ export interface ApplyPreviewResult extends ApplyResultFields {
   dryRun: true;
   preview: ApplyPreviewStep[];
 }
+
+/**
+ * What an apply run did, one event per action as it happens (`ApplyOptions.onAction`): the
+ * material of an audit trail (`apply --syslog`), so a run killed half way has still told what
+ * it did. A run emits `started` (and `resumed` when earlier runs of the same plan left work in
+ * its journal), a `restored` per file, link or fifo written and verified (directories are
+ * not: their metadata is the directory pass's), a `skipped` per step not carried out
+ * (`already-restored` included), `stopped` when the budget guard or a list lock ends it early,
+ * and `ended` with the status it returns. A run that throws emits no `ended`: the error thrown
+ * is its end. A dry run emits nothing.
+ */
+export type ApplyActionEvent =
+  | {
+      action: 'started';
+      /** The plan's identity, as its journal records carry it: when it was made, of which archive. */
+      planCreatedAt: string;
+      archiveFingerprint: string;
+      journal: string;
+      /** @asType integer */
+      steps: number;
+    }
+  | {
+      action: 'resumed';
+      journal: string;
+      /** Steps earlier runs of this plan journaled as done. @asType integer */
+      done: number;
+    }
+  | {
+      action: 'restored';
+      stage: string;
+      memberPath: string;
+      targetPath: string;
+      type: StepType;
+      /** @asType integer */
+      bytes: number;
+      sha256: string;
+    }
+  | { action: 'skipped'; targetPath: string; kind: SkipKind; reason: string }
+  | { action: 'stopped'; reason: string }
+  | {
+      action: 'ended';
+      planCreatedAt: string;
+      archiveFingerprint: string;
+      status: ApplyRunStatus;
+      /** @asType integer */
+      restored: number;
+      /** @asType integer */
+      skipped: number;
+      reason?: string;
+      error?: ApplyError;
+    };
 
 /** What apply returns: `dryRun` tells a preview from a run (`if (result.dryRun)` narrows). */
 export type ApplyResult = ApplyRunResult | ApplyPreviewResult;

@@ -21,6 +21,7 @@ import { readMountInfo } from '../filesystems/readMountInfo.js';
 import type { CommonOptions } from '../progress.js';
 import {
   SCHEMA_VERSION,
+  type ApplyActionEvent,
   type ApplyError,
   type ApplyPreviewResult,
   type ApplyPreviewStep,
@@ -33,6 +34,7 @@ import {
 import { checkRunTrust } from './checkRunTrust.js';
 import { classifyStage } from './classifyStage.js';
 import {
+  addSkipped,
   createRunContext,
   reportProgress,
   skipOf,
@@ -90,6 +92,12 @@ export interface ApplyOptions extends CommonOptions {
    * directory when it is on another filesystem than the file; null: memory only.
    */
   secureDir?: string | null;
+  /**
+   * Told each action of a run as it happens (ApplyActionEvent: started, resumed, restored,
+   * skipped, stopped, ended), e.g. for an audit trail; never in a dry run. It must not throw
+   * (what it throws is ignored: a run does not end between a write and its journal line).
+   */
+  onAction?: (event: ApplyActionEvent) => void;
   /** Test seam: the filesystem calls (fault injection). Never set in production. */
   fsOps?: FsOps;
   /** Test seam: why a list's lock is held, or null (default: Mailman 2.1 lock files). */
@@ -176,6 +184,17 @@ async function runStages(
   ctx.journal = await openJournalWithFallback(journalPath, ctx.fsOps);
   ctx.records = recordsOfPlan(ctx.journal.records, planIdentity(ctx.plan));
   const journal = ctx.journal.path;
+  const identity = {
+    planCreatedAt: ctx.plan.createdAt,
+    archiveFingerprint: ctx.plan.archive.fingerprint,
+  };
+  ctx.emit({
+    action: 'started',
+    ...identity,
+    journal,
+    steps: ctx.progress.total,
+  });
+  if (ctx.records.size > 0) ctx.emit({ action: 'resumed', journal, done: ctx.records.size });
   const meter = createInodeMeter();
   let stop: RunEnd | null = null;
   try {
@@ -209,6 +228,16 @@ async function runStages(
   const { verifyFailed, restored, skipped } = ctx.outcome;
   const end = stop ?? endOfRun(ctx.outcome);
   reportProgress(ctx, null, true);
+  if (end.status === 'stopped') ctx.emit({ action: 'stopped', reason: end.reason ?? '' });
+  ctx.emit({
+    action: 'ended',
+    ...identity,
+    status: end.status,
+    restored: restored.length,
+    skipped: skipped.length,
+    ...(end.reason !== undefined ? { reason: end.reason } : {}),
+    ...(end.error !== undefined ? { error: end.error } : {}),
+  });
   return {
     schemaVersion: SCHEMA_VERSION,
     status: end.status,
@@ -281,7 +310,7 @@ async function runStage(
 ): Promise<void> {
   await removeStaleTemps(ctx, stage, root);
   const work = await classifyStage(ctx, stage, root);
-  for (const skipped of work.skipped) ctx.outcome.skipped.push(skipped);
+  for (const skipped of work.skipped) addSkipped(ctx, skipped);
   ctx.journaledDirs.push(...work.journaledDirs);
   ctx.progress.done += work.skipped.length;
   await readInodesBefore(ctx, meter, work.tasks);
@@ -311,7 +340,7 @@ async function previewRun(
   const stages: Array<{ stage: PlanStage; tasks: Task[] }> = [];
   for (const [index, stage] of ctx.plan.stages.entries()) {
     const work = await classifyStage(ctx, stage, roots[index] ?? stage.root);
-    for (const skipped of work.skipped) ctx.outcome.skipped.push(skipped);
+    for (const skipped of work.skipped) addSkipped(ctx, skipped);
     stages.push({ stage, tasks: work.tasks });
   }
   // A hard link is judged when it runs (its file may be written again first): one an earlier
@@ -329,7 +358,7 @@ async function previewRun(
     const todo: Task[] = [];
     for (const task of tasks) {
       if (await isLinkedAlready(ctx, task, rewritten)) {
-        ctx.outcome.skipped.push(skipOf(task.step.targetPath, ALREADY));
+        addSkipped(ctx, skipOf(task.step.targetPath, ALREADY));
         continue;
       }
       todo.push(task);

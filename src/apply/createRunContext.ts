@@ -13,6 +13,7 @@ import { statFilesystem } from '../filesystems/statFilesystem.js';
 import type { XfsInodeGeometry } from '../filesystems/usableInodes.js';
 import { throttleProgress } from '../progress.js';
 import type {
+  ApplyActionEvent,
   ApplyResult,
   ApplySkip,
   PlanDocument,
@@ -74,6 +75,8 @@ export function skipOf(targetPath: string, { kind, reason }: SkipWhy): ApplySkip
 
 export interface RunContext {
   readonly plan: PlanDocument;
+  /** Tells the caller what was done (ApplyOptions.onAction); a no-op in a dry run. */
+  readonly emit: (event: ApplyActionEvent) => void;
   /** The caller's options, for what only one place reads (allowSpecial, secureDir, signal). */
   readonly options: Readonly<ApplyOptions>;
   readonly fsOps: FsOps;
@@ -144,8 +147,19 @@ export function createRunContext(
   // the last occurrence of a member win), so apply arbitrates nothing here.
   let total = 0;
   for (const stage of plan.stages) total += stage.steps.length;
+  const onAction = options.dryRun ? undefined : options.onAction;
   return {
     plan,
+    // A callback that throws must not end a run between a write and its journal line.
+    emit: onAction
+      ? (event) => {
+          try {
+            onAction(event);
+          } catch {
+            // the caller's own failure: its trail lacks a line, the restore goes on
+          }
+        }
+      : () => {},
     options,
     fsOps: options.fsOps ?? defaultFsOps,
     now: options.now ?? new Date(),
@@ -195,6 +209,30 @@ export function createRunContext(
       bytes: 0,
     },
   };
+}
+
+/** A skipped step: in the result, and told to the caller (the one place a skip is added). */
+export function addSkipped(ctx: Pick<RunContext, 'outcome' | 'emit'>, skipped: ApplySkip): void {
+  ctx.outcome.skipped.push(skipped);
+  ctx.emit({ action: 'skipped', ...skipped });
+}
+
+/** A step written and verified: in the result, and told to the caller (the one place). */
+export function addRestored(
+  ctx: Pick<RunContext, 'outcome' | 'emit'>,
+  task: Pick<Task, 'stage' | 'step'>,
+  restored: ApplyResult['restored'][number],
+): void {
+  ctx.outcome.restored.push(restored);
+  ctx.emit({
+    action: 'restored',
+    stage: task.stage.name,
+    memberPath: task.step.memberPath,
+    targetPath: restored.targetPath,
+    type: task.step.type,
+    bytes: restored.bytes,
+    sha256: restored.sha256,
+  });
 }
 
 /** Reports the run's progress (throttled unless `force`), naming the member just handled. */

@@ -29,6 +29,8 @@ import { isPidAlive } from '../mailman/detectRunning.js';
 import type { PlanStage, PlanStep } from '../types.js';
 import { refuseStep } from './classifyStage.js';
 import {
+  addRestored,
+  addSkipped,
   reportProgress,
   skipOf,
   type DirRef,
@@ -224,12 +226,12 @@ export async function flushBatch(
 }
 
 function skip(
-  ctx: Pick<RunContext, 'outcome'>,
+  ctx: Pick<RunContext, 'outcome' | 'emit'>,
   targetPath: string,
   kind: SkipWhy['kind'],
   reason: string,
 ): void {
-  ctx.outcome.skipped.push(skipOf(targetPath, { kind, reason }));
+  addSkipped(ctx, skipOf(targetPath, { kind, reason }));
 }
 
 /**
@@ -321,7 +323,7 @@ async function runTask(
   });
   const refusal = refuseStep(ctx, step, root, resolved);
   if (refusal) {
-    ctx.outcome.skipped.push(skipOf(step.targetPath, refusal));
+    addSkipped(ctx, skipOf(step.targetPath, refusal));
     return 'skipped';
   }
   await makeMissingDirs(ctx, resolved.missingDirs);
@@ -370,7 +372,7 @@ async function runTask(
       const stats = await ctx.fsOps.lstat(targetPath);
       if (sha === undefined) sha = (await hashFile(targetPath, ctx.fsOps)).sha256;
       record(ctx, task, '', 0);
-      ctx.outcome.restored.push({ targetPath, bytes: stats.size, sha256: sha });
+      addRestored(ctx, task, { targetPath, bytes: stats.size, sha256: sha });
       return 'done';
     }
     case 'symlink': {
@@ -383,14 +385,14 @@ async function runTask(
       ctx.dirtyDirs.add(path.dirname(targetPath));
       const sha = sha256Of(text);
       record(ctx, task, sha, Buffer.byteLength(text));
-      ctx.outcome.restored.push({ targetPath, bytes: Buffer.byteLength(text), sha256: sha });
+      addRestored(ctx, task, { targetPath, bytes: Buffer.byteLength(text), sha256: sha });
       return 'done';
     }
     case 'fifo': {
       await createFifo(targetPath, step.mode, { mtime: mtimeOf(ctx, step), fsOps: ctx.fsOps });
       ctx.dirtyDirs.add(path.dirname(targetPath));
       record(ctx, task, '', 0);
-      ctx.outcome.restored.push({ targetPath, bytes: 0, sha256: sha256Of('') });
+      addRestored(ctx, task, { targetPath, bytes: 0, sha256: sha256Of('') });
       return 'done';
     }
     default:
@@ -448,7 +450,7 @@ async function restoreFile(
   ctx.progress.bytes += written.bytes;
   ctx.restoredSha.set(targetPath, written.sha256);
   record(ctx, task, written.sha256, written.bytes);
-  ctx.outcome.restored.push({ targetPath, bytes: written.bytes, sha256: written.sha256 });
+  addRestored(ctx, task, { targetPath, bytes: written.bytes, sha256: written.sha256 });
 }
 
 /**

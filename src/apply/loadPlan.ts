@@ -12,6 +12,7 @@ import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 import { checkOpenedFile } from './checkFileTrust.js';
 import { validatePlan } from './validatePlan.js';
+import { sha256Of } from './verifyOnDisk.js';
 
 export { validatePlan };
 
@@ -19,6 +20,8 @@ export interface LoadedPlan {
   plan: PlanDocument;
   /** The file it came from, or null for a plan passed as an object. */
   planPath: string | null;
+  /** sha256 of the file's bytes (what `sha256sum PLAN` prints: the audit trail names it), or null. */
+  sha256: string | null;
 }
 
 function unreadable(planPath: string, error: unknown): RestoreplanError {
@@ -30,9 +33,10 @@ function unreadable(planPath: string, error: unknown): RestoreplanError {
 }
 
 export async function loadPlan(planOrPath: string | PlanDocument): Promise<LoadedPlan> {
-  if (typeof planOrPath !== 'string') return { plan: validatePlan(planOrPath), planPath: null };
+  if (typeof planOrPath !== 'string')
+    return { plan: validatePlan(planOrPath), planPath: null, sha256: null };
   const planPath = path.resolve(planOrPath);
-  let text: string;
+  let bytes: Buffer;
   let handle;
   try {
     handle = await open(planPath, constants.O_RDONLY);
@@ -42,7 +46,7 @@ export async function loadPlan(planOrPath: string | PlanDocument): Promise<Loade
   try {
     // Judged by what was opened, then read from it: no swap in between.
     await checkOpenedFile('plan file', planPath, await handle.stat());
-    text = await handle.readFile({ encoding: 'utf8' });
+    bytes = await handle.readFile();
   } catch (error) {
     if (error instanceof RestoreplanError) throw error;
     throw unreadable(planPath, error);
@@ -51,7 +55,7 @@ export async function loadPlan(planOrPath: string | PlanDocument): Promise<Loade
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     throw new RestoreplanError(
       'PLAN_INVALID',
@@ -61,5 +65,9 @@ export async function loadPlan(planOrPath: string | PlanDocument): Promise<Loade
       },
     );
   }
-  return { plan: validatePlan(value), planPath };
+  return {
+    plan: validatePlan(value),
+    planPath,
+    sha256: sha256Of(bytes),
+  };
 }

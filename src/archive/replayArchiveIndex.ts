@@ -57,7 +57,8 @@ export async function replayArchiveIndex(
         throwIfAborted(hooks.signal);
         const done = i;
         const bytes = entry.headerOffset;
-        hooks.report(() => ({ phase: 'scan', bytes, done }), false);
+        // Of the index's members: no archive byte is read, so a byte percentage would not move.
+        hooks.report(() => ({ phase: 'scan', bytes, done, total: index.members }), false);
       }
       index.advance(i);
       if (hooks.only && !index.startsWithAny(hooks.only)) continue;
@@ -110,7 +111,10 @@ export async function replayArchiveIndex(
     await reader?.close();
   }
   if (stoppedAt < 0) {
-    hooks.report(() => ({ phase: 'scan', bytes: walk.streamBytes, done: walk.members }), true);
+    hooks.report(
+      () => ({ phase: 'scan', bytes: walk.streamBytes, done: walk.members, total: walk.members }),
+      true,
+    );
     return {
       members: walk.members,
       streamBytes: walk.streamBytes,

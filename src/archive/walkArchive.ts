@@ -221,7 +221,9 @@ export async function walkArchive(
       phase,
       bytes: parser.need,
       ...(input.sizeBytes !== null ? { totalBytes: input.sizeBytes } : {}),
-      ...(input.compression !== 'none' ? { inputBytes: inputPosition.read() } : {}),
+      ...(input.compression !== 'none'
+        ? { inputBytes: inputPosition.read(), compression: input.compression }
+        : {}),
       done: parser.members,
       elapsedMs: Date.now() - started,
     });
@@ -541,7 +543,13 @@ async function walkStream(
     pumpAbort.abort();
     decompressor?.kill();
     if (pumped) await pumped.catch(() => undefined);
-    if (direct) await direct.close();
+    if (direct) {
+      // The last progress event comes after this: read the offset while the descriptor is
+      // still this file's (closed, its number reads as 0 % — or as another file's offset).
+      const last = inputPosition.read();
+      inputPosition.read = () => last;
+      await direct.close();
+    }
   }
 }
 

@@ -13,6 +13,8 @@ import type { QueueCensus } from '../types.js';
 export interface QueueCount extends QueueCensus {
   /** Files whose mtime is within the hour before `now`. */
   inflowLastHour: number;
+  /** Bytes those files occupy on disk (allocated blocks, as df counts them). */
+  inflowBytesLastHour: number;
 }
 
 export interface QueueCensusResult {
@@ -21,6 +23,8 @@ export interface QueueCensusResult {
   files: number;
   /** Sum of the queues' inflow over the last hour. */
   inflowPerHour: number;
+  /** Bytes (allocated) of that inflow: what the queues take of the space per hour. */
+  inflowBytesPerHour: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -34,7 +38,12 @@ export async function censusQueues(
 ): Promise<QueueCensusResult> {
   const now = (options.now ?? new Date()).getTime();
   const qfiles = path.join(root, 'qfiles');
-  const result: QueueCensusResult = { queues: {}, files: 0, inflowPerHour: 0 };
+  const result: QueueCensusResult = {
+    queues: {},
+    files: 0,
+    inflowPerHour: 0,
+    inflowBytesPerHour: 0,
+  };
   let queues: string[];
   try {
     queues = (await readdir(qfiles, { withFileTypes: true }))
@@ -53,6 +62,7 @@ export async function censusQueues(
     if (names === null) continue;
     let files = 0;
     let inflow = 0;
+    let inflowBytes = 0;
     let oldest = Infinity;
     let newest = -Infinity;
     for (let i = 0; i < names.length; i += BATCH) {
@@ -65,10 +75,14 @@ export async function censusQueues(
         const mtime = stat.mtimeMs;
         if (mtime < oldest) oldest = mtime;
         if (mtime > newest) newest = mtime;
-        if (mtime > now - HOUR_MS && mtime <= now) inflow++;
+        if (mtime > now - HOUR_MS && mtime <= now) {
+          inflow++;
+          // st_blocks counts 512-byte units whatever the filesystem's block size.
+          inflowBytes += stat.blocks * 512;
+        }
       }
     }
-    const count: QueueCount = { files, inflowLastHour: inflow };
+    const count: QueueCount = { files, inflowLastHour: inflow, inflowBytesLastHour: inflowBytes };
     if (files > 0) {
       count.oldest = new Date(oldest).toISOString();
       count.newest = new Date(newest).toISOString();
@@ -76,6 +90,7 @@ export async function censusQueues(
     result.queues[queue] = count;
     result.files += files;
     result.inflowPerHour += inflow;
+    result.inflowBytesPerHour += inflowBytes;
   }
   return result;
 }

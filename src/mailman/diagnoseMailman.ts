@@ -10,7 +10,12 @@ import { throwIfAborted } from '../errors.js';
 import { makeProblem, type Problem } from '../problems.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
-import { SCHEMA_VERSION, type DoctorResult, type ListDiagnosis } from '../types.js';
+import {
+  SCHEMA_VERSION,
+  type DoctorResult,
+  type ExhaustionForecast,
+  type ListDiagnosis,
+} from '../types.js';
 import {
   capGrowthAllowance,
   censusQueues,
@@ -22,6 +27,7 @@ import { detectLocks, detectMailmanRunning, type LockState } from './detectRunni
 import { CONFIG_FILES, diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
 import { findListEvidence, judgeEvidence } from './findListEvidence.js';
 import { findMailmanRoot, listDirNamesAt } from './findMailmanRoot.js';
+import { forecastExhaustion } from './forecastExhaustion.js';
 
 /** A list as the doctor reports it: the contract's fields plus what Mailman will do about it. */
 export interface ListReport extends ListDiagnosis, Omit<ListDirDiagnosis, keyof ListDiagnosis> {
@@ -34,6 +40,8 @@ export interface DoctorReport extends DoctorResult {
   queues: Record<string, QueueCount>;
   /** The master qrunner's pid from data/master-qrunner.pid, when present. */
   mailmanPid: number | null;
+  qrunnerPidStale: boolean;
+  forecast: ExhaustionForecast;
   locks: LockState[];
   /** Files that arrived in all queues during the last hour. */
   queueInflowPerHour: number;
@@ -247,6 +255,14 @@ export async function diagnoseMailman(
     queues: census.queues,
     mailmanRunning: running.running,
     mailmanPid: running.pid,
+    qrunnerPidStale: running.stalePidFile,
+    forecast: forecastExhaustion({
+      inodesFree: fs.inodes.usable,
+      limitedInodes: !fs.dynamicInodes,
+      bytesAvailable: fs.blocks.available * fs.blockSize,
+      inflowFilesPerHour: census.inflowPerHour,
+      inflowBytesPerHour: census.inflowBytesPerHour,
+    }),
     locks,
     queueInflowPerHour: census.inflowPerHour,
     growthAllowance,

@@ -81,6 +81,7 @@ export function evaluateBudget(
       peak: demand.peakInodes,
       reserve: inodeReserve,
       freeAfter: fs.inodes.total > 0 ? fs.inodes.free - demand.inodes : 0,
+      usable: fs.inodes.usable,
       dynamic: !fixedInodes,
     },
     blocks: {
@@ -91,6 +92,7 @@ export function evaluateBudget(
       peak: demand.peakBlocks,
       reserve: blockReserve,
       availableAfter: fs.blocks.available - demand.blocks,
+      keptForCreates: keptForCreates(fs, demand),
     },
     verdict: 'ok',
   };

@@ -7,28 +7,10 @@ import type { CheckResult } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
+import { parsePluginLine, type PluginLine } from '../helpers/pluginLine.js';
 import { cli } from '../helpers/runCli.js';
 
-/**
- * The monitoring-plugin line: `RESTOREPLAN <STATUS> - <text> | <perfdata>` where perfdata is
- * space-separated `'label'=value[UOM];[warn];[crit];[min];[max]` (plugin guidelines: labels
- * quoted when needed, a quote doubled, value/min/max in [-0-9.], thresholds in range format).
- */
-const LINE = /^RESTOREPLAN (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+?)(?: \| (.+))?\n$/;
-const PERF =
-  /^'(?:[^']|'')+'=-?[0-9.]+(?:B|%|s|c)?;(?:-?[0-9.]*:?-?[0-9.]*)?;(?:-?[0-9.]*:?-?[0-9.]*)?;-?[0-9.]*;-?[0-9.]*$/;
-
-function parseNagios(stdout: string): { status: string; text: string; perf: Map<string, string> } {
-  const match = LINE.exec(stdout);
-  assert.ok(match, `a plugin line: ${JSON.stringify(stdout)}`);
-  const perf = new Map<string, string>();
-  for (const item of (match![3] ?? '').split(' ').filter(Boolean)) {
-    assert.match(item, PERF, `perfdata item ${item}`);
-    const eq = item.lastIndexOf("'=");
-    perf.set(item.slice(1, eq).replace(/''/g, "'"), item.slice(eq + 2));
-  }
-  return { status: match![1]!, text: match![2]!, perf };
-}
+const parseNagios = (stdout: string): PluginLine => parsePluginLine(stdout, 'RESTOREPLAN');
 
 const scratch = makeScratch('restoreplan-cli-check-');
 const tree = path.join(scratch.dir, 'tree');
@@ -99,8 +81,12 @@ test('critical on a tmpfs short of inodes: exit 2, CRITICAL with the exact short
     const { status, text, perf } = parseNagios(r.stdout);
     assert.is(status, 'CRITICAL');
     assert.match(text, `short by ${members - (free - 3)}`);
-    // Critical threshold "3:" on what stays free: below it is critical.
-    assert.is(perf.get(`inodes_free_${mnt}`), `${free - members};;3:;0;60`);
+    // Free now and needed apart; what would be left is "after" (negative: short by that many),
+    // with the reserve in the critical slot (the restore adds inodes: eating into it is
+    // critical) and --warn-inodes' 10% of 60 in the warning slot.
+    assert.is(perf.get(`inodes_free_${mnt}`), `${free};;;0;60`);
+    assert.is(perf.get(`inodes_needed_${mnt}`), `${members};;;0;`);
+    assert.is(perf.get(`inodes_after_${mnt}`), `${free - members};6:;3:;;60`);
   });
 });
 
@@ -114,8 +100,12 @@ test('errors: UNKNOWN line with --nagios, exit 3; --json with --nagios is a usag
   assert.match(r.stderr, /^restoreplan: TARGET_MISSING: /);
   const both = cli(['check', archive, '--target', scratch.dir, '--nagios', '--json']);
   assert.is(both.code, 3);
-  // One document on stdout, never a plugin line followed by a JSON document.
-  assert.is(both.stdout, 'RESTOREPLAN UNKNOWN - USAGE: --json and --nagios exclude each other\n');
+  // One document on stdout, never a plugin line followed by a JSON document: --json was asked,
+  // so the JSON error.
+  assert.equal(JSON.parse(both.stdout), {
+    schemaVersion: 1,
+    error: { code: 'USAGE', message: '--json and --nagios exclude each other' },
+  });
   const bad = cli(['check', archive, '--target', scratch.dir, '--reserve-blocks', 'lots']);
   assert.is(bad.code, 3);
   assert.match(bad.stderr, /USAGE/);

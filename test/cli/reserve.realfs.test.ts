@@ -130,6 +130,7 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
         peak: 4,
         reserve: 920,
         freeAfter: free - 4,
+        usable: free,
         dynamic: false,
         growth: {
           inflowPerHour: FRESH,

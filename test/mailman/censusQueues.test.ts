@@ -65,6 +65,7 @@ const why = missingNeeds({ tools: ['find'] });
         queues: {},
         files: 0,
         inflowPerHour: 0,
+        inflowBytesPerHour: 0,
       });
     } finally {
       cleanup();

@@ -1,10 +1,22 @@
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import type { ApplyPreviewResult, ApplyResult, PlanDocument } from '../../types.js';
+import type {
+  ApplyActionEvent,
+  ApplyPreviewResult,
+  ApplyResult,
+  PlanDocument,
+} from '../../types.js';
 import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { printableLine, writeErrorLine, writeJson, type Io } from '../output.js';
+import {
+  printableLine,
+  toRestoreplanError,
+  writeErrorLine,
+  writeJson,
+  type Io,
+} from '../output.js';
+import type { AuditTrail } from '../openSyslog.js';
 import { formatCount } from '../progressBar.js';
 
 /**
@@ -62,6 +74,10 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         )
         .option('--journal <file>', 'journal file (default: <plan>.journal)')
         .option(
+          '--syslog',
+          'log each action (restored, skipped, stopped, resumed; the start and end of the run) to syslog / the journal, tag restoreplan; refused (SYSLOG_UNAVAILABLE) before anything is written if that cannot be done',
+        )
+        .option(
           '--allow-special',
           'confirm what a plan made with --allow-special restores: setuid/setgid bits and fifos (device nodes are never created); required with --yes for such a plan',
         ),
@@ -75,59 +91,87 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
       const loaded = await loadPlan(planPath);
       const plan = loaded.plan;
       let allowSpecial = opts.allowSpecial === true;
-      const common = {
-        signal,
-        index,
-        journalPath: typeof opts.journal === 'string' ? opts.journal : `${loaded.planPath}.journal`,
-        ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
-      };
-      const { applyPlan } = await import('../../apply/applyPlan.js');
-      if (!dryRun && opts.yes !== true) {
-        // The archive on stdin (a plan made from `-`): stdin is then not there to answer a
-        // prompt, and a preview would consume the one pass the stream allows.
-        const archive = common.archive ?? plan.archive.path;
-        if (archive === '-' && !ctx.io.stdin.isTTY) {
-          throw new RestoreplanError(
-            'CONFIRMATION_REQUIRED',
-            'apply reads the archive from stdin, so it cannot ask for confirmation there: pass --yes',
-            {
-              hint: `preview first: pipe the same archive into restoreplan apply ${planPath} --dry-run`,
-            },
-          );
+      // Opened (and proven) before anything is asked or written; a dry run writes nothing, so
+      // it has nothing to log.
+      const trail =
+        opts.syslog === true && !dryRun
+          ? (await import('../openSyslog.js')).openSyslog(
+              ctx.io,
+              {
+                action: 'invoked',
+                planFile: loaded.planPath ?? planPath,
+                planSha256: loaded.sha256,
+                archive: typeof opts.archive === 'string' ? opts.archive : plan.archive.path,
+              },
+              { planSha256: loaded.sha256 },
+            )
+          : null;
+      try {
+        return await carryOut(trail);
+      } catch (error) {
+        const failure = toRestoreplanError(error);
+        trail?.write({ action: 'error', code: failure.code, message: failure.message });
+        throw error;
+      } finally {
+        await trail?.close();
+      }
+      async function carryOut(trail: AuditTrail | null): Promise<ExitCode> {
+        const common = {
+          signal,
+          index,
+          journalPath:
+            typeof opts.journal === 'string' ? opts.journal : `${loaded.planPath}.journal`,
+          ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
+        };
+        const { applyPlan } = await import('../../apply/applyPlan.js');
+        if (!dryRun && opts.yes !== true) {
+          // The archive on stdin (a plan made from `-`): stdin is then not there to answer a
+          // prompt, and a preview would consume the one pass the stream allows.
+          const archive = common.archive ?? plan.archive.path;
+          if (archive === '-' && !ctx.io.stdin.isTTY) {
+            throw new RestoreplanError(
+              'CONFIRMATION_REQUIRED',
+              'apply reads the archive from stdin, so it cannot ask for confirmation there: pass --yes',
+              {
+                hint: `preview first: pipe the same archive into restoreplan apply ${planPath} --dry-run`,
+              },
+            );
+          }
+          if (!ctx.io.stdin.isTTY) {
+            throw new RestoreplanError(
+              'CONFIRMATION_REQUIRED',
+              'apply writes to the target and stdin is not a terminal: pass --yes',
+              { hint: `restoreplan apply ${planPath} --dry-run shows what it would do` },
+            );
+          }
+          const preview = await applyPlan(plan, { ...common, dryRun: true });
+          if (!flags.json) {
+            const { renderApply } = await import('./renderApply.js');
+            renderApply(ctx.io, preview, plan, { verbosity: flags.verbosity });
+          }
+          if (!(await confirmApply(ctx.io, preview, plan))) {
+            throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
+          }
+          // The prompt named them: saying yes confirmed them (with --yes, --allow-special does).
+          allowSpecial = true;
         }
-        if (!ctx.io.stdin.isTTY) {
-          throw new RestoreplanError(
-            'CONFIRMATION_REQUIRED',
-            'apply writes to the target and stdin is not a terminal: pass --yes',
-            { hint: `restoreplan apply ${planPath} --dry-run shows what it would do` },
-          );
-        }
-        const preview = await applyPlan(plan, { ...common, dryRun: true });
-        if (!flags.json) {
+        const result = await applyPlan(plan, {
+          ...common,
+          ...(allowSpecial ? { allowSpecial: true } : {}),
+          ...(dryRun ? { dryRun: true } : {}),
+          onProgress: progress.onProgress,
+          ...(trail ? { onAction: (event: ApplyActionEvent) => trail.write(event) } : {}),
+        });
+        progress.done();
+        if (flags.json) writeJson(ctx.io, result);
+        else {
           const { renderApply } = await import('./renderApply.js');
-          renderApply(ctx.io, preview, plan, { verbosity: flags.verbosity });
+          renderApply(ctx.io, result, plan, { verbosity: flags.verbosity });
         }
-        if (!(await confirmApply(ctx.io, preview, plan))) {
-          throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
-        }
-        // The prompt named them: saying yes confirmed them (with --yes, --allow-special does).
-        allowSpecial = true;
+        // A failed run's error is the command's one error line too (its document carries it).
+        if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);
+        return exitCodeForApply(result);
       }
-      const result = await applyPlan(plan, {
-        ...common,
-        ...(allowSpecial ? { allowSpecial: true } : {}),
-        ...(dryRun ? { dryRun: true } : {}),
-        onProgress: progress.onProgress,
-      });
-      progress.done();
-      if (flags.json) writeJson(ctx.io, result);
-      else {
-        const { renderApply } = await import('./renderApply.js');
-        renderApply(ctx.io, result, plan, { verbosity: flags.verbosity });
-      }
-      // A failed run's error is the command's one error line too (its document carries it).
-      if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);
-      return exitCodeForApply(result);
     });
   });
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 
-import { RestoreplanError } from '../../errors.js';
 import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
 import { formatErrorLine, writeJson, writeLine } from '../output.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
+import { readMonitorOutputs } from './monitorFlags.js';
 
 export function registerCheckCommand(program: Command, ctx: CliContext): void {
   addIndexFlags(
@@ -22,32 +22,58 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
             '--target <dir>',
             'the directory the archive (or --member-root) restores into',
           )
-          .option('--nagios', 'print one monitoring-plugin line with perfdata'),
+          .option('--nagios', 'print one monitoring-plugin line with perfdata')
+          .option(
+            '--prometheus <file>',
+            "write the metrics in Prometheus' text format to FILE, atomically (- : stdout)",
+          ),
       ),
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
     const nagios = opts.nagios === true;
-    // Both asked for: stdout still carries one document, the plugin line (a monitoring system
-    // reads the first line), so the usage error is not also printed as JSON.
-    const both = nagios && opts.json === true;
+    // The plugin line is the one document: no progress, and an error is an UNKNOWN line —
+    // unless --json was asked too: then the JSON error is the one document (USAGE).
+    const plugin = nagios && opts.json !== true;
     await runCommand(
       ctx,
-      { ...opts, ...(nagios ? { progress: false, json: false } : {}) },
+      { ...opts, ...(nagios ? { progress: false } : {}) },
       async ({ flags, progress, signal, index }) => {
         try {
-          if (both) throw new RestoreplanError('USAGE', '--json and --nagios exclude each other');
+          const outputs = readMonitorOutputs(opts);
+          const budgetFlags = readBudgetFlags(opts);
           const { checkBudget } = await import('../../plan/checkBudget.js');
           const result = await checkBudget(archiveArgument(archive, ctx.io), {
             index,
             target: String(opts.target),
-            ...readBudgetFlags(opts),
+            ...budgetFlags,
             signal,
             onProgress: progress.onProgress,
           });
           progress.done();
+          if (outputs.prometheus !== undefined) {
+            const [{ formatCheckPrometheus }, { writePrometheusOutput }] = await Promise.all([
+              import('./formatPrometheus.js'),
+              import('./writePrometheusFile.js'),
+            ]);
+            await writePrometheusOutput(
+              ctx.io,
+              outputs.prometheus,
+              await formatCheckPrometheus(result),
+            );
+          }
           if (nagios) {
-            const { formatNagiosLine } = await import('./formatNagios.js');
-            writeLine(ctx.io, formatNagiosLine(result));
+            const [{ formatNagiosLine }, { parsePercentOnly, DEFAULT_WARN_INODES_PERCENT }] =
+              await Promise.all([
+                import('./formatNagios.js'),
+                import('../../plan/reservePolicy.js'),
+              ]);
+            const warnInodes =
+              budgetFlags.warnInodes !== undefined
+                ? parsePercentOnly(budgetFlags.warnInodes)
+                : DEFAULT_WARN_INODES_PERCENT;
+            writeLine(ctx.io, formatNagiosLine(result, warnInodes));
+          } else if (outputs.prometheus === '-') {
+            // The metrics are the document.
           } else if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderCheck } = await import('./renderCheck.js');
@@ -55,7 +81,10 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           }
           return exitCodeForVerdict(result.verdict);
         } catch (error) {
-          if (nagios) writeLine(ctx.io, `RESTOREPLAN UNKNOWN - ${formatErrorLine(error)}`);
+          if (plugin) {
+            const { formatCheckUnknown } = await import('./formatNagios.js');
+            writeLine(ctx.io, formatCheckUnknown(formatErrorLine(error)));
+          }
           throw error;
         }
       },

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
-import { writeJson } from '../output.js';
+import { formatErrorLine, writeJson, writeLine } from '../output.js';
+import { readDoctorThresholds, readMonitorOutputs } from './monitorFlags.js';
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
@@ -11,36 +12,96 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .command('doctor')
       .summary('diagnose a Mailman 2.1 var dir as Mailman would load it (read-only)')
       .description(
-        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded, 2 some corrupt, lost or missing, 3 error.",
+        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space, and when they run out at the queues' inflow of the last hour. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded, 2 some corrupt, lost or missing, 3 error (with --nagios: the plugin's status).",
       )
       .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)')
       .option(
         '--growth-window <hours>',
         'hours of queue inflow the growth allowance covers (default 12; 0: none)',
       )
-      .option('--all', 'list every list, the healthy ones too (default: summed up in one line)'),
+      .option('--all', 'list every list, the healthy ones too (default: summed up in one line)')
+      .option(
+        '--nagios',
+        'print one monitoring-plugin line: CRITICAL for a list down, stale qrunners or exhaustion within --crit-hours',
+      )
+      .option(
+        '--warn-hours <hours>',
+        'nagios: WARNING when inodes or space run out within this many hours (default 24)',
+      )
+      .option(
+        '--crit-hours <hours>',
+        'nagios: CRITICAL when inodes or space run out within this many hours (default 4)',
+      )
+      .option(
+        '--warn-queue <files>',
+        'nagios: WARNING when a queue holds more files (default: none)',
+      )
+      .option(
+        '--crit-queue <files>',
+        'nagios: CRITICAL when a queue holds more files (default: none)',
+      )
+      .option(
+        '--prometheus <file>',
+        "write the metrics in Prometheus' text format to FILE, atomically (- : stdout)",
+      ),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ flags, progress, signal }) => {
-      const window = typeof opts.growthWindow === 'string' ? opts.growthWindow : undefined;
-      // Loaded when the command runs, not when it is defined (issue 13): the diagnosis
-      // modules cost every other command's startup.
-      const [{ diagnoseMailman }, { parseGrowthWindow }] = await Promise.all([
-        import('../../mailman/diagnoseMailman.js'),
-        import('../../plan/reservePolicy.js'),
-      ]);
-      const result = await diagnoseMailman(dir, {
-        signal,
-        onProgress: progress.onProgress,
-        ...(window !== undefined ? { growthWindowHours: parseGrowthWindow(window) } : {}),
-      });
-      progress.done();
-      if (flags.json) writeJson(ctx.io, result);
-      else {
-        const { renderDoctor } = await import('./renderDoctor.js');
-        renderDoctor(ctx.io, result, { all: opts.all === true, verbosity: flags.verbosity });
-      }
-      return exitCodeForDoctor(result);
-    });
+    const nagios = opts.nagios === true;
+    // The plugin line is the one document: no progress on the terminal a check runs from, and
+    // an error is an UNKNOWN line — unless --json was asked too, then the JSON error is.
+    const plugin = nagios && opts.json !== true;
+    await runCommand(
+      ctx,
+      { ...opts, ...(nagios ? { progress: false } : {}) },
+      async ({ flags, progress, signal }) => {
+        try {
+          const outputs = readMonitorOutputs(opts);
+          const thresholds = readDoctorThresholds(opts, nagios);
+          const window = typeof opts.growthWindow === 'string' ? opts.growthWindow : undefined;
+          // Loaded when the command runs, not when it is defined (issue 13): the diagnosis
+          // modules cost every other command's startup.
+          const [{ diagnoseMailman }, { parseGrowthWindow }] = await Promise.all([
+            import('../../mailman/diagnoseMailman.js'),
+            import('../../plan/reservePolicy.js'),
+          ]);
+          const result = await diagnoseMailman(dir, {
+            signal,
+            onProgress: progress.onProgress,
+            ...(window !== undefined ? { growthWindowHours: parseGrowthWindow(window) } : {}),
+          });
+          progress.done();
+          if (outputs.prometheus !== undefined) {
+            const [{ formatDoctorPrometheus }, { writePrometheusOutput }] = await Promise.all([
+              import('./formatPrometheus.js'),
+              import('./writePrometheusFile.js'),
+            ]);
+            await writePrometheusOutput(
+              ctx.io,
+              outputs.prometheus,
+              await formatDoctorPrometheus(result),
+            );
+          }
+          if (nagios) {
+            const { formatDoctorNagios } = await import('./formatDoctorNagios.js');
+            const line = formatDoctorNagios(result, thresholds);
+            writeLine(ctx.io, line.line);
+            return line.exitCode;
+          }
+          if (outputs.prometheus === '-') return exitCodeForDoctor(result);
+          if (flags.json) writeJson(ctx.io, result);
+          else {
+            const { renderDoctor } = await import('./renderDoctor.js');
+            renderDoctor(ctx.io, result, { all: opts.all === true, verbosity: flags.verbosity });
+          }
+          return exitCodeForDoctor(result);
+        } catch (error) {
+          if (plugin) {
+            const { formatDoctorUnknown } = await import('./formatDoctorNagios.js');
+            writeLine(ctx.io, formatDoctorUnknown(formatErrorLine(error)));
+          }
+          throw error;
+        }
+      },
+    );
   });
 }
 

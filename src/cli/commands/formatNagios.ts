@@ -1,63 +1,115 @@
-/** The monitoring-plugin line of check --nagios (Monitoring Plugins Development Guidelines). */
+/**
+ * The monitoring-plugin line of check --nagios (Monitoring Plugins Development Guidelines), and
+ * the perfdata grammar doctor --nagios shares: `'label'=value[UOM];[warn];[crit];[min];[max]`.
+ *
+ * check's perfdata says what each number is: free NOW, needed, and what would be left AFTER
+ * the restore (negative: short by that much; never labelled "free"). Its thresholds are the
+ * verdict rule (src/plan/judgeBudget.ts, src/plan/evaluateBudget.ts) restated as ranges, each
+ * in the slot of the status it causes:
+ *   - `*_after` crit `R:` (R the reserve) only when the restore adds something: that is when
+ *     eating into the reserve is critical (`short`);
+ *   - `*_free` / `bytes_avail` warn `R:` only when it adds nothing: then being below the
+ *     reserve is a warning (`below-reserve`);
+ *   - `inodes_after` warn `W:` with W = --warn-inodes of the total (`inodes-low-after`);
+ *   - `*_peak` crit `~:F` (F what is free): the temporary files must fit (`peak-short`).
+ * Values are those the rule judges: usable inodes (statfs's f_ffree, less on a nearly full XFS)
+ * and available bytes less XFS's create reservation (kept in the reserve slot: R + kept).
+ */
+import { EXIT, type ExitCode } from '../exitCodes.js';
 import type { CheckResult, FilesystemBudget } from '../../types.js';
 import { printableLine } from '../output.js';
 import { formatBytes } from '../progressBar.js';
+
+/** The plugin status word of an exit code. */
+export const PLUGIN_STATUS: Record<ExitCode, string> = {
+  [EXIT.OK]: 'OK',
+  [EXIT.WARNING]: 'WARNING',
+  [EXIT.CRITICAL]: 'CRITICAL',
+  [EXIT.UNKNOWN]: 'UNKNOWN',
+};
 
 /** A perfdata label: always quoted (mount points may hold spaces or =); ' doubled. */
 export function perfLabel(label: string): string {
   return `'${label.replace(/'/g, "''")}'`;
 }
 
-function perf(
-  label: string,
-  value: number,
-  uom = '',
-  warn = '',
-  crit = '',
-  min = '',
-  max = '',
-): string {
-  return `${perfLabel(label)}=${value}${uom};${warn};${crit};${min};${max}`;
+export interface PerfSlots {
+  uom?: string;
+  warn?: string;
+  crit?: string;
+  min?: number;
+  max?: number;
 }
 
-/** Perfdata of one filesystem: what stays free afterwards (with the thresholds) and the demand. */
-export function formatPerfdata(fs: FilesystemBudget, warnInodes?: number): string[] {
+/** One perfdata item; empty slots stay empty (trailing ones included, as the guidelines allow). */
+export function formatPerfItem(label: string, value: number, slots: PerfSlots = {}): string {
+  const num = (n: number | undefined): string => (n === undefined ? '' : String(n));
+  return `${perfLabel(label)}=${value}${slots.uom ?? ''};${slots.warn ?? ''};${slots.crit ?? ''};${num(slots.min)};${num(slots.max)}`;
+}
+
+/** Perfdata of one filesystem of a check (see the header for what each label means). */
+export function formatPerfdata(fs: FilesystemBudget, warnInodesPercent: number): string[] {
   const m = fs.mountPoint;
   const out: string[] = [];
-  if (!fs.inodes.dynamic) {
-    // Ranges "N:" alert when the value falls below N (plugin guidelines, threshold format).
-    const warn = warnInodes !== undefined ? `${warnInodes}:` : '';
+  const i = fs.inodes;
+  const adds = (n: number): boolean => n > 0;
+  if (!i.dynamic) {
+    const usable = i.usable ?? i.free;
+    const warnLevel = Math.ceil((i.total * warnInodesPercent) / 100);
     out.push(
-      perf(
-        `inodes_free_${m}`,
-        fs.inodes.freeAfter,
-        '',
-        warn,
-        `${fs.inodes.reserve}:`,
-        '0',
-        String(fs.inodes.total),
-      ),
+      formatPerfItem(`inodes_free_${m}`, usable, {
+        ...(adds(i.needed) ? {} : { warn: `${i.reserve}:` }),
+        min: 0,
+        max: i.total,
+      }),
+    );
+    out.push(formatPerfItem(`inodes_needed_${m}`, i.needed, { min: 0 }));
+    out.push(
+      formatPerfItem(`inodes_after_${m}`, usable - i.needed, {
+        warn: `${warnLevel}:`,
+        ...(adds(i.needed) ? { crit: `${i.reserve}:` } : {}),
+        max: i.total,
+      }),
+    );
+    if (i.peak > 0)
+      out.push(formatPerfItem(`inodes_peak_${m}`, i.peak, { crit: `~:${usable}`, min: 0 }));
+  } else {
+    out.push(formatPerfItem(`inodes_needed_${m}`, i.needed, { min: 0 }));
+  }
+  const b = fs.blocks;
+  const bs = fs.blockSize;
+  const kept = b.keptForCreates ?? 0;
+  const floor = (b.reserve + kept) * bs;
+  out.push(
+    formatPerfItem(`bytes_avail_${m}`, b.available * bs, {
+      uom: 'B',
+      ...(adds(b.needed) ? {} : { warn: `${floor}:` }),
+      min: 0,
+      max: b.total * bs,
+    }),
+  );
+  out.push(formatPerfItem(`bytes_needed_${m}`, b.needed * bs, { uom: 'B' }));
+  out.push(
+    formatPerfItem(`bytes_after_${m}`, (b.available - b.needed) * bs, {
+      uom: 'B',
+      ...(adds(b.needed) ? { crit: `${floor}:` } : {}),
+      max: b.total * bs,
+    }),
+  );
+  if (b.peak > 0) {
+    out.push(
+      formatPerfItem(`bytes_peak_${m}`, b.peak * bs, {
+        uom: 'B',
+        crit: `~:${(b.available - kept) * bs}`,
+        min: 0,
+      }),
     );
   }
-  out.push(perf(`inodes_needed_${m}`, fs.inodes.needed, '', '', '', '0'));
-  const bs = fs.blockSize;
-  out.push(
-    perf(
-      `bytes_avail_${m}`,
-      fs.blocks.availableAfter * bs,
-      'B',
-      '',
-      `${fs.blocks.reserve * bs}:`,
-      '0',
-      String(fs.blocks.total * bs),
-    ),
-  );
-  out.push(perf(`bytes_needed_${m}`, fs.blocks.needed * bs, 'B', '', '', '0'));
   return out;
 }
 
 /** `RESTOREPLAN OK|WARNING|CRITICAL - <summary> | <perfdata>` (one line, plugin conventions). */
-export function formatNagiosLine(result: CheckResult): string {
+export function formatNagiosLine(result: CheckResult, warnInodesPercent: number): string {
   const status =
     result.verdict === 'ok' ? 'OK' : result.verdict === 'warning' ? 'WARNING' : 'CRITICAL';
   const worst = result.problems.find((p) => p.severity === result.verdict);
@@ -71,7 +123,14 @@ export function formatNagiosLine(result: CheckResult): string {
     worst && result.verdict !== 'ok'
       ? worst.message
       : `restore fits: ${fits || 'nothing selected'}`;
-  const perfdata = result.filesystems.flatMap((fs) => formatPerfdata(fs)).join(' ');
+  const perfdata = result.filesystems
+    .flatMap((fs) => formatPerfdata(fs, warnInodesPercent))
+    .join(' ');
   // "|" separates output from perfdata: it must not appear in the summary.
   return printableLine(`RESTOREPLAN ${status} - ${summary.replace(/\|/g, '/')} | ${perfdata}`);
+}
+
+/** The plugin line of a check that could not run: UNKNOWN (exit 3). */
+export function formatCheckUnknown(errorLine: string): string {
+  return printableLine(`RESTOREPLAN UNKNOWN - ${errorLine.replace(/\|/g, '/')}`);
 }

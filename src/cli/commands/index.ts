@@ -7,6 +7,7 @@ import { registerApplyCommand } from './apply.js';
 import { registerPlanCommand } from './plan.js';
 import { registerWizardCommand } from './wizard.js';
 import { registerIndexCommand } from './indexArchive.js';
+import { registerCompletionCommand } from './completion.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -19,4 +20,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerApplyCommand,
   registerWizardCommand,
   registerIndexCommand,
+  registerCompletionCommand,
 ];

@@ -6,6 +6,7 @@
 import { sortListsByUrgency, type DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { UNREADABLE } from '../../mailman/diagnoseList.js';
 import { makeTable } from '../makeTable.js';
+import { describeForecast } from './describeForecast.js';
 import {
   printableLine,
   writeLine,
@@ -136,6 +137,7 @@ export function renderDoctor(io: Io, result: DoctorReport, screen: DoctorScreen 
         ? ` (${formatCount(result.growthMeasured)}, capped at the inodes free)`
         : ''),
   );
+  writeWrapped(io, describeForecast(result.forecast));
   const fs = result.filesystem;
   const inodes = fs.dynamicInodes
     ? `inodes allocated on demand (${fs.fsType})`

@@ -1,0 +1,49 @@
+/**
+ * When the var dir's filesystem runs out of inodes (and space) if mail keeps arriving in the
+ * queues as fast as in the last hour: the incident's failure, seen coming. One place computes
+ * it; doctor's screen, its plugin line and its Prometheus metrics all show this number.
+ *
+ * The inflow is censusQueues' (files whose mtime is within the last hour, and the blocks they
+ * occupy): the same measure the growth allowance of the reserve is made of. A linear forecast
+ * is what an operator can act on ("at this rate, 3 h"); Prometheus' predict_linear over
+ * node_exporter's samples is the complementary view, over a longer history.
+ */
+import type { ExhaustionForecast, ResourceForecast } from '../types.js';
+
+export interface ForecastInput {
+  /** Inodes a new file can still take now (usable: f_ffree, less what XFS cannot carve). */
+  inodesFree: number;
+  /** The filesystem reports an inode limit (f_files > 0; btrfs does not). */
+  limitedInodes: boolean;
+  /** Bytes available to an unprivileged user now (f_bavail × block size). */
+  bytesAvailable: number;
+  /** Queue files that arrived in the last hour. */
+  inflowFilesPerHour: number;
+  /** Bytes (allocated) those files occupy. */
+  inflowBytesPerHour: number;
+}
+
+/** Hours are kept to the millisecond's order (1e-6 h): stable in JSON, exact enough to alarm on. */
+function roundHours(hours: number): number {
+  return Math.round(hours * 1e6) / 1e6;
+}
+
+function forecastResource(free: number, inflowPerHour: number): ResourceForecast {
+  const spare = Math.max(0, Math.floor(free));
+  const inflow = Math.max(0, Math.round(inflowPerHour));
+  if (spare === 0) return { free: spare, inflowPerHour: inflow, hours: 0 };
+  if (inflow === 0) return { free: spare, inflowPerHour: inflow, hours: null, reason: 'no-inflow' };
+  return { free: spare, inflowPerHour: inflow, hours: roundHours(spare / inflow) };
+}
+
+export function forecastExhaustion(input: ForecastInput): ExhaustionForecast {
+  const inodes: ResourceForecast = input.limitedInodes
+    ? forecastResource(input.inodesFree, input.inflowFilesPerHour)
+    : {
+        free: 0,
+        inflowPerHour: Math.max(0, Math.round(input.inflowFilesPerHour)),
+        hours: null,
+        reason: 'no-inode-limit',
+      };
+  return { inodes, bytes: forecastResource(input.bytesAvailable, input.inflowBytesPerHour) };
+}
