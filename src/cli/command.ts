@@ -93,16 +93,22 @@ export function readFlags(opts: Record<string, unknown>): GlobalFlags {
   };
 }
 
-/** Runs a command body with progress, Ctrl-C cancellation and error mapping. */
+/**
+ * Runs a command body with progress, Ctrl-C cancellation and error mapping. `onFlagsError`
+ * hears a refusal of the common flags (--quiet with --verbose), which comes before the body:
+ * a monitoring plugin prints its UNKNOWN line for it as for any error of its own.
+ */
 export async function runCommand(
   ctx: CliContext,
   opts: Record<string, unknown>,
   body: (args: RunArgs) => Promise<ExitCode>,
+  hooks: { onFlagsError?: (error: unknown) => Promise<void> } = {},
 ): Promise<void> {
   let flags: GlobalFlags;
   try {
     flags = readFlags(opts);
   } catch (error) {
+    await hooks.onFlagsError?.(error);
     ctx.exitCode = reportError(
       ctx.io,
       { json: opts.json === true, debug: opts.debug === true },

@@ -313,6 +313,23 @@ test('the CLI: --quiet with --verbose is a USAGE error; with --json neither chan
   assert.is(both.code, 3);
   assert.is(both.stdout, '');
   assert.match(both.stderr, /^restoreplan: USAGE: --quiet and --verbose exclude each other\n/);
+  // A monitoring plugin still prints its one line, UNKNOWN, for the refusal.
+  const plugin = await run(['doctor', sandbox.live, '--nagios', '-q', '-v']);
+  assert.is(plugin.code, 3);
+  assert.is(
+    plugin.stdout,
+    'RESTOREPLAN-MAILMAN UNKNOWN - USAGE: --quiet and --verbose exclude each other\n',
+  );
+  const checkPlugin = await run([
+    'check',
+    sandbox.backup,
+    '--target',
+    sandbox.live,
+    '--nagios',
+    '-q',
+    '-v',
+  ]);
+  assert.match(checkPlugin.stdout, /^RESTOREPLAN UNKNOWN - USAGE: --quiet and --verbose/);
   const bothJson = await run(['doctor', sandbox.live, '-q', '-v', '--json']);
   assert.is(bothJson.code, 3);
   assert.is(JSON.parse(bothJson.stdout).error.code, 'USAGE');

@@ -34,6 +34,11 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
     // The plugin line is the one document: no progress, and an error is an UNKNOWN line —
     // unless --json was asked too: then the JSON error is the one document (USAGE).
     const plugin = nagios && opts.json !== true;
+    const writeUnknown = async (error: unknown): Promise<void> => {
+      if (!plugin) return;
+      const { formatCheckUnknown } = await import('./formatNagios.js');
+      writeLine(ctx.io, formatCheckUnknown(formatErrorLine(error)));
+    };
     await runCommand(
       ctx,
       { ...opts, ...(nagios ? { progress: false } : {}) },
@@ -81,13 +86,11 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           }
           return exitCodeForVerdict(result.verdict);
         } catch (error) {
-          if (plugin) {
-            const { formatCheckUnknown } = await import('./formatNagios.js');
-            writeLine(ctx.io, formatCheckUnknown(formatErrorLine(error)));
-          }
+          await writeUnknown(error);
           throw error;
         }
       },
+      { onFlagsError: writeUnknown },
     );
   });
 }

@@ -49,6 +49,11 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
     // The plugin line is the one document: no progress on the terminal a check runs from, and
     // an error is an UNKNOWN line — unless --json was asked too, then the JSON error is.
     const plugin = nagios && opts.json !== true;
+    const writeUnknown = async (error: unknown): Promise<void> => {
+      if (!plugin) return;
+      const { formatDoctorUnknown } = await import('./formatDoctorNagios.js');
+      writeLine(ctx.io, formatDoctorUnknown(formatErrorLine(error)));
+    };
     await runCommand(
       ctx,
       { ...opts, ...(nagios ? { progress: false } : {}) },
@@ -94,13 +99,11 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
           }
           return exitCodeForDoctor(result);
         } catch (error) {
-          if (plugin) {
-            const { formatDoctorUnknown } = await import('./formatDoctorNagios.js');
-            writeLine(ctx.io, formatDoctorUnknown(formatErrorLine(error)));
-          }
+          await writeUnknown(error);
           throw error;
         }
       },
+      { onFlagsError: writeUnknown },
     );
   });
 }
