@@ -76,24 +76,46 @@ export function addCommonFlags(command: Command, options: { json?: boolean } = {
   if (options.json !== false) command.option('--json', 'print one JSON document on stdout');
   return command
     .option('--no-progress', 'no progress display on stderr')
+    .option('-q, --quiet', 'print the verdict line only (errors still go to stderr)')
+    .option('-v, --verbose', 'print the detail the normal screen sums up')
     .option('--debug', 'print stack traces with errors');
 }
 
+/** The common flags; USAGE for --quiet with --verbose (which one was meant cannot be told). */
 export function readFlags(opts: Record<string, unknown>): GlobalFlags {
+  if (opts.quiet === true && opts.verbose === true)
+    throw new RestoreplanError('USAGE', '--quiet and --verbose exclude each other');
   return {
     json: opts.json === true,
     progress: opts.progress !== false,
     debug: opts.debug === true,
+    verbosity: opts.quiet === true ? 'quiet' : opts.verbose === true ? 'verbose' : 'normal',
   };
 }
 
-/** Runs a command body with progress, Ctrl-C cancellation and error mapping. */
+/**
+ * Runs a command body with progress, Ctrl-C cancellation and error mapping. `onFlagsError`
+ * hears a refusal of the common flags (--quiet with --verbose), which comes before the body:
+ * a monitoring plugin prints its UNKNOWN line for it as for any error of its own.
+ */
 export async function runCommand(
   ctx: CliContext,
   opts: Record<string, unknown>,
   body: (args: RunArgs) => Promise<ExitCode>,
+  hooks: { onFlagsError?: (error: unknown) => Promise<void> } = {},
 ): Promise<void> {
-  const flags = readFlags(opts);
+  let flags: GlobalFlags;
+  try {
+    flags = readFlags(opts);
+  } catch (error) {
+    await hooks.onFlagsError?.(error);
+    ctx.exitCode = reportError(
+      ctx.io,
+      { json: opts.json === true, debug: opts.debug === true },
+      error,
+    );
+    return;
+  }
   const progress = createProgressDisplay(ctx.io, flags);
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();

@@ -36,6 +36,10 @@ const ENVIRONMENT: ReadonlyArray<[name: string, meaning: string]> = [
     'RESTOREPLAN_SYSLOG_SOCKET',
     'The unix datagram socket apply --syslog sends its trail to instead of /dev/log (a container, a test).',
   ],
+  [
+    'COLUMNS',
+    "A whole number: the width human output is laid out for (at least 40), over what the terminal reports. Unset: the terminal's width, else 80 (off a terminal, or a terminal reporting 0 columns).",
+  ],
 ];
 
 const FILES: ReadonlyArray<[file: string, meaning: string]> = [

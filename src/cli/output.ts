@@ -7,10 +7,17 @@ import { isRestoreplanError, RestoreplanError, type ErrorCode } from '../errors.
 import { SCHEMA_VERSION } from '../types.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
 
+/**
+ * How much a human screen shows (--quiet, --verbose): `quiet` the verdict line only, `verbose`
+ * what the normal screen sums up. A JSON document is the same whatever it is.
+ */
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
 export interface GlobalFlags {
   json: boolean;
   progress: boolean;
   debug: boolean;
+  verbosity: Verbosity;
 }
 
 export interface Io {
@@ -38,6 +45,129 @@ export interface ErrorDocument {
 
 export function writeJson(io: Io, document: unknown): void {
   io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+}
+
+/** What a screen is assumed to be when neither COLUMNS nor a terminal says: an 80×25 console. */
+export const DEFAULT_COLUMNS = 80;
+/** Narrower than this a table cannot be drawn at all: COLUMNS=5 is taken as this. */
+const MIN_COLUMNS = 40;
+
+/**
+ * The width human output is laid out for: $COLUMNS when it is a whole number (as GNU ls and
+ * Python's shutil do, so a script or a `watch` can choose), else the width the terminal
+ * reports, else 80. A terminal reporting 0 columns (a serial console, some containers) does
+ * not know its width: 80, not 0. Off a terminal (a pipe, a log, a mail from cron) 80 as well:
+ * a log is read later on whatever screen is at hand, often an 80-column console.
+ */
+export function screenColumns(
+  io: Pick<Io, 'stdout'>,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const fromEnv = /^\s*\d+\s*$/.test(env.COLUMNS ?? '') ? Number(env.COLUMNS) : 0;
+  if (fromEnv > 0) return Math.max(MIN_COLUMNS, fromEnv);
+  const stdout = io.stdout as { isTTY?: boolean; columns?: number };
+  const reported = stdout.isTTY === true ? (stdout.columns ?? 0) : 0;
+  return reported > 0 ? Math.max(MIN_COLUMNS, reported) : DEFAULT_COLUMNS;
+}
+
+/**
+ * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms, most emoji)
+ * take two columns of a terminal: a list name in Japanese measured by code points overflowed
+ * its column, and cli-table3 cut it off with "…".
+ */
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+/** Combining marks take no column of their own. */
+const ZERO = /[\p{Mn}\p{Me}]/u;
+
+const charWidth = (char: string): number => (ZERO.test(char) ? 0 : WIDE.test(char) ? 2 : 1);
+
+/** The columns `text` takes on a terminal (one line). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += charWidth(char);
+  return width;
+}
+
+/** How many of `chars` (from the start) fit in `width` columns; at least one. */
+function charsThatFit(chars: readonly string[], width: number): number {
+  let used = 0;
+  let count = 0;
+  for (const char of chars) {
+    used += charWidth(char);
+    if (used > width) break;
+    count += 1;
+  }
+  return Math.max(1, count);
+}
+
+/**
+ * `text` shortened to `width` columns by cutting out its middle (`abc…xyz`); shortenPath (in
+ * makeTable.ts) cuts whole directories first. Only for a screen: documents keep the whole text.
+ */
+export function shortenMiddle(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 1) return '…'.slice(0, Math.max(0, width));
+  const chars = [...text];
+  const tailWidth = Math.floor((width - 1) / 2);
+  const head = chars.slice(0, charsThatFit(chars, width - 1 - tailWidth));
+  const reversed = [...chars].reverse();
+  const tail = reversed.slice(0, charsThatFit(reversed, tailWidth)).reverse();
+  const shortened = `${head.join('')}…${tail.join('')}`;
+  // A wide character that did not fit leaves a column: fine; one too many never happens, but
+  // a width of 2 with wide characters on both ends would: cut the tail then.
+  return displayWidth(shortened) <= width ? shortened : `${head.join('')}…`;
+}
+
+/**
+ * `line` broken at blanks into lines of at most `width` columns; the lines after the first are
+ * indented two more than the first, so a wrapped line still reads as one item. A word longer
+ * than a line (a path) is broken, never cut: what a log shows must be all there.
+ */
+export function wrapLine(line: string, width: number): string[] {
+  if (displayWidth(line) <= width) return [line];
+  const indent = /^\s*/.exec(line)?.[0] ?? '';
+  // A hanging indent that leaves no room would loop: none then.
+  const hanging = displayWidth(indent) + 2 < width / 2 ? `${indent}  ` : '';
+  const out: string[] = [];
+  let current = indent;
+  let empty = true;
+  for (const word of line.slice(indent.length).split(/ +/)) {
+    if (word === '') continue;
+    if (displayWidth(current) + (empty ? 0 : 1) + displayWidth(word) <= width) {
+      current += empty ? word : ` ${word}`;
+      empty = false;
+      continue;
+    }
+    if (!empty) {
+      out.push(current);
+      current = hanging;
+    }
+    let rest = [...word];
+    while (displayWidth(current) + displayWidth(rest.join('')) > width) {
+      const take = charsThatFit(rest, width - displayWidth(current));
+      out.push(current + rest.slice(0, take).join(''));
+      current = hanging;
+      rest = rest.slice(take);
+    }
+    current += rest.join('');
+    empty = false;
+  }
+  out.push(current);
+  return out;
+}
+
+/**
+ * Human prose that wraps at the screen's width (screenColumns): each line broken at blanks,
+ * continuation lines indented. `oneLine` first joins the data the text quotes onto one line, as
+ * writeOneLine does. Tables are fitted by makeTable and written with writeLine; the monitoring
+ * line is never wrapped (a plugin's output is one line).
+ */
+export function writeWrapped(io: Io, text: string, options: { oneLine?: boolean } = {}): void {
+  const printable = options.oneLine ? printableLine(text) : printableText(text);
+  const width = screenColumns(io);
+  const lines = printable.split('\n').flatMap((line) => wrapLine(line, width));
+  io.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /**

@@ -16,7 +16,7 @@ import { formatListSummary, renderDoctor } from '../cli/commands/renderDoctor.js
 import { renderPlan } from '../cli/commands/renderPlan.js';
 import { renderScan } from '../cli/commands/scan.js';
 import { EXIT, type ExitCode } from '../cli/exitCodes.js';
-import { writeLine, type Io } from '../cli/output.js';
+import { writeLine, writeWrapped, type Io, type Verbosity } from '../cli/output.js';
 import type { ProgressDisplay } from '../cli/progressBar.js';
 import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import { diagnoseMailman, type DoctorReport } from '../mailman/diagnoseMailman.js';
@@ -44,6 +44,8 @@ export interface WizardOptions {
   index?: ArchiveIndexSetting;
   /** Where the plan is saved for a resume (default: the temp dir). */
   planDir?: string;
+  /** --quiet / --verbose: passed to the commands' renderers. */
+  verbosity?: Verbosity;
   /** Test seam: answers instead of the terminal. */
   prompts?: WizardPrompts;
 }
@@ -70,7 +72,7 @@ export async function runWizard(options: WizardOptions): Promise<ExitCode> {
     if (isPromptCancelled(error) || (isRestoreplanError(error) && error.code === 'ABORTED')) {
       options.progress.done();
       writeLine(io);
-      writeLine(io, 'Cancelled: nothing was written.');
+      writeWrapped(io, 'Cancelled: nothing was written.');
       return EXIT.UNKNOWN;
     }
     throw error;
@@ -79,6 +81,8 @@ export async function runWizard(options: WizardOptions): Promise<ExitCode> {
 
 async function converse(options: WizardOptions, prompts: WizardPrompts): Promise<ExitCode> {
   const { io, progress } = options;
+  // The same screens as the commands: the lists needing attention first, the rest summed up.
+  const screen = { verbosity: options.verbosity ?? 'normal' } as const;
   const common = {
     onProgress: progress.onProgress,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -96,19 +100,19 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
   progress.done();
   if (before) {
     heading(io, 'Diagnosis (restoreplan doctor)');
-    renderDoctor(io, before);
+    renderDoctor(io, before, screen);
   }
   heading(io, 'Backup (restoreplan scan)');
   const scan = await scanArchive(archive, { ...common, depth: 2, targets: [target] });
   progress.done();
-  renderScan(io, scan);
+  renderScan(io, scan, screen);
 
   const base: PlanOptions = { target, ...common };
   let plan = await planRestore(archive, base);
   progress.done();
   const recommended = plan;
   heading(io, 'Recommended plan (restoreplan plan)');
-  renderPlan(io, plan, null);
+  renderPlan(io, plan, null, screen);
 
   const choice: PlanOptions = { ...base };
   let changed = false;
@@ -117,7 +121,7 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
     const defaults = restoredLists(plan);
     if (lists.length !== defaults.length || lists.some((name) => !defaults.includes(name))) {
       if (lists.length === 0) {
-        writeLine(io, 'No list selected: nothing to restore; nothing was written.');
+        writeWrapped(io, 'No list selected: nothing to restore; nothing was written.');
         return EXIT.OK;
       }
       choice.lists = lists;
@@ -160,26 +164,26 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
     plan = await planRestore(archive, choice);
     progress.done();
     heading(io, 'Your plan');
-    renderPlan(io, plan, null);
+    renderPlan(io, plan, null, screen);
   }
 
   const steps = plan.stages.reduce((n, stage) => n + stage.steps.length, 0);
   if (steps === 0) {
-    writeLine(
+    writeWrapped(
       io,
       'Nothing to restore: every selected file is already in place. Nothing was written.',
     );
     return EXIT.OK;
   }
   if (!plan.feasible) {
-    writeLine(io, `This plan does not fit: ${plan.reason}`);
-    writeLine(
+    writeWrapped(io, `This plan does not fit: ${plan.reason}`);
+    writeWrapped(
       io,
       recommended.feasible
         ? 'Run the wizard again and keep the recommended choices, or free inodes first.'
         : 'Free inodes or space first, or choose the alternate strategy with a staging directory on another filesystem.',
     );
-    writeLine(io, 'Nothing was written.');
+    writeWrapped(io, 'Nothing was written.');
     return EXIT.CRITICAL;
   }
   const roots = [...new Set(plan.stages.filter((s) => s.steps.length > 0).map((s) => s.root))];
@@ -188,7 +192,7 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
     default: true,
   });
   if (!go) {
-    writeLine(io, 'Not confirmed: nothing was written.');
+    writeWrapped(io, 'Not confirmed: nothing was written.');
     return EXIT.UNKNOWN;
   }
 
@@ -196,16 +200,16 @@ async function converse(options: WizardOptions, prompts: WizardPrompts): Promise
   heading(io, 'Restoring');
   const result = await applyPlan(planFile ?? plan, common);
   progress.done();
-  renderApply(io, result);
+  renderApply(io, result, undefined, screen);
 
   const after = plan.mailman ? await diagnoseOrNull(plan.mailman.root, common) : null;
   progress.done();
   if (after) {
-    writeLine(io, `Doctor now: ${formatListSummary(after.summary)}.`);
+    writeWrapped(io, `Doctor now: ${formatListSummary(after.summary)}.`);
   }
   heading(io, 'Next steps');
   describeNextSteps({ plan, result, after, planFile }).forEach((line, i) =>
-    writeLine(io, `${i + 1}. ${line}`),
+    writeWrapped(io, `${i + 1}. ${line}`),
   );
   // A list still down after the run is never an OK ending, whatever apply did.
   const stillDown = after?.lists.some((list) => isListDown(list.status)) ?? false;
@@ -313,5 +317,5 @@ export async function savePlan(plan: PlanDocument, dir: string): Promise<string 
 
 function heading(io: Io, title: string): void {
   writeLine(io);
-  writeLine(io, `== ${title} ==`);
+  writeWrapped(io, `== ${title} ==`);
 }

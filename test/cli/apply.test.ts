@@ -99,7 +99,8 @@ test('a list locked by a live process: its steps are skipped, exit 2, and the ou
     linkSync(claim, path.join(locks, 'delta.lock'));
     const expires = new Date(Date.now() + 3600_000);
     utimesSync(path.join(locks, 'delta.lock'), expires, expires);
-    const out = cli(['apply', planPath, '--yes']);
+    // Wide enough for the skipped table's reason on one line (COLUMNS: see README).
+    const out = cli(['apply', planPath, '--yes'], { env: { COLUMNS: '250' } });
     assert.is(out.code, 2, out.stderr);
     assert.match(out.stdout, /locked: locks\/delta\.lock is held by pid/);
     assert.match(out.stdout, /run the same `restoreplan apply` again/);

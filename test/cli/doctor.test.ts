@@ -40,7 +40,7 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
     assert.equal(Object.keys(doc.lists[0]).slice(0, 4), ['name', 'status', 'loadsFrom', 'files']);
 
     await breakMailmanTree(dir, [{ list: 'beta', shape: 'zeroed' }]);
-    const degraded = await doctor([dir]);
+    const degraded = await doctor([dir, '--all']);
     assert.is(degraded.code, 1);
     assert.match(degraded.stdout, /beta[^\n]*degraded[^\n]*config\.pck\.last/);
     assert.ok(
@@ -48,6 +48,12 @@ test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document'
       'lists needing attention first',
     );
     assert.match(degraded.stdout, /inodes .* free of/);
+    // Without --all the healthy list is summed up in one line.
+    const summed = await doctor([dir]);
+    assert.is(summed.code, 1);
+    assert.match(summed.stdout, /│ beta +│ degraded/);
+    assert.not.match(summed.stdout, /alpha/);
+    assert.match(summed.stdout, /^1 more list ok \(--all lists them\)$/m);
 
     await breakMailmanTree(dir, [
       { list: 'alpha', shape: 'empty' },

@@ -1,7 +1,9 @@
 /**
- * An operator at 3 a.m. in an 80-column terminal (a console, a tmux pane): the tables of
- * check, plan and apply fit the width the terminal reports, instead of wrapping mid-border.
- * Off a terminal (a pipe, a log, a transcript) tables keep their natural width.
+ * An operator at 3 a.m. in an 80-column terminal (a console, a tmux pane): the screens of
+ * doctor, check, plan and apply fit the width the terminal reports, instead of wrapping
+ * mid-border. Off a terminal (a pipe, a log, a transcript) they fit 80 columns, as on the
+ * console the log is read on later; $COLUMNS overrides both. Doctor over 200 lists with one
+ * broken fits one 80×25 screen. --quiet prints the verdict line alone, --verbose more.
  */
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,7 +19,11 @@ import type { Io } from '../../src/cli/output.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
+import { runCli } from '../../src/cli/main.js';
 import type { ApplyRunResult } from '../../src/types.js';
+import { applyPlan } from '../../src/apply/applyPlan.js';
+import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
+import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
 import { buildBackup } from '../helpers/liveMailman.js';
 
@@ -25,13 +31,21 @@ const why = missingNeeds({ tools: ['tar', 'python3'] });
 const scratch = makeScratch('restoreplan-narrow-');
 let sandbox: IncidentSandbox;
 
+const columnsBefore = process.env.COLUMNS;
 test.before(async () => {
+  delete process.env.COLUMNS;
   if (why) return;
   sandbox = await buildBackup(path.join(scratch.dir, 'sandbox'));
 });
-test.after(() => scratch.cleanup());
+test.after(() => {
+  if (columnsBefore !== undefined) process.env.COLUMNS = columnsBefore;
+  scratch.cleanup();
+});
 
-/** A terminal of `columns` columns (no colour: NO_COLOR is not what is tested here). */
+/**
+ * A terminal of `columns` columns, or a pipe (undefined). No colour: NO_COLOR is not what is
+ * tested here. $COLUMNS is cleared while this file runs (a developer's shell may export it).
+ */
 function terminal(columns: number | undefined): { io: Io; text: () => string } {
   let text = '';
   const stdout = Object.assign(new PassThrough(), { isTTY: columns !== undefined, columns });
@@ -73,6 +87,7 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
     ] as const) {
       const narrow = terminal(80);
       render(narrow.io);
+      assert.ok(widest(narrow.text()) <= 80, `${name}: a line of ${widest(narrow.text())}`);
       const table = narrow
         .text()
         .split('\n')
@@ -82,10 +97,14 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
       assert.ok(widest(table) <= 80, `${name}: a table line of ${widest(table)} columns`);
       assert.not.match(table, /…/, `${name}: nothing is cut off`);
     }
-    // A pipe is not a terminal: the natural width (transcripts and logs do not change).
-    const piped = terminal(undefined);
-    renderPlan(piped.io, plan, null);
-    assert.ok(widest(piped.text()) > 80);
+    // A pipe is not a terminal: 80 columns (a log is read later, often on a console), and a
+    // terminal that reports 0 columns does not know its width: 80 too.
+    for (const columns of [undefined, 0]) {
+      const piped = terminal(columns);
+      renderPlan(piped.io, plan, '/root/plan.json');
+      assert.ok(widest(piped.text()) <= 80, `${columns}: ${widest(piped.text())}`);
+      assert.ok(widest(piped.text()) >= 70, 'the width is used');
+    }
     // Nor is a path longer than its column cut off there (the log is what is read later).
     const deep = `${sandbox.live}/archives/private/announce/2024-November/thread-of-a-long-subject.html`;
     const log = terminal(undefined);
@@ -104,7 +123,7 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
   }
 });
 
-test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pipe keeps them whole", async () => {
+test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pipe gets 80 columns too", async () => {
   if (why) return console.log(`skipped: ${why}`);
   const previous = process.env.NO_COLOR;
   process.env.NO_COLOR = '1';
@@ -134,10 +153,16 @@ test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pi
       .join('\n');
     assert.ok(widest(table) <= 80, `doctor: a table line of ${widest(table)} columns\n${table}`);
     assert.not.match(table, /…/, 'nothing is cut off');
-    assert.match(table.replace(/[│\s]+/g, ' '), /its mail is refused/);
+    // The action column, read down: the whole sentence is there, wrapped.
+    const action = table
+      .split('\n')
+      .filter((line) => line.startsWith('│'))
+      .map((line) => line.split('│')[3]?.trim() ?? '')
+      .join(' ');
+    assert.match(action, /it is down and its mail is refused/);
     const piped = terminal(undefined);
     renderDoctor(piped.io, report);
-    assert.ok(widest(piped.text()) > 80, 'off a terminal: the natural width');
+    assert.ok(widest(piped.text()) <= 80, 'off a terminal: 80 columns');
   } finally {
     if (previous === undefined) delete process.env.NO_COLOR;
     else process.env.NO_COLOR = previous;
@@ -158,6 +183,180 @@ test('on a terminal a table prints no escape codes, raw or as text (its colours 
   } finally {
     if (previous !== undefined) process.env.NO_COLOR = previous;
   }
+});
+
+/** 200 lists, one corrupt (both config files broken), a few queue files: a real server's day. */
+async function buildManyLists(root: string): Promise<string[]> {
+  const lists = Array.from({ length: 200 }, (_, i) => `list${String(i).padStart(3, '0')}`);
+  await generateMailmanTree(root, { lists, members: 3, postsPerList: 1, queueFiles: 12 });
+  await breakMailmanTree(root, [
+    { list: 'list042', shape: 'truncated' },
+    { list: 'list042', shape: 'zeroed', file: 'config.pck.last' },
+  ]);
+  return lists;
+}
+
+test('doctor over 200 lists with one broken fits one 80×25 screen; --all and --verbose list them all', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const root = path.join(scratch.dir, 'many');
+  await buildManyLists(root);
+  const report = await diagnoseMailman(root);
+  assert.is(report.summary.corrupt, 1);
+  for (const columns of [80, undefined, 0]) {
+    const screen = terminal(columns);
+    renderDoctor(screen.io, report);
+    const lines = screen.text().replace(/\n$/, '').split('\n');
+    assert.ok(lines.length <= 24, `${columns}: ${lines.length} lines\n${screen.text()}`);
+    assert.ok(widest(screen.text()) <= 80, `${columns}: ${widest(screen.text())} columns`);
+    // The broken list is on the screen, first; the others in one line.
+    assert.match(screen.text(), /│ list042 +│ corrupt/);
+    assert.ok(lines.includes('199 more lists ok (--all lists them)'), screen.text());
+    assert.not.match(screen.text(), /list041/);
+  }
+  const all = terminal(80);
+  renderDoctor(all.io, report, { all: true });
+  const rows = all.text().match(/^│ list\d{3} /gm) ?? [];
+  assert.is(rows.length, 200, 'every list a row');
+  assert.ok(rows[0]?.startsWith('│ list042'), 'the broken one first');
+  assert.not.match(all.text(), /more lists? ok/);
+  // A healthy list is one line: 200 lists are not 400 lines.
+  assert.ok(all.text().split('\n').length < 240, `${all.text().split('\n').length} lines`);
+  assert.ok(widest(all.text()) <= 80);
+
+  const verbose = terminal(80);
+  renderDoctor(verbose.io, report, { verbosity: 'verbose' });
+  assert.is((verbose.text().match(/^│ list\d{3} /gm) ?? []).length, 200, '--verbose implies --all');
+  assert.match(verbose.text(), /loads from/);
+  assert.match(verbose.text(), /config\.db: missing/, 'every file, the missing ones too');
+  assert.ok(widest(verbose.text()) <= 80);
+
+  const quiet = terminal(80);
+  renderDoctor(quiet.io, report, { verbosity: 'quiet' });
+  assert.is(
+    quiet.text(),
+    'Lists: 199 ok, 0 degraded, 1 corrupt, 0 lost, 0 missing · Mailman not running\n',
+  );
+});
+
+test('$COLUMNS sets the width, over the terminal and off it; nonsense in it is ignored', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const report = await diagnoseMailman(sandbox.live);
+  const width = (columns: number | undefined, env: string | undefined): number => {
+    if (env === undefined) delete process.env.COLUMNS;
+    else process.env.COLUMNS = env;
+    try {
+      const screen = terminal(columns);
+      renderDoctor(screen.io, report, { all: true });
+      return widest(screen.text());
+    } finally {
+      delete process.env.COLUMNS;
+    }
+  };
+  assert.ok(width(undefined, '60') <= 60);
+  assert.ok(width(200, '60') <= 60, 'over the terminal');
+  assert.ok(width(undefined, '200') > 80, 'wider than 80 when asked');
+  for (const nonsense of ['', 'wide', '-5', '0', '1e3'])
+    assert.ok(width(undefined, nonsense) <= 80, `COLUMNS=${JSON.stringify(nonsense)}`);
+  // Narrower than a table can be drawn: 40 (the tables stay whole, borders aligned).
+  const tiny = width(undefined, '5');
+  assert.ok(tiny <= 40, `COLUMNS=5: ${tiny}`);
+});
+
+test('--quiet prints the verdict line alone; --verbose more than the normal screen', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const check = await checkBudget(sandbox.backup, { target: sandbox.live });
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  const preview = await applyPlan(plan, { dryRun: true });
+  const quiet = (render: (io: Io) => void): string => {
+    const screen = terminal(80);
+    render(screen.io);
+    return screen.text();
+  };
+  assert.is(
+    quiet((io) => renderCheck(io, check, { verbosity: 'quiet' })),
+    `Verdict: ${check.verdict.toUpperCase()}\n`,
+  );
+  assert.match(
+    quiet((io) => renderPlan(io, plan, '/root/plan.json', { verbosity: 'quiet' })),
+    /^(Feasible|NOT feasible): [^\n]*\n$/,
+  );
+  assert.match(
+    quiet((io) => renderApply(io, preview, undefined, { verbosity: 'quiet' })),
+    /^Dry run: \d+ paths would be restored; nothing was written\.\n$/,
+  );
+  // --verbose: what the normal screen sums up.
+  const normalPlan = quiet((io) => renderPlan(io, plan, null));
+  const verbosePlan = quiet((io) => renderPlan(io, plan, null, { verbosity: 'verbose' }));
+  assert.match(normalPlan, /lists ok, not restored \(--verbose lists them\)/);
+  for (const list of plan.lists) assert.match(verbosePlan, new RegExp(`│ ${list.name} `));
+  const verboseCheck = quiet((io) => renderCheck(io, check, { verbosity: 'verbose' }));
+  assert.match(verboseCheck, /Space free including root's reserved blocks/);
+  assert.not.match(
+    quiet((io) => renderCheck(io, check)),
+    /Space free including/,
+  );
+});
+
+test('the CLI: --quiet with --verbose is a USAGE error; with --json neither changes the document', async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const run = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    err.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const code = await runCli(args, { stdout: out, stderr: err, stdin: new PassThrough() });
+    return { code, stdout, stderr };
+  };
+  const both = await run(['doctor', sandbox.live, '--quiet', '--verbose']);
+  assert.is(both.code, 3);
+  assert.is(both.stdout, '');
+  assert.match(both.stderr, /^restoreplan: USAGE: --quiet and --verbose exclude each other\n/);
+  // A monitoring plugin still prints its one line, UNKNOWN, for the refusal.
+  const plugin = await run(['doctor', sandbox.live, '--nagios', '-q', '-v']);
+  assert.is(plugin.code, 3);
+  assert.is(
+    plugin.stdout,
+    'RESTOREPLAN-MAILMAN UNKNOWN - USAGE: --quiet and --verbose exclude each other\n',
+  );
+  const checkPlugin = await run([
+    'check',
+    sandbox.backup,
+    '--target',
+    sandbox.live,
+    '--nagios',
+    '-q',
+    '-v',
+  ]);
+  assert.match(checkPlugin.stdout, /^RESTOREPLAN UNKNOWN - USAGE: --quiet and --verbose/);
+  const bothJson = await run(['doctor', sandbox.live, '-q', '-v', '--json']);
+  assert.is(bothJson.code, 3);
+  assert.is(JSON.parse(bothJson.stdout).error.code, 'USAGE');
+
+  const strip = (text: string): unknown => {
+    const doc = JSON.parse(text) as Record<string, unknown>;
+    delete doc.filesystem; // free inodes move between two runs
+    delete doc.queues;
+    return doc;
+  };
+  const json = await run(['doctor', sandbox.live, '--json']);
+  for (const flag of ['--quiet', '--verbose', '--all'])
+    assert.equal(
+      strip((await run(['doctor', sandbox.live, '--json', flag])).stdout),
+      strip(json.stdout),
+      flag,
+    );
+
+  const quiet = await run(['doctor', sandbox.live, '--quiet']);
+  assert.is(quiet.code, 2);
+  assert.match(quiet.stdout, /^Lists: \d+ ok, [^\n]*\n$/);
+  const checkQuiet = await run(['check', sandbox.backup, '--target', sandbox.live, '-q']);
+  assert.match(checkQuiet.stdout, /^Verdict: [A-Z]+\n$/);
+  // Errors are still printed.
+  const missing = await run(['doctor', path.join(scratch.dir, 'nowhere'), '--quiet']);
+  assert.is(missing.code, 3);
+  assert.match(missing.stderr, /^restoreplan: MAILMAN_NOT_FOUND: /);
 });
 
 test.run();

@@ -145,8 +145,9 @@ test('a list name with a newline or an ESC: one row and one problem line each, c
   mkdirSync(path.join(live, 'lists', 'evil\nlist001'));
   mkdirSync(path.join(live, 'lists', '\x1b[2Jbad'));
   for (const args of [
-    ['doctor', live, '--no-progress'],
-    ['plan', archive, '--target', live, '--no-progress'],
+    // Every list (healthy ones are otherwise summed up in a line).
+    ['doctor', live, '--no-progress', '--all'],
+    ['plan', archive, '--target', live, '--no-progress', '--verbose'],
   ]) {
     const r = cliBytes(args);
     assert.is(r.code, 2, `${args[0]}: ${r.stderr.toString()}`);

@@ -15,6 +15,7 @@ import * as assert from 'uvu/assert';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 import { cli, repo } from '../helpers/runCli.js';
+import { unwrapLines } from '../helpers/unwrapLines.js';
 
 const scratch = makeScratch('restoreplan-cli-plan-');
 const archive = path.join(scratch.dir, 'a.tar');
@@ -134,7 +135,10 @@ test('an infeasible plan written with --out is not offered for apply', () => {
   assert.is(r.code, 2, r.stderr);
   assert.match(r.stdout, /^NOT feasible/m);
   assert.not.match(r.stdout, /carry it out with/);
-  assert.match(r.stdout, new RegExp(`Plan written to ${out}; it does not fit: apply refuses it`));
+  assert.match(
+    unwrapLines(r.stdout),
+    new RegExp(`Plan written to ${out}; it does not fit: apply refuses it`),
+  );
 });
 
 test('a plan made from stdin says how to apply it: the same archive piped in, or --archive FILE', () => {
@@ -152,7 +156,7 @@ test('a plan made from stdin says how to apply it: the same archive piped in, or
   assert.is(withOut.status, 0, withOut.stderr);
   assert.not.match(withOut.stdout, /cannot be applied/);
   assert.match(
-    withOut.stdout,
+    unwrapLines(withOut.stdout),
     new RegExp(
       `Plan written to ${out}; it was made from stdin: carry it out by piping the same archive into it, … \\| restoreplan apply ${out} --yes, or from a saved copy of that stream: restoreplan apply ${out} --archive FILE`,
     ),
@@ -225,7 +229,10 @@ test('a plan made from a file redirected to stdin says to give apply that file',
     { cwd: repo, encoding: 'utf8' },
   );
   assert.is(r.status, 0, r.stderr);
-  assert.match(r.stdout, /it was made from a file on stdin: carry it out with that same file/);
+  assert.match(
+    unwrapLines(r.stdout),
+    /it was made from a file on stdin: carry it out with that same file/,
+  );
 });
 
 test.run();

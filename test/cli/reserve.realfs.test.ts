@@ -42,12 +42,20 @@ const FRESH = 3000;
 /** Free inodes above the 5% base reserve when the plan is made. */
 const ABOVE_BASE = 100;
 
+// What the CLI says is tested here, not its layout: sentences on one line (the CLI wraps its
+// screens at $COLUMNS, else 80; test/cli/narrowTerminal.test.ts tests the layout).
+const columns = process.env.COLUMNS;
 test.before(async () => {
+  process.env.COLUMNS = '1000';
   if (why) return;
   sandbox = await buildBackup(path.join(scratch.dir, 'sandbox'));
   assert.is(sandbox.lists[4], LOST);
 });
-test.after(() => scratch.cleanup());
+test.after(() => {
+  if (columns === undefined) delete process.env.COLUMNS;
+  else process.env.COLUMNS = columns;
+  scratch.cleanup();
+});
 
 /** `count` queue files arrived in the last half hour, named as Mailman names them. */
 function receiveMail(live: string, count: number): void {

@@ -46,6 +46,8 @@ const CASES: Case[] = [
   { name: 'scan', args: ['scan', '<SANDBOX>/backup.tar', '--depth', '2'], fs: false },
   { name: 'scan-missing', args: ['scan', '<SANDBOX>/no-such.tar'], fs: false },
   { name: 'doctor', args: ['doctor', '<SANDBOX>/live'], fs: true },
+  { name: 'doctor-verbose', args: ['doctor', '<SANDBOX>/live', '--verbose'], fs: true },
+  { name: 'doctor-quiet', args: ['doctor', '<SANDBOX>/live', '--quiet'], fs: false },
   {
     name: 'check-everything',
     args: [
@@ -96,6 +98,12 @@ const CASES: Case[] = [
 const SCRATCH_PREFIX = '/tmp/rp-tx-';
 const SCRATCH_SHOWN = `${SCRATCH_PREFIX}XXXXXX`;
 
+/** The environment without $COLUMNS: a transcript is laid out for 80 columns, as any pipe. */
+function withoutColumns(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { COLUMNS: _columns, ...rest } = env;
+  return rest;
+}
+
 function runCase(c: Case, sandbox: string, scratch: string): string {
   const args = c.args.map((a) => a.replaceAll('<SANDBOX>', sandbox));
   const shown = c.args.map((a) =>
@@ -104,7 +112,7 @@ function runCase(c: Case, sandbox: string, scratch: string): string {
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     input: '',
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    env: { ...withoutColumns(process.env), NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const normalize = (text: string): string =>
     text
@@ -147,6 +155,16 @@ test('transcripts of scan, doctor, check (--nagios), plan and apply', () => {
   for (const c of CASES) {
     if (c.fs && !mounted) continue;
     const actual = runCase(c, sandbox, scratch);
+    // Off a terminal every screen fits 80 columns (an 80×25 console reads the log later). Not
+    // the error line on stderr nor a monitoring plugin's line: each is one line by contract.
+    const stdout = actual.split(/\n--- (?:stderr|exit)/)[0] ?? '';
+    const wide = c.args.includes('--nagios')
+      ? []
+      : stdout
+          .split('\n')
+          .slice(1) // the command line
+          .filter((line) => [...line].length > 80);
+    if (wide.length > 0) mismatches.push(`${c.name}: lines wider than 80:\n${wide.join('\n')}`);
     const file = path.join(dir, `${c.name}.txt`);
     if (update) {
       writeFileSync(file, actual);

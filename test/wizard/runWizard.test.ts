@@ -54,7 +54,11 @@ interface Session {
   exitCode(): number | null;
 }
 
-function startWizard(args: string[], scratch: string): Session {
+function startWizard(
+  args: string[],
+  scratch: string,
+  size: { columns: number; rows: number } = { columns: 200, rows: 50 },
+): Session {
   const exitFile = path.join(scratch, 'exit-code');
   const tmp = path.join(scratch, 'tmp');
   mkdirSync(tmp, { recursive: true });
@@ -64,9 +68,9 @@ function startWizard(args: string[], scratch: string): Session {
     'new-session',
     '-d',
     '-x',
-    '200',
+    String(size.columns),
     '-y',
-    '50',
+    String(size.rows),
     `TMPDIR='${tmp}' '${process.execPath}' '${bin}' wizard ${quoted}; echo $? > '${exitFile}'; sleep 600`,
   );
   return {
@@ -129,11 +133,15 @@ async function waitForExit(session: Session): Promise<number> {
   throw new Error(`the wizard did not exit; screen:\n${session.screen()}`);
 }
 
-async function withSandbox(body: (sandbox: IncidentSandbox, scratch: string) => Promise<void>) {
+async function withSandbox(
+  body: (sandbox: IncidentSandbox, scratch: string) => Promise<void>,
+  options: { lists?: string[] } = {},
+) {
   const { dir, cleanup } = makeScratch('restoreplan-wizard-');
   try {
     const sandbox = await buildIncidentSandbox(path.join(dir, 'sandbox'), {
       stuffedQueueFiles: 20,
+      ...(options.lists ? { lists: options.lists } : {}),
     });
     await body(sandbox, dir);
   } finally {
@@ -204,6 +212,42 @@ onTerminal('Enter at every prompt restores the corrupt list, and the doctor agre
     );
   });
 });
+
+onTerminal(
+  'on an 80×25 console: no line wider than 80, the healthy lists summed up before the first question',
+  async () => {
+    const lists = Array.from({ length: 36 }, (_, i) => `list${String(i).padStart(2, '0')}`);
+    await withSandbox(
+      async (sandbox, scratch) => {
+        const session = startWizard(
+          ['--archive', sandbox.backup, '--target', sandbox.live],
+          scratch,
+          { columns: 80, rows: 25 },
+        );
+        await waitForPrompt(session, 0);
+        // -J joins what the terminal wrapped: a line wider than the pane shows whole.
+        const first = session.screen().split('\n');
+        const beforeQuestion = first.slice(
+          0,
+          first.findIndex((line) => line.startsWith('? ')),
+        );
+        const [corrupt] = sandbox.expected.corrupt;
+        assert.ok(beforeQuestion.some((line) => line.startsWith(`│ ${corrupt} `)));
+        assert.ok(beforeQuestion.includes('34 more lists ok (--all lists them)'), first.join('\n'));
+        assert.ok(beforeQuestion.includes('34 more lists ok, not restored (--verbose lists them)'));
+        const tableLines = beforeQuestion.filter((line) => /^[┌│├└]/.test(line)).length;
+        assert.ok(tableLines < 60, `${tableLines} table lines before the first question`);
+        await answerEveryPrompt(session, 'Enter', { answered: 0 });
+        const screen = session.screen();
+        assert.is(session.exitCode(), 0, screen);
+        assert.match(screen, /Apply complete: 1 restored/);
+        const wide = screen.split('\n').filter((line) => [...line.trimEnd()].length > 80);
+        assert.equal(wide, [], 'no line wider than 80');
+      },
+      { lists },
+    );
+  },
+);
 
 onTerminal('Ctrl-C at the first prompt exits 3 having written nothing', async () => {
   await withSandbox(async (sandbox, scratch) => {

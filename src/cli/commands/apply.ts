@@ -147,7 +147,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
           const preview = await applyPlan(plan, { ...common, dryRun: true });
           if (!flags.json) {
             const { renderApply } = await import('./renderApply.js');
-            renderApply(ctx.io, preview, plan);
+            renderApply(ctx.io, preview, plan, { verbosity: flags.verbosity });
           }
           if (!(await confirmApply(ctx.io, preview, plan))) {
             throw new RestoreplanError('ABORTED', 'not confirmed: nothing was written');
@@ -166,7 +166,7 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
         if (flags.json) writeJson(ctx.io, result);
         else {
           const { renderApply } = await import('./renderApply.js');
-          renderApply(ctx.io, result, plan);
+          renderApply(ctx.io, result, plan, { verbosity: flags.verbosity });
         }
         // A failed run's error is the command's one error line too (its document carries it).
         if (!result.dryRun && result.error) writeErrorLine(ctx.io, result.error);

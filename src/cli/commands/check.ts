@@ -34,6 +34,11 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
     // The plugin line is the one document: no progress, and an error is an UNKNOWN line —
     // unless --json was asked too: then the JSON error is the one document (USAGE).
     const plugin = nagios && opts.json !== true;
+    const writeUnknown = async (error: unknown): Promise<void> => {
+      if (!plugin) return;
+      const { formatCheckUnknown } = await import('./formatNagios.js');
+      writeLine(ctx.io, formatCheckUnknown(formatErrorLine(error)));
+    };
     await runCommand(
       ctx,
       { ...opts, ...(nagios ? { progress: false } : {}) },
@@ -77,17 +82,15 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           } else if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderCheck } = await import('./renderCheck.js');
-            renderCheck(ctx.io, result);
+            renderCheck(ctx.io, result, { verbosity: flags.verbosity });
           }
           return exitCodeForVerdict(result.verdict);
         } catch (error) {
-          if (plugin) {
-            const { formatCheckUnknown } = await import('./formatNagios.js');
-            writeLine(ctx.io, formatCheckUnknown(formatErrorLine(error)));
-          }
+          await writeUnknown(error);
           throw error;
         }
       },
+      { onFlagsError: writeUnknown },
     );
   });
 }

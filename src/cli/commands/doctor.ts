@@ -19,6 +19,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
         '--growth-window <hours>',
         'hours of queue inflow the growth allowance covers (default 12; 0: none)',
       )
+      .option('--all', 'list every list, the healthy ones too (default: summed up in one line)')
       .option(
         '--nagios',
         'print one monitoring-plugin line: CRITICAL for a list down, stale qrunners or exhaustion within --crit-hours',
@@ -48,6 +49,11 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
     // The plugin line is the one document: no progress on the terminal a check runs from, and
     // an error is an UNKNOWN line — unless --json was asked too, then the JSON error is.
     const plugin = nagios && opts.json !== true;
+    const writeUnknown = async (error: unknown): Promise<void> => {
+      if (!plugin) return;
+      const { formatDoctorUnknown } = await import('./formatDoctorNagios.js');
+      writeLine(ctx.io, formatDoctorUnknown(formatErrorLine(error)));
+    };
     await runCommand(
       ctx,
       { ...opts, ...(nagios ? { progress: false } : {}) },
@@ -89,17 +95,15 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
           if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderDoctor } = await import('./renderDoctor.js');
-            renderDoctor(ctx.io, result);
+            renderDoctor(ctx.io, result, { all: opts.all === true, verbosity: flags.verbosity });
           }
           return exitCodeForDoctor(result);
         } catch (error) {
-          if (plugin) {
-            const { formatDoctorUnknown } = await import('./formatDoctorNagios.js');
-            writeLine(ctx.io, formatDoctorUnknown(formatErrorLine(error)));
-          }
+          await writeUnknown(error);
           throw error;
         }
       },
+      { onFlagsError: writeUnknown },
     );
   });
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { IndexResult } from '../../types.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
-import { writeJson, writeLine, type Io } from '../output.js';
+import { writeJson, writeOneLine, writeWrapped, type Io, type Verbosity } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 export function registerIndexCommand(program: Command, ctx: CliContext): void {
@@ -31,21 +31,28 @@ export function registerIndexCommand(program: Command, ctx: CliContext): void {
       });
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
-      else renderIndex(ctx.io, result);
+      else renderIndex(ctx.io, result, { verbosity: flags.verbosity });
       return EXIT.OK;
     });
   });
 }
 
-export function renderIndex(io: Io, result: IndexResult): void {
+/** index's screen; --quiet prints its first line alone (--verbose: nothing more to show). */
+export function renderIndex(
+  io: Io,
+  result: IndexResult,
+  screen: { verbosity?: Verbosity } = {},
+): void {
   const { archive, index } = result;
   const points =
     archive.compression === 'none'
       ? 'members read by offset'
       : `${formatCount(index.accessPoints)} access points in the ${archive.compression} stream`;
-  writeLine(
-    io,
-    `${index.built ? 'Indexed' : 'Already indexed'} ${archive.path}: ${formatCount(index.members)} members, ${points}`,
-  );
-  writeLine(io, `Index ${index.file} (${formatBytes(index.bytes)})`);
+  const line = `${index.built ? 'Indexed' : 'Already indexed'} ${archive.path}: ${formatCount(index.members)} members, ${points}`;
+  if (screen.verbosity === 'quiet') {
+    writeOneLine(io, line);
+    return;
+  }
+  writeWrapped(io, line);
+  writeWrapped(io, `Index ${index.file} (${formatBytes(index.bytes)})`);
 }

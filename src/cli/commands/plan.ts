@@ -69,7 +69,9 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
         // Loaded only to print text: it needs the apply layer's isStreamPlan, whose module
         // (archive fingerprints) would otherwise load at every command's startup.
         const { renderPlan } = await import('./renderPlan.js');
-        renderPlan(ctx.io, plan, typeof opts.out === 'string' ? opts.out : null);
+        renderPlan(ctx.io, plan, typeof opts.out === 'string' ? opts.out : null, {
+          verbosity: flags.verbosity,
+        });
       }
       return exitCodeForVerdict(plan.verdict);
     });

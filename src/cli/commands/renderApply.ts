@@ -6,7 +6,14 @@
 import { describeSpecialSteps } from '../../apply/checkRunTrust.js';
 import type { ApplyResult, PlanDocument } from '../../types.js';
 import { makeTable } from '../makeTable.js';
-import { printableLine, writeLine, writeOneLine, type Io } from '../output.js';
+import {
+  printableLine,
+  writeLine,
+  writeOneLine,
+  writeWrapped,
+  type Io,
+  type Verbosity,
+} from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 /**
@@ -30,29 +37,64 @@ export function describeRoots(plan: PlanDocument): string[] {
 function writeRoots(io: Io, plan: PlanDocument): void {
   const roots = describeRoots(plan);
   if (roots.length === 0) return;
-  writeOneLine(io, `Writes under: ${roots.join('; ')}`);
+  writeWrapped(io, `Writes under: ${roots.join('; ')}`, { oneLine: true });
   const special = describeSpecialSteps(plan);
-  if (special !== '') writeOneLine(io, `Made with --allow-special: restores ${special}.`);
+  if (special !== '')
+    writeWrapped(io, `Made with --allow-special: restores ${special}.`, { oneLine: true });
 }
 
-export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): void {
+/** Paths of a dry run's preview and of the skipped steps shown without --verbose. */
+const PREVIEW_SHOWN = 20;
+const SKIPPED_SHOWN = 50;
+
+/** The outcome line: what --quiet prints, and the first line of the screen. */
+function formatOutcome(result: ApplyResult): string {
+  if (result.dryRun)
+    return `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`;
+  const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
+  return `Apply ${result.status}: ${formatCount(result.restored.length)} restored (${formatBytes(bytes)}), ${formatCount(result.skipped.length)} skipped, ${result.verified ? 'all verified' : 'NOT all verified'}.`;
+}
+
+/**
+ * apply's screen. --quiet prints the outcome line alone (errors still go to stderr); --verbose
+ * every path of a dry run, every skipped one and every restored one, with whole paths.
+ */
+export function renderApply(
+  io: Io,
+  result: ApplyResult,
+  plan?: PlanDocument,
+  screen: { verbosity?: Verbosity } = {},
+): void {
+  if (screen.verbosity === 'quiet') {
+    writeOneLine(io, formatOutcome(result));
+    return;
+  }
+  const verbose = screen.verbosity === 'verbose';
+  writeWrapped(io, formatOutcome(result));
   if (result.dryRun) {
-    const table = makeTable(io, { head: ['stage', 'type', 'write', 'targetPath'] });
-    for (const step of result.preview) {
+    if (plan) writeRoots(io, plan);
+    // Paths lose their middle to fit the screen: the plan file and --json hold them whole.
+    const table = makeTable(io, {
+      head: ['stage', 'type', 'write', 'targetPath'],
+      ...(verbose ? {} : { shortenColumns: [3] }),
+    });
+    const shown = verbose ? result.preview : result.preview.slice(0, PREVIEW_SHOWN);
+    for (const step of shown) {
       table.push([step.stage, step.type, step.write, printableLine(step.targetPath)]);
     }
-    writeLine(
-      io,
-      `Dry run: ${formatCount(result.preview.length)} paths would be restored; nothing was written.`,
-    );
-    if (plan) writeRoots(io, plan);
-    if (result.preview.length > 0) writeLine(io, table.toString());
+    if (shown.length > 0) writeLine(io, table.toString());
+    if (result.preview.length > shown.length)
+      writeLine(
+        io,
+        `… and ${formatCount(result.preview.length - shown.length)} more (--verbose lists them).`,
+      );
   } else {
-    const bytes = result.restored.reduce((sum, r) => sum + r.bytes, 0);
-    writeLine(
-      io,
-      `Apply ${result.status}: ${formatCount(result.restored.length)} restored (${formatBytes(bytes)}), ${formatCount(result.skipped.length)} skipped, ${result.verified ? 'all verified' : 'NOT all verified'}.`,
-    );
+    if (verbose && result.restored.length > 0) {
+      const table = makeTable(io, { head: ['restored', 'bytes'] });
+      for (const r of result.restored)
+        table.push([printableLine(r.targetPath), formatBytes(r.bytes)]);
+      writeLine(io, table.toString());
+    }
     if (result.inodes.length > 0) {
       const table = makeTable(io, { head: ['filesystem', 'inodes predicted', 'inodes used'] });
       for (const row of result.inodes) {
@@ -64,44 +106,45 @@ export function renderApply(io: Io, result: ApplyResult, plan?: PlanDocument): v
   const notable = result.skipped.filter((s) => s.kind !== 'already-restored');
   const already = result.skipped.length - notable.length;
   if (already > 0)
-    writeLine(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
+    writeWrapped(io, `${formatCount(already)} already restored by an earlier run (skipped).`);
   if (notable.length > 0) {
-    const table = makeTable(io, {
-      head: ['skipped', 'reason'],
-      wordWrap: true,
-      colWidths: [50, 70],
-    });
-    for (const s of notable.slice(0, 50))
-      table.push([printableLine(s.targetPath), printableLine(s.reason)]);
+    // Whole paths, wrapped: a skipped path is one the operator has to go and fix.
+    const table = makeTable(io, { head: ['skipped', 'reason'] });
+    const shown = verbose ? notable : notable.slice(0, SKIPPED_SHOWN);
+    for (const s of shown) table.push([printableLine(s.targetPath), printableLine(s.reason)]);
     writeLine(io, table.toString());
-    if (notable.length > 50)
-      writeLine(io, `... and ${formatCount(notable.length - 50)} more (see --json).`);
+    if (notable.length > shown.length)
+      writeLine(
+        io,
+        `... and ${formatCount(notable.length - shown.length)} more (--verbose or --json lists them).`,
+      );
   }
   if (result.reason)
-    writeOneLine(
+    writeWrapped(
       io,
       `${result.dryRun ? `Would end ${result.status}` : 'Reason'}: ${result.reason}`,
+      { oneLine: true },
     );
   if (result.status === 'incomplete' && !result.dryRun) {
-    writeLine(
+    writeWrapped(
       io,
       'Incomplete: the steps above were refused, so the target is not what the plan describes.',
     );
-    writeLine(
+    writeWrapped(
       io,
       'Fix the cause (a symlink put in the target, a path in the way), then run the same `restoreplan apply` again, or plan again.',
     );
   }
   if (result.status === 'stopped' && !result.dryRun) {
-    writeLine(
+    writeWrapped(
       io,
       `Stopped cleanly: everything restored so far is complete and journaled in ${result.journal}.`,
     );
-    writeLine(
+    writeWrapped(
       io,
       'Make room (or wait for the lock), then run the same `restoreplan apply` again to resume.',
     );
   } else if (!result.dryRun) {
-    writeLine(io, `Journal: ${result.journal}`);
+    writeWrapped(io, `Journal: ${result.journal}`);
   }
 }

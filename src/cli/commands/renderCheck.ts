@@ -4,24 +4,39 @@
  */
 import type { CheckResult } from '../../types.js';
 import { makeTable } from '../makeTable.js';
-import { writeLine, writeOneLine, type Io } from '../output.js';
+import { writeLine, writeOneLine, writeWrapped, type Io, type Verbosity } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 function row(label: string, cells: (string | number)[]): (string | number)[] {
   return [label, ...cells];
 }
 
-export function renderCheck(io: Io, result: CheckResult): void {
+/**
+ * check's screen; --quiet prints the verdict line alone, --verbose adds what the table sums up
+ * (the growth allowance inside the inode reserve, the blocks free including root's share).
+ */
+export function renderCheck(
+  io: Io,
+  result: CheckResult,
+  screen: { verbosity?: Verbosity } = {},
+): void {
+  const verdict = `Verdict: ${result.verdict.toUpperCase()}`;
+  if (screen.verbosity === 'quiet') {
+    writeOneLine(io, verdict);
+    return;
+  }
+  const verbose = screen.verbosity === 'verbose';
   const s = result.selection;
-  writeLine(
+  writeWrapped(
     io,
     `Selection: ${formatCount(s.entries)} entries (${formatCount(s.files)} files, ${formatCount(s.dirs)} dirs, ${formatCount(s.symlinks)} symlinks, ${formatCount(s.hardlinks)} hard links, ${formatCount(s.other)} other), ${formatBytes(s.bytes)}`,
   );
   for (const fs of result.filesystems) {
     writeLine(io, '');
-    writeLine(
+    writeWrapped(
       io,
       `${fs.mountPoint} (${fs.fsType}, ${fs.device}, blocks of ${fs.blockSize} B): ${fs.verdict.toUpperCase()}`,
+      { oneLine: true },
     );
     const table = makeTable(io, {
       head: ['', 'needed', 'peak', 'free', 'reserve', 'after', 'total'],
@@ -50,11 +65,19 @@ export function renderCheck(io: Io, result: CheckResult): void {
       ]),
     );
     writeLine(io, table.toString());
+    if (verbose) {
+      writeWrapped(
+        io,
+        `Space free including root's reserved blocks: ${bytes(b.free)} (available to others: ${bytes(b.available)})`,
+      );
+      if (i.growth) writeWrapped(io, `Inode reserve: ${i.growth.note}`, { oneLine: true });
+    }
   }
   if (result.problems.length > 0) {
     writeLine(io, '');
-    for (const p of result.problems) writeOneLine(io, `${p.severity} ${p.kind}: ${p.message}`);
+    for (const p of result.problems)
+      writeWrapped(io, `${p.severity} ${p.kind}: ${p.message}`, { oneLine: true });
   }
   writeLine(io, '');
-  writeLine(io, `Verdict: ${result.verdict.toUpperCase()}`);
+  writeLine(io, verdict);
 }

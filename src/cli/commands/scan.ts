@@ -4,7 +4,14 @@ import { RestoreplanError } from '../../errors.js';
 import type { ScanResult } from '../../types.js';
 import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { EXIT } from '../exitCodes.js';
-import { writeJson, writeLine, writeOneLine, type Io } from '../output.js';
+import {
+  writeJson,
+  writeLine,
+  writeOneLine,
+  writeWrapped,
+  type Io,
+  type Verbosity,
+} from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { archiveArgument } from './archiveArgument.js';
 
@@ -38,18 +45,32 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
       });
       progress.done();
       if (flags.json) writeJson(ctx.io, result);
-      else renderScan(ctx.io, result);
+      else renderScan(ctx.io, result, { verbosity: flags.verbosity });
       return EXIT.OK;
     });
   });
 }
 
-export function renderScan(io: Io, result: ScanResult): void {
+/**
+ * scan's screen; --quiet prints the inodes line alone (what a restore of all of it creates).
+ * --verbose shows what the normal screen does: scan hides nothing (--depth sets the tree).
+ */
+export function renderScan(
+  io: Io,
+  result: ScanResult,
+  screen: { verbosity?: Verbosity } = {},
+): void {
   const { archive, totals } = result;
+  const inodes = `Restoring all of it creates up to ${formatCount(totals.entries + totals.impliedDirs - totals.hardlinks)} inodes (files, dirs, symlinks, implied dirs; hard links share one).`;
+  if (screen.verbosity === 'quiet') {
+    writeOneLine(io, inodes);
+    return;
+  }
   const size = archive.sizeBytes === null ? 'stream' : formatBytes(archive.sizeBytes);
-  writeLine(
+  writeWrapped(
     io,
     `Archive ${archive.path} (${size}, ${archive.compression}, ${archive.formats.join('+') || 'empty'})`,
+    { oneLine: true },
   );
   const table = makeTable(io, {
     head: [
@@ -57,7 +78,7 @@ export function renderScan(io: Io, result: ScanResult): void {
       'files',
       'dirs',
       'symlinks',
-      'hardlinks',
+      'hard links',
       'other',
       'bytes',
       'implied dirs',
@@ -76,10 +97,7 @@ export function renderScan(io: Io, result: ScanResult): void {
     formatCount(totals.duplicates),
   ]);
   writeLine(io, table.toString());
-  writeLine(
-    io,
-    `Restoring all of it creates up to ${formatCount(totals.entries + totals.impliedDirs - totals.hardlinks)} inodes (files, dirs, symlinks, implied dirs; hard links share one).`,
-  );
+  writeWrapped(io, inodes);
   if (result.tree.length > 0) {
     const tree = makeTable(io, {
       head: ['directory', 'entries', 'files', 'dirs', 'links', 'bytes'],
@@ -97,12 +115,12 @@ export function renderScan(io: Io, result: ScanResult): void {
     writeLine(io, tree.toString());
   }
   if (result.mailman) {
-    writeLine(
+    writeWrapped(
       io,
       `Mailman 2.1 var dir in the archive: ${result.mailman.root || '(archive root)'} with ${formatCount(result.mailman.lists)} lists`,
     );
   }
   for (const warning of result.warnings) {
-    writeOneLine(io, `warning ${warning.code}: ${warning.message}`);
+    writeWrapped(io, `warning ${warning.code}: ${warning.message}`, { oneLine: true });
   }
 }

@@ -16,7 +16,7 @@ export function registerWizardCommand(program: Command, ctx: CliContext): void {
       { json: false },
     ),
   ).action(async (opts: Record<string, unknown>) => {
-    await runCommand(ctx, opts, async ({ progress, signal, index }) => {
+    await runCommand(ctx, opts, async ({ flags, progress, signal, index }) => {
       // Loaded only for the wizard: the prompt library alone costs ~100 ms of startup, which
       // every other command (and every monitoring check) would otherwise pay.
       const { runWizard } = await import('../../wizard/runWizard.js');
@@ -25,6 +25,7 @@ export function registerWizardCommand(program: Command, ctx: CliContext): void {
         progress,
         signal,
         index,
+        verbosity: flags.verbosity,
         ...(typeof opts.archive === 'string' ? { archive: opts.archive } : {}),
         ...(typeof opts.target === 'string' ? { target: opts.target } : {}),
       });
