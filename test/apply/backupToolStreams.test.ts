@@ -23,6 +23,7 @@ import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import type { DoctorResult, PlanDocument } from '../../src/types.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { changedPaths, snapshotTree } from '../helpers/liveMailman.js';
+import { unwrapLines } from '../helpers/unwrapLines.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'dist/cli/bin.js');
@@ -113,7 +114,10 @@ async function replay(
     `${stream('first')} | ${restoreplan} plan - --target ${q(target)} --out ${q(planFile)} --no-progress`,
   );
   assert.is(planned.code, 0, `${tool} plan: ${planned.stderr}`);
-  assert.match(planned.stdout, /it was made from stdin: carry it out by piping the same archive/);
+  assert.match(
+    unwrapLines(planned.stdout),
+    /it was made from stdin: carry it out by piping the same archive/,
+  );
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as PlanDocument;
   assert.is(plan.archive.path, '-');
   const steps = plan.stages.flatMap((stage) => stage.steps);
@@ -140,7 +144,7 @@ async function replay(
     `${stream('first')} | ${restoreplan} apply ${q(planFile)} --yes --no-progress`,
   );
   assert.is(applied.code, 0, `${tool} apply: ${applied.stderr}`);
-  assert.match(applied.stdout, /Apply complete: 1 restored/);
+  assert.match(unwrapLines(applied.stdout), /Apply complete: 1 restored/);
   assert.equal(configOf(target), configOf(varDir), `${tool}: the config is the backup's`);
   const healed = doctor(target);
   assert.is(healed.code, 0, `${tool}: doctor after apply`);
