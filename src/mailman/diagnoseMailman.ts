@@ -150,6 +150,18 @@ export async function diagnoseMailman(
   );
 
   const problems: Problem[] = [];
+  // Found as a var dir by lists/ beside Mailman's siblings, yet no list at all: every list's
+  // directory gone and nothing else naming one. Never "0 lists ok": Mailman without its site
+  // list does not even start (mailmanctl's check_for_site_list).
+  if (lists.length === 0) {
+    problems.push(
+      makeProblem(
+        'no-lists',
+        `${path.join(varDir, 'lists')} holds no list: every list is gone, Mailman's site list too (mailmanctl will not start)`,
+        { targetPath: path.join(varDir, 'lists') },
+      ),
+    );
+  }
   for (const list of lists) {
     const targetPath = path.join(varDir, 'lists', list.name);
     if (list.status === 'corrupt') {

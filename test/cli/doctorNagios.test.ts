@@ -102,6 +102,33 @@ test('exit 0 healthy, 1 degraded, 2 corrupt and lost, 3 no var dir: one plugin l
   }
 });
 
+test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0 lists ok"', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    await generateMailmanTree(dir, { lists: ['alpha', 'beta'], members: 2, postsPerList: 1 });
+    // Every list directory gone, and nothing left naming one (no archives, no alias file):
+    // still a var dir (lists/ beside qfiles/, data/, ...), with nothing in it.
+    for (const sub of ['lists', 'archives']) {
+      rmSync(path.join(dir, sub), { recursive: true });
+      mkdirSync(path.join(dir, sub));
+    }
+    const plugin = await restoreplan(['doctor', dir, '--nagios']);
+    assert.is(plugin.code, 2, plugin.stdout);
+    const line = parse(plugin.stdout);
+    assert.is(line.status, 'CRITICAL');
+    assert.match(line.text, /^no list in lists\/: /);
+    const human = await restoreplan(['doctor', dir]);
+    assert.is(human.code, 2);
+    assert.match(human.stdout, /critical no-lists: /);
+    const json = await restoreplan(['doctor', dir, '--json']);
+    assert.is(json.code, 2);
+    const report = JSON.parse(json.stdout) as { problems: Array<{ kind: string }> };
+    assert.ok(report.problems.some((p) => p.kind === 'no-lists'));
+  } finally {
+    cleanup();
+  }
+});
+
 test('CRITICAL when the qrunners should run but do not (stale master-qrunner.pid)', async () => {
   const { dir, cleanup } = makeScratch();
   try {

@@ -46,6 +46,9 @@ export function formatDoctorNagios(report: DoctorReport, t: DoctorThresholds): D
       `${down.length} list${down.length === 1 ? '' : 's'} down: ${names(down.map((l) => `${l.name} (${l.status})`))}`,
     );
   }
+  if (report.problems.some((p) => p.kind === 'no-lists')) {
+    critical.push("no list in lists/: every list is gone, Mailman's site list too");
+  }
   if (report.qrunnerPidStale) {
     critical.push(
       `qrunners not running (stale data/master-qrunner.pid${report.mailmanPid !== null ? `, pid ${report.mailmanPid}` : ''})`,
