@@ -129,6 +129,36 @@ test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0
   }
 });
 
+test('a command line commander refuses is one UNKNOWN line too (an empty $ARG1$ printed nothing)', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['doctor', '/x', '--nagios', '--warn-hours'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: option '--warn-hours <hours>' argument missing\n$/,
+    ],
+    [
+      ['doctor', '/x', '--nagios', '--bogus'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: unknown option '--bogus'\n$/,
+    ],
+    [
+      ['doctor', '--nagios'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: missing required argument 'dir'\n$/,
+    ],
+    [
+      ['check', '/x', '--nagios'],
+      /^RESTOREPLAN UNKNOWN - USAGE: required option '--target <dir>' not specified\n$/,
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const r = await restoreplan(args);
+    assert.is(r.code, 3, args.join(' '));
+    assert.match(r.stdout, line);
+    assert.match(r.stderr, /^restoreplan: USAGE: /);
+  }
+  // With --json the JSON error document is the one document, as for any other USAGE error.
+  const json = await restoreplan(['doctor', '/x', '--nagios', '--json', '--bogus']);
+  assert.is(JSON.parse(json.stdout).error.code, 'USAGE');
+});
+
 test('CRITICAL when the qrunners should run but do not (stale master-qrunner.pid)', async () => {
   const { dir, cleanup } = makeScratch();
   try {
