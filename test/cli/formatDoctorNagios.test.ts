@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
+import { readDoctorThresholds } from '../../src/cli/commands/monitorFlags.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
 import { forecastExhaustion } from '../../src/mailman/forecastExhaustion.js';
 import { makeProblem } from '../../src/problems.js';
@@ -57,6 +58,20 @@ test('no inode free: CRITICAL even with nothing arriving', () => {
   const line = parsePluginLine(`${r.line}\n`, 'RESTOREPLAN-MAILMAN');
   assert.is(line.text, 'no inode free');
   assert.is(line.perf.get('inodes_hours_left'), '0;24:;4:;0;');
+});
+
+test('huge thresholds: perfdata numbers by the grammar, never 1e+22; flags past 2^53 refused', () => {
+  const t = { warnHours: Number.MAX_SAFE_INTEGER, critHours: 4, warnQueue: 2 ** 52 };
+  const r = formatDoctorNagios(report([['a', 'ok']], { inodesFree: 5000, inflow: 1000 }), t);
+  const line = parsePluginLine(`${r.line}\n`, 'RESTOREPLAN-MAILMAN');
+  assert.match(line.perf.get('bytes_avail') ?? '', /^\d+B;\d{21,}:;\d+:;0;\d+$/);
+  assert.is(line.perf.get('queue_in'), '10;4503599627370496;;0;');
+  for (const flag of ['warnQueue', 'critHours'])
+    assert.throws(
+      () => readDoctorThresholds({ [flag]: '99999999999999999999999' }, true),
+      (e: Error) =>
+        /USAGE/.test(String((e as { code?: string }).code)) && /too large/.test(e.message),
+    );
 });
 
 test('btrfs: no inode forecast nor inode perfdata, the space still judged', () => {
