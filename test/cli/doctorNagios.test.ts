@@ -5,7 +5,7 @@
  * combined with it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
@@ -16,6 +16,7 @@ import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { runCli } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/output.js';
 import { makeScratch } from '../helpers/env.js';
+import { cliAsNobody } from '../helpers/runCli.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
 async function restoreplan(
@@ -124,6 +125,29 @@ test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0
     assert.is(json.code, 2);
     const report = JSON.parse(json.stdout) as { problems: Array<{ kind: string }> };
     assert.ok(report.problems.some((p) => p.kind === 'no-lists'));
+  } finally {
+    cleanup();
+  }
+});
+
+test('a lists/ this user may not read is UNKNOWN (exit 3), never its lists "missing" nor "no list"', async () => {
+  if (process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0)
+    return console.log('skipped: an unreadable lists/ needs root (runuser -u nobody)');
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, { lists: ['alpha', 'beta'], members: 2, postsPerList: 1 });
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    chmodSync(path.join(root, 'lists'), 0o700);
+    const plugin = cliAsNobody(['doctor', root, '--nagios']);
+    assert.is(plugin.code, 3, plugin.stdout);
+    assert.match(
+      plugin.stdout,
+      /^RESTOREPLAN-MAILMAN UNKNOWN - TARGET_INVALID: cannot read \S+\/lists: EACCES\n$/,
+    );
+    const human = cliAsNobody(['doctor', root]);
+    assert.is(human.code, 3);
+    assert.match(human.stderr, /^restoreplan: TARGET_INVALID: .*\n {2}hint: run doctor as root/);
   } finally {
     cleanup();
   }
