@@ -107,6 +107,8 @@ test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0
   const { dir, cleanup } = makeScratch();
   try {
     await generateMailmanTree(dir, { lists: ['alpha', 'beta'], members: 2, postsPerList: 1 });
+    const backup = `${dir}.tar`;
+    spawnSync('tar', ['-cf', backup, '-C', dir, '.']);
     // Every list directory gone, and nothing left naming one (no archives, no alias file):
     // still a var dir (lists/ beside qfiles/, data/, ...), with nothing in it.
     for (const sub of ['lists', 'archives']) {
@@ -125,7 +127,23 @@ test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0
     assert.is(json.code, 2);
     const report = JSON.parse(json.stdout) as { problems: Array<{ kind: string }> };
     assert.ok(report.problems.some((p) => p.kind === 'no-lists'));
+    // The pre-flight of the restore says the same: restoring none of them is no OK.
+    const check = await restoreplan([
+      'check',
+      backup,
+      '--target',
+      dir,
+      '--profile',
+      'mailman',
+      '--nagios',
+    ]);
+    assert.is(check.code, 2, check.stdout);
+    assert.match(
+      check.stdout,
+      /^RESTOREPLAN CRITICAL - .*restore them with --lists alpha,beta \| /,
+    );
   } finally {
+    rmSync(`${dir}.tar`, { force: true });
     cleanup();
   }
 });
