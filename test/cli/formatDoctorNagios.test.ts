@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
 import { readDoctorThresholds } from '../../src/cli/commands/monitorFlags.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
@@ -114,6 +115,35 @@ test('an alias file it cannot read: WARNING, never OK (a missing list would go u
     line.line,
     "WARNING - cannot read data/aliases: a list named only there goes unseen (run as root or Mailman's user) | ",
   );
+  // The screen and --json say the same with their exit code: 0 there was green while broken.
+  assert.is(exitCodeForDoctor(r), 1);
+});
+
+test('the plugin status and the exit code of the screen and --json agree on the var dir', () => {
+  const cases: Array<[Array<[string, ListStatus]>, string | null]> = [
+    [[['a', 'ok']], null],
+    [[['a', 'degraded']], null],
+    [
+      [
+        ['a', 'lost'],
+        ['b', 'degraded'],
+      ],
+      null,
+    ],
+    [[['a', 'ok']], 'alias-file-unreadable'],
+    [[], 'no-lists'],
+  ];
+  for (const [lists, kind] of cases) {
+    const r = report(lists, { inodesFree: 5000, inflow: 0 });
+    if (kind === 'alias-file-unreadable')
+      r.problems.push(makeProblem(kind, 'x', { targetPath: '/var/lib/mailman/data/aliases' }));
+    if (kind === 'no-lists') r.problems.push(makeProblem(kind, 'x'));
+    assert.is(
+      exitCodeForDoctor(r),
+      formatDoctorNagios(r, T).exitCode,
+      JSON.stringify([lists, kind]),
+    );
+  }
 });
 
 test.run();
