@@ -74,6 +74,11 @@ export const PROBLEM_CATALOG = {
     summary:
       'A list is neither on disk nor named by an alias stanza (most likely removed with rmlist); it is restored only when named with --lists.',
   },
+  'no-lists': {
+    severity: 'critical',
+    summary:
+      "A Mailman var dir whose lists/ holds no list at all: Mailman's site list is gone too, and mailmanctl will not start without it.",
+  },
   'alias-file-unreadable': {
     severity: 'warning',
     summary:

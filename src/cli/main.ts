@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { RestoreplanError } from '../errors.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
-import { processIo, reportError, type Io } from './output.js';
+import { formatErrorLine, processIo, reportError, writeLine, type Io } from './output.js';
 import type { CliContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -44,12 +44,28 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<ExitCo
         return EXIT.OK;
       }
       const message = error.message.replace(/^error:\s*/i, '');
-      return reportError(
-        io,
-        { json: wantsJson, debug: false },
-        new RestoreplanError('USAGE', message, { hint: 'see restoreplan --help' }),
-      );
+      const usage = new RestoreplanError('USAGE', message, { hint: 'see restoreplan --help' });
+      await writePluginUnknown(io, argv, usage);
+      return reportError(io, { json: wantsJson, debug: false }, usage);
     }
     return reportError(io, { json: wantsJson, debug: argv.includes('--debug') }, error);
+  }
+}
+
+/**
+ * A command line commander refuses (an unknown option, a missing value, a missing DIR) never
+ * reaches the command's own error handling: a monitoring plugin's caller still gets its one
+ * UNKNOWN line on stdout (`--warn-hours $ARG1$` with an empty macro printed nothing at all).
+ */
+async function writePluginUnknown(io: Io, argv: string[], error: RestoreplanError): Promise<void> {
+  if (!argv.includes('--nagios') || argv.includes('--json')) return;
+  const end = argv.indexOf('--');
+  if (end !== -1 && end < argv.indexOf('--nagios')) return;
+  if (argv[0] === 'doctor') {
+    const { formatDoctorUnknown } = await import('./commands/formatDoctorNagios.js');
+    writeLine(io, formatDoctorUnknown(formatErrorLine(error)));
+  } else if (argv[0] === 'check') {
+    const { formatCheckUnknown } = await import('./commands/formatNagios.js');
+    writeLine(io, formatCheckUnknown(formatErrorLine(error)));
   }
 }

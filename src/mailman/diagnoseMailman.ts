@@ -4,9 +4,10 @@
  * judged in Mailman's load order, queues are counted, and the filesystem's inode and space
  * state is read, so the report says both what is broken and whether there is room to fix it.
  */
+import { opendir } from 'node:fs/promises';
 import path from 'node:path';
 
-import { throwIfAborted } from '../errors.js';
+import { RestoreplanError, throwIfAborted } from '../errors.js';
 import { makeProblem, type Problem } from '../problems.js';
 import { throttleProgress, type CommonOptions } from '../progress.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
@@ -79,6 +80,7 @@ export async function diagnoseMailman(
   const varDir = await findMailmanRoot(root);
   const report = throttleProgress(options.onProgress ?? (() => {}));
   const started = Date.now();
+  await assertListsReadable(varDir);
   const names = await listDirNamesAt(varDir);
 
   const [running, locks, fs] = await Promise.all([
@@ -150,6 +152,18 @@ export async function diagnoseMailman(
   );
 
   const problems: Problem[] = [];
+  // Found as a var dir by lists/ beside Mailman's siblings, yet no list at all: every list's
+  // directory gone and nothing else naming one. Never "0 lists ok": Mailman without its site
+  // list does not even start (mailmanctl's check_for_site_list).
+  if (lists.length === 0) {
+    problems.push(
+      makeProblem(
+        'no-lists',
+        `${path.join(varDir, 'lists')} holds no list: every list is gone, Mailman's site list too (mailmanctl will not start)`,
+        { targetPath: path.join(varDir, 'lists') },
+      ),
+    );
+  }
   for (const list of lists) {
     const targetPath = path.join(varDir, 'lists', list.name);
     if (list.status === 'corrupt') {
@@ -280,6 +294,26 @@ export async function diagnoseMailman(
     summary,
     problems,
   };
+}
+
+/**
+ * lists/ must be read to say anything about the lists: one this user may not read (a monitoring
+ * agent's own user, lists/ mode 0700) read as empty, and every list named elsewhere was
+ * reported missing ("lists/alpha is gone") — or, with none named, no list at all.
+ */
+async function assertListsReadable(varDir: string): Promise<void> {
+  const dir = path.join(varDir, 'lists');
+  try {
+    await (await opendir(dir)).close();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new RestoreplanError('TARGET_INVALID', `cannot read ${dir}: ${code ?? String(error)}`, {
+      path: dir,
+      ...(code ? { errno: code } : {}),
+      hint: "run doctor as root or as Mailman's user (the lists cannot be judged unread)",
+    });
+  }
 }
 
 /** Lists needing attention first (down, then degraded), then by name: the order humans read. */

@@ -159,6 +159,16 @@ export async function selectMailmanLists(
     lists.push({ name, status: 'removed', action: 'skip', reason });
     problems.push(makeProblem('list-removed', `${name}: ${reason}`, { list: name }));
   }
+  // No list on disk at all is an outage, not a server whose every list was rmlist'ed: a plan
+  // that restores none of them is never OK (doctor's `no-lists`), and names the way out.
+  const noLists = report.problems.find((p) => p.kind === 'no-lists');
+  if (noLists && wanted.size === 0) {
+    const names = [...collection.archiveLists].sort();
+    problems.push({
+      ...noLists,
+      message: `${noLists.message}; nothing is restored unasked${names.length > 0 ? `: restore them with --lists ${names.join(',')}` : ''}`,
+    });
+  }
   for (const name of [...wanted].sort()) {
     const disk = onDisk.get(name);
     // Not on disk and not named by Mailman's files: named with --lists (a removed list).

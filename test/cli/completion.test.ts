@@ -190,6 +190,14 @@ test('bash: list names under --target for --lists, comma-separated, in every spe
       typed,
     );
   assert.equal(bashComplete(['restoreplan', 'plan', 'backup.tar', '--lists', '']), []);
+  // A var dir word that reads as an option is still the directory: never help text or a
+  // version number offered as list names.
+  for (const typed of ['-V', '--help'])
+    assert.equal(
+      bashComplete(['restoreplan', 'plan', '--target', typed, '--lists', '']),
+      [],
+      typed,
+    );
   assert.equal(
     bashComplete(['restoreplan', 'plan', '--target', '/nonexistent', '--lists', '']),
     [],

@@ -5,7 +5,7 @@
  * combined with it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
@@ -16,6 +16,7 @@ import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { runCli } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/output.js';
 import { makeScratch } from '../helpers/env.js';
+import { cliAsNobody } from '../helpers/runCli.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
 async function restoreplan(
@@ -100,6 +101,104 @@ test('exit 0 healthy, 1 degraded, 2 corrupt and lost, 3 no var dir: one plugin l
   } finally {
     cleanup();
   }
+});
+
+test('a var dir with no list left is CRITICAL (exit 2) in every output, never "0 lists ok"', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    await generateMailmanTree(dir, { lists: ['alpha', 'beta'], members: 2, postsPerList: 1 });
+    const backup = `${dir}.tar`;
+    spawnSync('tar', ['-cf', backup, '-C', dir, '.']);
+    // Every list directory gone, and nothing left naming one (no archives, no alias file):
+    // still a var dir (lists/ beside qfiles/, data/, ...), with nothing in it.
+    for (const sub of ['lists', 'archives']) {
+      rmSync(path.join(dir, sub), { recursive: true });
+      mkdirSync(path.join(dir, sub));
+    }
+    const plugin = await restoreplan(['doctor', dir, '--nagios']);
+    assert.is(plugin.code, 2, plugin.stdout);
+    const line = parse(plugin.stdout);
+    assert.is(line.status, 'CRITICAL');
+    assert.match(line.text, /^no list in lists\/: /);
+    const human = await restoreplan(['doctor', dir]);
+    assert.is(human.code, 2);
+    assert.match(human.stdout, /critical no-lists: /);
+    const json = await restoreplan(['doctor', dir, '--json']);
+    assert.is(json.code, 2);
+    const report = JSON.parse(json.stdout) as { problems: Array<{ kind: string }> };
+    assert.ok(report.problems.some((p) => p.kind === 'no-lists'));
+    // The pre-flight of the restore says the same: restoring none of them is no OK.
+    const check = await restoreplan([
+      'check',
+      backup,
+      '--target',
+      dir,
+      '--profile',
+      'mailman',
+      '--nagios',
+    ]);
+    assert.is(check.code, 2, check.stdout);
+    assert.match(
+      check.stdout,
+      /^RESTOREPLAN CRITICAL - .*restore them with --lists alpha,beta \| /,
+    );
+  } finally {
+    rmSync(`${dir}.tar`, { force: true });
+    cleanup();
+  }
+});
+
+test('a lists/ this user may not read is UNKNOWN (exit 3), never its lists "missing" nor "no list"', async () => {
+  if (process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).status !== 0)
+    return console.log('skipped: an unreadable lists/ needs root (runuser -u nobody)');
+  const { dir, cleanup } = makeScratch();
+  try {
+    const root = path.join(dir, 'mailman');
+    await generateMailmanTree(root, { lists: ['alpha', 'beta'], members: 2, postsPerList: 1 });
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    chmodSync(path.join(root, 'lists'), 0o700);
+    const plugin = cliAsNobody(['doctor', root, '--nagios']);
+    assert.is(plugin.code, 3, plugin.stdout);
+    assert.match(
+      plugin.stdout,
+      /^RESTOREPLAN-MAILMAN UNKNOWN - TARGET_INVALID: cannot read \S+\/lists: EACCES\n$/,
+    );
+    const human = cliAsNobody(['doctor', root]);
+    assert.is(human.code, 3);
+    assert.match(human.stderr, /^restoreplan: TARGET_INVALID: .*\n {2}hint: run doctor as root/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a command line commander refuses is one UNKNOWN line too (an empty $ARG1$ printed nothing)', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [
+      ['doctor', '/x', '--nagios', '--warn-hours'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: option '--warn-hours <hours>' argument missing\n$/,
+    ],
+    [
+      ['doctor', '/x', '--nagios', '--bogus'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: unknown option '--bogus'\n$/,
+    ],
+    [
+      ['doctor', '--nagios'],
+      /^RESTOREPLAN-MAILMAN UNKNOWN - USAGE: missing required argument 'dir'\n$/,
+    ],
+    [
+      ['check', '/x', '--nagios'],
+      /^RESTOREPLAN UNKNOWN - USAGE: required option '--target <dir>' not specified\n$/,
+    ],
+  ];
+  for (const [args, line] of cases) {
+    const r = await restoreplan(args);
+    assert.is(r.code, 3, args.join(' '));
+    assert.match(r.stdout, line);
+    assert.match(r.stderr, /^restoreplan: USAGE: /);
+  }
+  // With --json the JSON error document is the one document, as for any other USAGE error.
+  const json = await restoreplan(['doctor', '/x', '--nagios', '--json', '--bogus']);
+  assert.is(JSON.parse(json.stdout).error.code, 'USAGE');
 });
 
 test('CRITICAL when the qrunners should run but do not (stale master-qrunner.pid)', async () => {

@@ -2,7 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
+import { readDoctorThresholds } from '../../src/cli/commands/monitorFlags.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
 import { forecastExhaustion } from '../../src/mailman/forecastExhaustion.js';
 import { makeProblem } from '../../src/problems.js';
@@ -59,6 +61,20 @@ test('no inode free: CRITICAL even with nothing arriving', () => {
   assert.is(line.perf.get('inodes_hours_left'), '0;24:;4:;0;');
 });
 
+test('huge thresholds: perfdata numbers by the grammar, never 1e+22; flags past 2^53 refused', () => {
+  const t = { warnHours: Number.MAX_SAFE_INTEGER, critHours: 4, warnQueue: 2 ** 52 };
+  const r = formatDoctorNagios(report([['a', 'ok']], { inodesFree: 5000, inflow: 1000 }), t);
+  const line = parsePluginLine(`${r.line}\n`, 'RESTOREPLAN-MAILMAN');
+  assert.match(line.perf.get('bytes_avail') ?? '', /^\d+B;\d{21,}:;\d+:;0;\d+$/);
+  assert.is(line.perf.get('queue_in'), '10;4503599627370496;;0;');
+  for (const flag of ['warnQueue', 'critHours'])
+    assert.throws(
+      () => readDoctorThresholds({ [flag]: '99999999999999999999999' }, true),
+      (e: Error) =>
+        /USAGE/.test(String((e as { code?: string }).code)) && /too large/.test(e.message),
+    );
+});
+
 test('btrfs: no inode forecast nor inode perfdata, the space still judged', () => {
   const r = formatDoctorNagios(
     report([['a', 'ok']], {
@@ -99,6 +115,35 @@ test('an alias file it cannot read: WARNING, never OK (a missing list would go u
     line.line,
     "WARNING - cannot read data/aliases: a list named only there goes unseen (run as root or Mailman's user) | ",
   );
+  // The screen and --json say the same with their exit code: 0 there was green while broken.
+  assert.is(exitCodeForDoctor(r), 1);
+});
+
+test('the plugin status and the exit code of the screen and --json agree on the var dir', () => {
+  const cases: Array<[Array<[string, ListStatus]>, string | null]> = [
+    [[['a', 'ok']], null],
+    [[['a', 'degraded']], null],
+    [
+      [
+        ['a', 'lost'],
+        ['b', 'degraded'],
+      ],
+      null,
+    ],
+    [[['a', 'ok']], 'alias-file-unreadable'],
+    [[], 'no-lists'],
+  ];
+  for (const [lists, kind] of cases) {
+    const r = report(lists, { inodesFree: 5000, inflow: 0 });
+    if (kind === 'alias-file-unreadable')
+      r.problems.push(makeProblem(kind, 'x', { targetPath: '/var/lib/mailman/data/aliases' }));
+    if (kind === 'no-lists') r.problems.push(makeProblem(kind, 'x'));
+    assert.is(
+      exitCodeForDoctor(r),
+      formatDoctorNagios(r, T).exitCode,
+      JSON.stringify([lists, kind]),
+    );
+  }
 });
 
 test.run();

@@ -5,7 +5,17 @@
  * replaced whole (never half-written, no temp file left, the previous metrics intact when the
  * write fails).
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -191,7 +201,7 @@ test('a write that fails: WRITE_FAILED in one line, the previous metrics intact,
     assert.is(nowhere.code, 3);
     assert.match(
       nowhere.stderr,
-      /^restoreplan: WRITE_FAILED: cannot write the metrics to \S+such\.prom: ENOENT\n {2}hint: /,
+      /^restoreplan: WRITE_FAILED: cannot write the metrics to \S+such\.prom: ENOENT \(its directory does not exist\)\n {2}hint: /,
     );
     assert.is(nowhere.stdout, '', 'no half of the human output before the error');
 
@@ -212,7 +222,7 @@ test('a write that fails: WRITE_FAILED in one line, the previous metrics intact,
       assert.is(full.code, 3);
       assert.match(
         full.stdout,
-        /^RESTOREPLAN-MAILMAN UNKNOWN - WRITE_FAILED: cannot write the metrics to [^\n]+: ENOSPC\n$/,
+        /^RESTOREPLAN-MAILMAN UNKNOWN - WRITE_FAILED: cannot write the metrics to [^\n]+: ENOSPC \([^\n]+\)\n$/,
       );
       assert.is(readFileSync(out, 'utf8'), previous);
       assert.ok(
@@ -220,6 +230,50 @@ test('a write that fails: WRITE_FAILED in one line, the previous metrics intact,
         'no temp file left',
       );
     });
+  } finally {
+    cleanup();
+  }
+});
+
+test('--prometheus on a device, a fifo or a link to one (/dev/stdout): WRITE_FAILED, left as it was', async () => {
+  const { dir, cleanup } = makeScratch();
+  try {
+    const varDir = path.join(dir, 'mailman');
+    await generateMailmanTree(varDir, { lists: ['alpha'], members: 2, postsPerList: 0 });
+    // The rename replaced whatever was at FILE: `--prometheus /dev/stdout` put a regular file in
+    // place of the symlink, `/dev/null` in place of the device (as root). Our own, here.
+    const fifo = path.join(dir, 'fifo');
+    run('mkfifo', [fifo]);
+    const cases: [string, string][] = [[fifo, 'it is a fifo']];
+    const device = path.join(dir, 'null');
+    if (process.getuid?.() === 0 && spawnSync('mknod', [device, 'c', '1', '3']).status === 0) {
+      cases.push([device, 'it is a character device']);
+      symlinkSync(device, path.join(dir, 'stdout'));
+      cases.push([path.join(dir, 'stdout'), `${device} is a character device`]);
+    } else console.log('skipped: --prometheus on a device needs root (mknod)');
+    for (const [out, what] of cases) {
+      const before = lstatSync(out);
+      const r = cli(['doctor', varDir, '--prometheus', out, '--nagios']);
+      assert.is(r.code, 3, r.stdout);
+      assert.match(
+        r.stdout,
+        `RESTOREPLAN-MAILMAN UNKNOWN - WRITE_FAILED: cannot write the metrics to ${out}: ${what}`,
+      );
+      assert.match(r.stderr, /hint: --prometheus names a regular file; --prometheus - prints/);
+      const after = lstatSync(out);
+      assert.is(after.ino, before.ino, `${out} is left as it was`);
+      assert.is(after.mode, before.mode);
+      assert.equal(
+        readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+        [],
+      );
+    }
+    // A link to a regular file: written through, the link stays.
+    writeFileSync(path.join(dir, 'real.prom'), '');
+    symlinkSync('real.prom', path.join(dir, 'link.prom'));
+    assert.is(cli(['doctor', varDir, '--prometheus', path.join(dir, 'link.prom')]).code, 0);
+    assert.ok(lstatSync(path.join(dir, 'link.prom')).isSymbolicLink(), 'the link stays');
+    assert.match(readFileSync(path.join(dir, 'real.prom'), 'utf8'), /restoreplan_mailman_lists/);
   } finally {
     cleanup();
   }

@@ -12,7 +12,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .command('doctor')
       .summary('diagnose a Mailman 2.1 var dir as Mailman would load it (read-only)')
       .description(
-        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space, and when they run out at the queues' inflow of the last hour. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded, 2 some corrupt, lost or missing, 3 error (with --nagios: the plugin's status).",
+        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space, and when they run out at the queues' inflow of the last hour. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded (or an alias file it cannot read), 2 some corrupt, lost or missing (or no list at all), 3 error (with --nagios: the plugin's status).",
       )
       .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)')
       .option(
@@ -108,10 +108,16 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-/** 2 while any list is down (corrupt, lost, missing), 1 for a degraded one, else 0. */
-export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary'>): ExitCode {
+/**
+ * 2 while any list is down (corrupt, lost, missing) or none is left, 1 for a degraded one or an
+ * alias file it cannot read (a list named only there would go unseen: never OK), else 0 — as
+ * the --nagios status has it.
+ */
+export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary' | 'problems'>): ExitCode {
   const { summary } = result;
   if (summary.corrupt + summary.lost + summary.missing > 0) return EXIT.CRITICAL;
+  if (result.problems.some((p) => p.kind === 'no-lists')) return EXIT.CRITICAL;
   if (summary.degraded > 0) return EXIT.WARNING;
+  if (result.problems.some((p) => p.kind === 'alias-file-unreadable')) return EXIT.WARNING;
   return EXIT.OK;
 }

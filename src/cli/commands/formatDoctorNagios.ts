@@ -10,7 +10,7 @@ import { EXIT, type ExitCode } from '../exitCodes.js';
 import { printableLine } from '../output.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 import { formatHours } from './describeForecast.js';
-import { formatPerfItem, PLUGIN_STATUS } from './formatNagios.js';
+import { formatPerfItem, perfNumber, PLUGIN_STATUS } from './formatNagios.js';
 import type { DoctorThresholds } from './monitorFlags.js';
 
 /** Names shown in the summary before "and N more": the line must stay readable. */
@@ -45,6 +45,9 @@ export function formatDoctorNagios(report: DoctorReport, t: DoctorThresholds): D
     critical.push(
       `${down.length} list${down.length === 1 ? '' : 's'} down: ${names(down.map((l) => `${l.name} (${l.status})`))}`,
     );
+  }
+  if (report.problems.some((p) => p.kind === 'no-lists')) {
+    critical.push("no list in lists/: every list is gone, Mailman's site list too");
   }
   if (report.qrunnerPidStale) {
     critical.push(
@@ -126,8 +129,8 @@ function formatDoctorPerfdata(
   for (const [queue, count] of Object.entries(report.queues)) {
     out.push(
       formatPerfItem(`queue_${queue}`, count.files, {
-        ...(t.warnQueue !== undefined ? { warn: String(t.warnQueue) } : {}),
-        ...(t.critQueue !== undefined ? { crit: String(t.critQueue) } : {}),
+        ...(t.warnQueue !== undefined ? { warn: perfNumber(t.warnQueue) } : {}),
+        ...(t.critQueue !== undefined ? { crit: perfNumber(t.critQueue) } : {}),
         min: 0,
       }),
     );
@@ -163,8 +166,8 @@ function formatDoctorPerfdata(
   if (inodes.hours !== null) {
     out.push(
       formatPerfItem('inodes_hours_left', inodes.hours, {
-        warn: `${t.warnHours}:`,
-        crit: `${t.critHours}:`,
+        warn: `${perfNumber(t.warnHours)}:`,
+        crit: `${perfNumber(t.critHours)}:`,
         min: 0,
       }),
     );
@@ -172,8 +175,8 @@ function formatDoctorPerfdata(
   if (bytes.hours !== null) {
     out.push(
       formatPerfItem('bytes_hours_left', bytes.hours, {
-        warn: `${t.warnHours}:`,
-        crit: `${t.critHours}:`,
+        warn: `${perfNumber(t.warnHours)}:`,
+        crit: `${perfNumber(t.critHours)}:`,
         min: 0,
       }),
     );
@@ -188,7 +191,7 @@ function freeThresholds(
 ): { warn?: string; crit?: string } {
   if (inflowPerHour <= 0) return {};
   return {
-    warn: `${Math.ceil(inflowPerHour * t.warnHours)}:`,
-    crit: `${Math.ceil(inflowPerHour * t.critHours)}:`,
+    warn: `${perfNumber(Math.ceil(inflowPerHour * t.warnHours))}:`,
+    crit: `${perfNumber(Math.ceil(inflowPerHour * t.critHours))}:`,
   };
 }

@@ -41,10 +41,23 @@ export interface PerfSlots {
   max?: number;
 }
 
+/**
+ * A number as the perfdata grammar has it, `[-0-9.]` only: String() writes 1e+21 and 1e-7,
+ * which no perfdata parser reads (a --warn-hours of 10^21 put `1e+21:` in a threshold slot).
+ * `U` (the guidelines' "undetermined") for what is not a finite number.
+ */
+export function perfNumber(n: number): string {
+  if (!Number.isFinite(n)) return 'U';
+  const text = String(n);
+  return text.includes('e')
+    ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
+    : text;
+}
+
 /** One perfdata item; empty slots stay empty (trailing ones included, as the guidelines allow). */
 export function formatPerfItem(label: string, value: number, slots: PerfSlots = {}): string {
-  const num = (n: number | undefined): string => (n === undefined ? '' : String(n));
-  return `${perfLabel(label)}=${value}${slots.uom ?? ''};${slots.warn ?? ''};${slots.crit ?? ''};${num(slots.min)};${num(slots.max)}`;
+  const num = (n: number | undefined): string => (n === undefined ? '' : perfNumber(n));
+  return `${perfLabel(label)}=${perfNumber(value)}${slots.uom ?? ''};${slots.warn ?? ''};${slots.crit ?? ''};${num(slots.min)};${num(slots.max)}`;
 }
 
 /** Perfdata of one filesystem of a check (see the header for what each label means). */

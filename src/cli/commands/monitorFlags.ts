@@ -65,6 +65,14 @@ function parseNumber(option: string, value: unknown, integer: boolean): number {
       { option, value: String(value) },
     );
   }
+  // Past 2^53 a number is no longer the one given (and perfdata would carry 1e+23).
+  if (number > Number.MAX_SAFE_INTEGER) {
+    throw new RestoreplanError(
+      'USAGE',
+      `${option} ${JSON.stringify(String(value))}: too large (at most ${Number.MAX_SAFE_INTEGER})`,
+      { option, value: String(value) },
+    );
+  }
   return number;
 }
 

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { lstat, readlink } from 'node:fs/promises';
-import path from 'node:path';
 
-import { isRestoreplanError, RestoreplanError } from '../../errors.js';
+import { RestoreplanError } from '../../errors.js';
 import type { PlanOptions } from '../../plan/planRestore.js';
 import type { PlanDocument, Strategy } from '../../types.js';
 import { addCommonFlags, addIndexFlags, runCommand, type CliContext } from '../command.js';
 import { exitCodeForVerdict } from '../exitCodes.js';
 import { writeJson } from '../output.js';
+import { writeOutputFile } from '../writeOutputFile.js';
 import { archiveArgument } from './archiveArgument.js';
 import { addBudgetFlags, readBudgetFlags } from './budgetFlags.js';
 
@@ -78,111 +77,16 @@ export function registerPlanCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-/** What a failed write of the plan file means, and what to do about it, by errno. */
-const WRITE_FAILURES: Record<string, { why: string; hint: string }> = {
-  ENOSPC: {
-    why: 'no space or no inode is left on its filesystem',
-    hint: 'write the plan to another filesystem (--out /other/fs/plan.json), or free space first',
-  },
-  EDQUOT: {
-    why: 'the disk quota is exceeded',
-    hint: 'write the plan where your quota has room (--out /other/dir/plan.json)',
-  },
-  EACCES: {
-    why: 'permission denied',
-    hint: '--out names a file in a directory you may write to',
-  },
-  EPERM: {
-    why: 'operation not permitted',
-    hint: '--out names a file in a directory you may write to (not an immutable file)',
-  },
-  EROFS: {
-    why: 'its filesystem is mounted read-only',
-    hint: 'write the plan to a writable filesystem (--out /other/fs/plan.json)',
-  },
-  EISDIR: {
-    why: 'it is a directory',
-    hint: '--out names the file itself, e.g. --out DIR/plan.json',
-  },
-  ENOENT: {
-    why: 'its directory does not exist',
-    hint: 'create the directory first, or name a file in an existing one',
-  },
-  ENOTDIR: {
-    why: 'a component of its path is not a directory',
-    hint: '--out names a file in an existing, writable directory',
-  },
-  ELOOP: {
-    why: 'too many symbolic links',
-    hint: '--out names a regular file, or a symlink to one',
-  },
-};
-
-/** Symlinks followed from --out before giving up, as the kernel does (ELOOP). */
-const MAX_OUT_LINKS = 40;
-
 /**
- * The file the plan goes to: `out`, or — when `out` is a symlink — the file it names, the link
- * kept (written through, as a shell's `>` does). Only a regular file, or nothing, is replaced:
- * the atomic rename replaces whatever is at the path, so `--out /dev/full` as root put a
- * regular file in place of the device, and `--out /dev/stdout` would replace the symlink. A
- * device, a fifo or a socket is WRITE_FAILED; a directory fails in the write (EISDIR).
- */
-async function planFilePath(out: string): Promise<string> {
-  let file = path.resolve(out);
-  for (let hops = 0; ; hops += 1) {
-    const stats = await lstat(file).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return null;
-      throw error;
-    });
-    if (stats === null || stats.isFile() || stats.isDirectory()) return file;
-    if (!stats.isSymbolicLink()) {
-      const kind = stats.isFIFO()
-        ? 'a fifo'
-        : stats.isSocket()
-          ? 'a socket'
-          : stats.isCharacterDevice()
-            ? 'a character device'
-            : 'a block device';
-      throw new RestoreplanError(
-        'WRITE_FAILED',
-        `cannot write the plan to ${out}: ${hops === 0 ? 'it' : file} is ${kind}, not a plan file (it would be replaced by one)`,
-        {
-          path: out,
-          hint: '--out names a regular file; --json prints the plan on stdout',
-        },
-      );
-    }
-    if (hops >= MAX_OUT_LINKS) throw Object.assign(new Error('ELOOP'), { code: 'ELOOP' });
-    file = path.resolve(path.dirname(file), await readlink(file));
-  }
-}
-
-/**
- * The plan is data for apply: written whole or not at all, by the writer apply restores files
- * with (a temp file in the same directory, created O_EXCL|O_NOFOLLOW, fsynced, renamed, the
- * directory fsynced; the temp file removed on any error). A plan file that already exists stays
- * as it was when the new one cannot be written.
+ * The plan is data for apply: written whole or not at all (writeOutputFile); a plan file that
+ * already exists stays as it was when the new one cannot be written.
  */
 async function writePlanFile(out: string, plan: PlanDocument): Promise<void> {
-  const { writeFileAtomic } = await import('../../apply/writeFileAtomic.js');
-  try {
-    const file = await planFilePath(out);
-    await writeFileAtomic(file, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), {
-      mode: 0o600,
-    });
-  } catch (error) {
-    if (isRestoreplanError(error)) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const known = code ? WRITE_FAILURES[code] : undefined;
-    throw new RestoreplanError(
-      'WRITE_FAILED',
-      `cannot write the plan to ${out}: ${code ?? (error as Error).message}${known ? ` (${known.why})` : ''}`,
-      {
-        path: out,
-        ...(code ? { errno: code } : {}),
-        hint: known?.hint ?? '--out names a file in an existing, writable directory',
-      },
-    );
-  }
+  await writeOutputFile(out, Buffer.from(`${JSON.stringify(plan, null, 2)}\n`), {
+    flag: '--out',
+    what: 'the plan',
+    example: 'plan.json',
+    stdoutHint: '--json prints the plan on stdout',
+    mode: 0o600,
+  });
 }

@@ -150,7 +150,7 @@ export function renderDoctor(io: Io, result: DoctorReport, screen: DoctorScreen 
   // What the table cannot show: the doctor could not read everything it looks at (and with
   // --verbose every problem, though the table shows most of them already).
   for (const problem of result.problems.filter(
-    (p) => verbose || p.kind === 'alias-file-unreadable',
+    (p) => verbose || p.kind === 'alias-file-unreadable' || p.kind === 'no-lists',
   ))
     writeWrapped(io, `${problem.severity} ${problem.kind}: ${problem.message}`, { oneLine: true });
   for (const lock of result.locks.filter((l) => verbose || l.held)) {

@@ -94,7 +94,7 @@ ${fn}_lists() {
     prefix=\${part%,*},
     part=\${part##*,}
   fi
-  names=$("$program" ${LIST_NAMES_COMMAND} "$dir" 2>/dev/null) || return 0
+  names=$("$program" ${LIST_NAMES_COMMAND} -- "$dir" 2>/dev/null) || return 0
   while IFS= read -r name; do
     [[ -n $name && $name == "$part"* && ,$prefix != *",$name,"* ]] && COMPREPLY+=("$prefix$name")
   done <<<"$names"

@@ -85,7 +85,7 @@ function ${fn}_list_names
     # The names typed before the last comma stay, and are not offered again.
     set -l prefix (string match -r -- '^.*,' (commandline -ct); or echo '')
     set -l typed (string split , -- $prefix)
-    for name in (command ${p} ${LIST_NAMES_COMMAND} $dir 2>/dev/null)
+    for name in (command ${p} ${LIST_NAMES_COMMAND} -- $dir 2>/dev/null)
         contains -- $name $typed; or echo $prefix$name
     end
 end

@@ -54,7 +54,7 @@ ${fn}_lists() {
   dir=\${(Q)\${dir//\\\\:/:}}
   dir=\${dir/#\\~/$HOME}
   [[ -n $dir ]] || return 1
-  names=("\${(@f)$(command ${spec.program} ${LIST_NAMES_COMMAND} "$dir" 2>/dev/null)}")
+  names=("\${(@f)$(command ${spec.program} ${LIST_NAMES_COMMAND} -- "$dir" 2>/dev/null)}")
   names=(\${names:#})
   (( \${#names} )) || return 1
   # The names typed before the last comma stay, and are not offered again.
