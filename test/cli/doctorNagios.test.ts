@@ -310,9 +310,9 @@ test('flags: bad thresholds are one USAGE line; stdout carries exactly one docum
     ]);
     assert.is(hours.code, 0, hours.stdout);
     assert.match(hours.stdout, /'inodes_free'=\d+;;;0;\d+ /, 'nothing arrives: no free thresholds');
+    // The thresholds are the verdict's, not the plugin line's: the screen takes them too.
     const alone = await restoreplan(['doctor', dir, '--crit-hours', '2']);
-    assert.is(alone.code, 3);
-    assert.match(alone.stderr, /^restoreplan: USAGE: --crit-hours is a threshold of --nagios\n/);
+    assert.is(alone.code, 0, alone.stderr);
 
     // --json with --nagios or --prometheus -: the JSON error, the one document on stdout.
     for (const flags of [['--nagios'], ['--prometheus', '-']]) {

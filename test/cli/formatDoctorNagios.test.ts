@@ -1,9 +1,14 @@
 /** doctor --nagios on reports a var dir on disk cannot easily give: btrfs, a full filesystem, many lists down. */
+import { PassThrough } from 'node:stream';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
+import { judgeDoctor } from '../../src/cli/commands/judgeDoctor.js';
+import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
+import type { Io } from '../../src/cli/output.js';
 import { readDoctorThresholds } from '../../src/cli/commands/monitorFlags.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
 import { forecastExhaustion } from '../../src/mailman/forecastExhaustion.js';
@@ -12,6 +17,19 @@ import type { ListStatus } from '../../src/types.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
 const T = { warnHours: 24, critHours: 4 };
+
+/** An Io whose stdout is kept (off a terminal: 80 columns). */
+function captureIo(): Io & { out: () => string } {
+  const chunks: Buffer[] = [];
+  const stdout = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return {
+    stdout,
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    out: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
 
 function report(
   lists: Array<[string, ListStatus]>,
@@ -69,7 +87,7 @@ test('huge thresholds: perfdata numbers by the grammar, never 1e+22; flags past 
   assert.is(line.perf.get('queue_in'), '10;4503599627370496;;0;');
   for (const flag of ['warnQueue', 'critHours'])
     assert.throws(
-      () => readDoctorThresholds({ [flag]: '99999999999999999999999' }, true),
+      () => readDoctorThresholds({ [flag]: '99999999999999999999999' }),
       (e: Error) =>
         /USAGE/.test(String((e as { code?: string }).code)) && /too large/.test(e.message),
     );
@@ -143,6 +161,56 @@ test('the plugin status and the exit code of the screen and --json agree on the 
       formatDoctorNagios(r, T).exitCode,
       JSON.stringify([lists, kind]),
     );
+  }
+});
+
+test('stale qrunners, a locked list, inodes out within hours: the screen says it and exits as the plugin does', () => {
+  const cases: Array<{ name: string; make: () => DoctorReport; code: number; says: RegExp }> = [
+    {
+      name: 'stale master-qrunner.pid',
+      make: () => ({
+        ...report([['a', 'ok']], { inodesFree: 5000, inflow: 0 }),
+        qrunnerPidStale: true,
+        mailmanPid: 4242,
+      }),
+      code: 2,
+      says: /^CRITICAL: qrunners not running \(stale data\/master-qrunner\.pid, pid 4242\)$/m,
+    },
+    {
+      name: 'a list locked by a live process (docs/problems: a warning is exit 1)',
+      make: () => {
+        const r = report([['a', 'ok']], { inodesFree: 5000, inflow: 0 });
+        r.problems.push(makeProblem('list-locked', 'a: its lock is held', { list: 'a' }));
+        return r;
+      },
+      code: 1,
+      says: /^WARNING: list-locked: a$/m,
+    },
+    {
+      name: 'inodes gone in 2 h at the inflow',
+      make: () => report([['a', 'ok']], { inodesFree: 2000, inflow: 1000 }),
+      code: 2,
+      says: /^CRITICAL: inodes exhausted in 2(\.0)? h at 1,?000 files\/h$/m,
+    },
+    {
+      name: 'healthy',
+      make: () => report([['a', 'ok']], { inodesFree: 5000, inflow: 0 }),
+      code: 0,
+      says: /^Lists: 1 ok/m,
+    },
+  ];
+  for (const c of cases) {
+    const r = c.make();
+    const nagios = formatDoctorNagios(r, T);
+    assert.is(nagios.exitCode, c.code, c.name);
+    assert.is(exitCodeForDoctor(r, T), c.code, `${c.name}: the screen's exit code`);
+    const io = captureIo();
+    renderDoctor(io, r, { judgement: judgeDoctor(r, T) });
+    assert.match(io.out(), c.says, c.name);
+    if (c.code === 0) assert.not.match(io.out(), /^(WARNING|CRITICAL):/m, c.name);
+    const quiet = captureIo();
+    renderDoctor(quiet, r, { judgement: judgeDoctor(r, T), verbosity: 'quiet' });
+    assert.is(quiet.out().split('\n').filter(Boolean).length, c.code === 0 ? 1 : 2, c.name);
   }
 });
 

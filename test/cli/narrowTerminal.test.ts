@@ -350,7 +350,8 @@ test('the CLI: --quiet with --verbose is a USAGE error; with --json neither chan
 
   const quiet = await run(['doctor', sandbox.live, '--quiet']);
   assert.is(quiet.code, 2);
-  assert.match(quiet.stdout, /^Lists: \d+ ok, [^\n]*\n$/);
+  // The verdict: the list counts, and what makes it critical (the exit code's reasons).
+  assert.match(unwrapLines(quiet.stdout), /^Lists: \d+ ok, [^\n]*\nCRITICAL: [^\n]*\n$/);
   const checkQuiet = await run(['check', sandbox.backup, '--target', sandbox.live, '-q']);
   assert.match(checkQuiet.stdout, /^Verdict: [A-Z]+\n$/);
   // Errors are still printed.

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 
-import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
-import { EXIT, type ExitCode } from '../exitCodes.js';
+import type { ExitCode } from '../exitCodes.js';
 import { formatErrorLine, writeJson, writeLine } from '../output.js';
-import { readDoctorThresholds, readMonitorOutputs } from './monitorFlags.js';
+import { DEFAULT_DOCTOR_THRESHOLDS, judgeDoctor } from './judgeDoctor.js';
+import { readDoctorThresholds, readMonitorOutputs, type DoctorThresholds } from './monitorFlags.js';
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
@@ -12,7 +12,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       .command('doctor')
       .summary('diagnose a Mailman 2.1 var dir as Mailman would load it (read-only)')
       .description(
-        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space, and when they run out at the queues' inflow of the last hour. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok, 1 some degraded (or an alias file it cannot read), 2 some corrupt, lost or missing (or no list at all), 3 error (with --nagios: the plugin's status).",
+        "Judge every list's config files in Mailman 2.1's load order (config.pck, config.pck.last, config.db, config.db.last) without running or writing anything, count the queues, and show the filesystem's inodes and space, and when they run out at the queues' inflow of the last hour. DIR is the var dir or a directory holding exactly one. A list directory without any config file is lost, and a list whose directory is gone while its alias stanza, shunted mail or archives remain is missing: both are down. Exit 0 all ok; 1 a warning: a list degraded, locked or with a broken state file, an alias file it cannot read, a queue over --warn-queue, inodes or space out within --warn-hours; 2 critical: a list corrupt, lost or missing (or no list at all), the qrunners dead (a stale pid file), a queue over --crit-queue, inodes or space out within --crit-hours; 3 error. Every output (screen, --json, --nagios, --prometheus) has the same verdict.",
       )
       .argument('<dir>', 'the Mailman var dir (e.g. /var/lib/mailman)')
       .option(
@@ -26,19 +26,19 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       )
       .option(
         '--warn-hours <hours>',
-        'nagios: WARNING when inodes or space run out within this many hours (default 24)',
+        'WARNING (exit 1) when inodes or space run out within this many hours at the inflow (default 24)',
       )
       .option(
         '--crit-hours <hours>',
-        'nagios: CRITICAL when inodes or space run out within this many hours (default 4)',
+        'CRITICAL (exit 2) when inodes or space run out within this many hours at the inflow (default 4)',
       )
       .option(
         '--warn-queue <files>',
-        'nagios: WARNING when a queue holds more files (default: none)',
+        'WARNING (exit 1) when a queue holds more files (default: none)',
       )
       .option(
         '--crit-queue <files>',
-        'nagios: CRITICAL when a queue holds more files (default: none)',
+        'CRITICAL (exit 2) when a queue holds more files (default: none)',
       )
       .option(
         '--prometheus <file>',
@@ -60,7 +60,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       async ({ flags, progress, signal }) => {
         try {
           const outputs = readMonitorOutputs(opts);
-          const thresholds = readDoctorThresholds(opts, nagios);
+          const thresholds = readDoctorThresholds(opts);
           const window = typeof opts.growthWindow === 'string' ? opts.growthWindow : undefined;
           // Loaded when the command runs, not when it is defined (issue 13): the diagnosis
           // modules cost every other command's startup.
@@ -91,13 +91,17 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             writeLine(ctx.io, line.line);
             return line.exitCode;
           }
-          if (outputs.prometheus === '-') return exitCodeForDoctor(result);
+          if (outputs.prometheus === '-') return exitCodeForDoctor(result, thresholds);
           if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderDoctor } = await import('./renderDoctor.js');
-            renderDoctor(ctx.io, result, { all: opts.all === true, verbosity: flags.verbosity });
+            renderDoctor(ctx.io, result, {
+              all: opts.all === true,
+              verbosity: flags.verbosity,
+              judgement: judgeDoctor(result, thresholds),
+            });
           }
-          return exitCodeForDoctor(result);
+          return exitCodeForDoctor(result, thresholds);
         } catch (error) {
           await writeUnknown(error);
           throw error;
@@ -108,16 +112,10 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   });
 }
 
-/**
- * 2 while any list is down (corrupt, lost, missing) or none is left, 1 for a degraded one or an
- * alias file it cannot read (a list named only there would go unseen: never OK), else 0 — as
- * the --nagios status has it.
- */
-export function exitCodeForDoctor(result: Pick<DoctorReport, 'summary' | 'problems'>): ExitCode {
-  const { summary } = result;
-  if (summary.corrupt + summary.lost + summary.missing > 0) return EXIT.CRITICAL;
-  if (result.problems.some((p) => p.kind === 'no-lists')) return EXIT.CRITICAL;
-  if (summary.degraded > 0) return EXIT.WARNING;
-  if (result.problems.some((p) => p.kind === 'alias-file-unreadable')) return EXIT.WARNING;
-  return EXIT.OK;
+/** The exit code of every doctor output: judgeDoctor's verdict (the --nagios status too). */
+export function exitCodeForDoctor(
+  result: Parameters<typeof judgeDoctor>[0],
+  thresholds: DoctorThresholds = DEFAULT_DOCTOR_THRESHOLDS,
+): ExitCode {
+  return judgeDoctor(result, thresholds).exitCode;
 }

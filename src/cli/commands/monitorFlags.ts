@@ -77,19 +77,7 @@ function parseNumber(option: string, value: unknown, integer: boolean): number {
 }
 
 /** doctor's --warn-hours/--crit-hours/--warn-queue/--crit-queue; USAGE on a bad or inverted pair. */
-export function readDoctorThresholds(
-  opts: Record<string, unknown>,
-  nagios: boolean,
-): DoctorThresholds {
-  const given = ['warnHours', 'critHours', 'warnQueue', 'critQueue'].filter(
-    (key) => opts[key] !== undefined,
-  );
-  if (given.length > 0 && !nagios) {
-    const flag = `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new RestoreplanError('USAGE', `${flag} is a threshold of --nagios`, {
-      hint: `add --nagios, or leave ${flag} out`,
-    });
-  }
+export function readDoctorThresholds(opts: Record<string, unknown>): DoctorThresholds {
   const warnHours =
     opts.warnHours !== undefined
       ? parseNumber('--warn-hours', opts.warnHours, false)

@@ -15,7 +15,9 @@ import {
   type Io,
   type Verbosity,
 } from '../output.js';
+import { EXIT } from '../exitCodes.js';
 import { formatBytes, formatCount } from '../progressBar.js';
+import type { DoctorJudgement } from './judgeDoctor.js';
 
 /** "5 ok, 0 degraded, 1 corrupt, 1 lost, 0 missing": the counts people compare before and after. */
 export function formatListSummary(summary: DoctorReport['summary']): string {
@@ -26,6 +28,18 @@ export function formatListSummary(summary: DoctorReport['summary']): string {
 export interface DoctorScreen {
   all?: boolean;
   verbosity?: Verbosity;
+  /** The verdict (judgeDoctor's, as the exit code has it); said in words when it is not OK. */
+  judgement?: DoctorJudgement;
+}
+
+/**
+ * The verdict in words when it is not OK: what the exit code stands for, the reasons the list
+ * counts alone do not show (dead qrunners, a locked list, inodes running out) included.
+ */
+export function formatDoctorAlarm(judgement: DoctorJudgement): string | null {
+  if (judgement.exitCode === EXIT.OK) return null;
+  const status = judgement.exitCode === EXIT.CRITICAL ? 'CRITICAL' : 'WARNING';
+  return `${status}: ${[...judgement.critical, ...judgement.warning].join('; ')}`;
 }
 
 /** The one line --quiet prints, and the second line of the screen. */
@@ -83,14 +97,18 @@ const toSecond = (iso: string | undefined): string => iso?.replace(/\.\d+Z$/, 'Z
  */
 export function renderDoctor(io: Io, result: DoctorReport, screen: DoctorScreen = {}): void {
   const verbosity = screen.verbosity ?? 'normal';
+  const alarm = screen.judgement ? formatDoctorAlarm(screen.judgement) : null;
   if (verbosity === 'quiet') {
     writeOneLine(io, formatDoctorVerdict(result));
+    // The reasons are prose: wrapped like the screen's (a dozen of them pass 80 columns).
+    if (alarm !== null) writeWrapped(io, printableLine(alarm));
     return;
   }
   const verbose = verbosity === 'verbose';
   const all = verbose || screen.all === true;
   writeWrapped(io, `Mailman var dir ${result.root}`, { oneLine: true });
   writeWrapped(io, formatDoctorVerdict(result), { oneLine: true });
+  if (alarm !== null) writeWrapped(io, printableLine(alarm));
   const sorted = sortListsByUrgency(result.lists);
   const shown = all ? sorted : sorted.filter((list) => list.status !== 'ok');
   if (shown.length > 0) {
