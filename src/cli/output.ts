@@ -102,6 +102,19 @@ function charsThatFit(chars: readonly string[], width: number): number {
 }
 
 /**
+ * `text` cut at its end to at most `width` columns (a wide character that does not fit whole is
+ * left out): for a line that must never wrap, as the progress line redrawn in place.
+ */
+export function cutToWidth(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 0) return '';
+  const chars = [...text];
+  const count = charsThatFit(chars, width);
+  // charsThatFit gives at least one: a wide first character in one column is none.
+  return count === 1 && charWidth(chars[0]!) > width ? '' : chars.slice(0, count).join('');
+}
+
+/**
  * `text` shortened to `width` columns by cutting out its middle (`abc…xyz`); shortenPath (in
  * makeTable.ts) cuts whole directories first. Only for a screen: documents keep the whole text.
  */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { cutToWidth, displayWidth } from '../../src/cli/output.js';
 import { formatProgressLine } from '../../src/cli/progressBar.js';
 import type { ProgressEvent } from '../../src/progress.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
@@ -50,6 +51,15 @@ test('80 columns: at most 79 characters; a very narrow terminal: columns - 1', (
   assert.is([...formatProgressLine(long, 80)].length, 79);
   assert.is([...formatProgressLine(long, 12)].length, 11);
   assert.is(formatProgressLine(long, 1), '');
+});
+
+test('a wide (CJK) item: cut by terminal columns, so the line does not wrap on 80 columns', () => {
+  const item = `lists/${'日本語のメーリングリスト'.repeat(8)}/config.pck`;
+  const line = formatProgressLine({ phase: 'apply', bytes: 0, done: 3, total: 12, item }, 80);
+  assert.ok(displayWidth(line) <= 79, `${displayWidth(line)} columns: ${line}`);
+  assert.ok(displayWidth(line) >= 78, line);
+  assert.is(cutToWidth('日本', 3), '日');
+  assert.is(cutToWidth('日本', 1), '');
 });
 
 test('no total (stdin): no percent, the bytes read and the members', () => {
