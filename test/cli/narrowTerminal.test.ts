@@ -15,7 +15,7 @@ import { renderApply } from '../../src/cli/commands/renderApply.js';
 import { renderCheck } from '../../src/cli/commands/renderCheck.js';
 import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
 import { renderPlan } from '../../src/cli/commands/renderPlan.js';
-import type { Io } from '../../src/cli/output.js';
+import { displayWidth, type Io } from '../../src/cli/output.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
@@ -121,6 +121,28 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
     if (previous === undefined) delete process.env.NO_COLOR;
     else process.env.NO_COLOR = previous;
   }
+});
+
+test("plan's steps with paths in Japanese stay one line each, within 80 columns", async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  const stage = plan.stages[0]!;
+  // Fewer characters than the line has room for, more columns: only a count of columns sees it.
+  const name = '日本語のメーリングリスト';
+  const step = {
+    ...stage.steps[0]!,
+    targetPath: `/srv/${name}/config.pck`,
+    memberPath: `lists/${name}/config.pck`,
+  };
+  const cjk = { ...plan, stages: [{ ...stage, steps: [step] }, ...plan.stages.slice(1)] };
+  const screen = terminal(80);
+  renderPlan(screen.io, cjk, null);
+  const lines = screen.text().split('\n');
+  const widestColumns = Math.max(...lines.map(displayWidth));
+  assert.ok(widestColumns <= 80, `a line of ${widestColumns} columns`);
+  const stepLines = lines.filter((line) => line.includes('config.pck') && line.includes('←'));
+  assert.is(stepLines.length, 1, lines.join('\n'));
+  assert.match(stepLines[0]!, /^ {2}\S+ +\S+ {2,}/);
 });
 
 test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pipe gets 80 columns too", async () => {

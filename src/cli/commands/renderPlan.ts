@@ -3,6 +3,7 @@ import { isStreamPlan } from '../../apply/checkArchiveUnchanged.js';
 import type { PlanDocument } from '../../types.js';
 import { makeTable, shortenPath } from '../makeTable.js';
 import {
+  displayWidth,
   printableLine,
   screenColumns,
   writeLine,
@@ -29,13 +30,15 @@ function formatStep(
   let target = printableLine(step.targetPath);
   let member = printableLine(step.memberPath);
   if (width !== null) {
-    const room = width - [...head].length - [...arrow].length;
-    const [t, m] = [[...target].length, [...member].length];
+    // Terminal columns, not characters: a path in Japanese counted by characters overflowed
+    // the line, which was then wrapped (and its aligned columns squeezed) like prose.
+    const room = width - displayWidth(head) - displayWidth(arrow);
+    const [t, m] = [displayWidth(target), displayWidth(member)];
     if (t + m > room) {
       const half = Math.floor(room / 2);
       const memberRoom = m <= half ? m : Math.max(half, room - t);
       member = shortenPath(member, memberRoom);
-      target = shortenPath(target, room - [...member].length);
+      target = shortenPath(target, room - displayWidth(member));
     }
   }
   return `${head}${target}${arrow}${member}`;
