@@ -5,6 +5,7 @@
  * console the log is read on later; $COLUMNS overrides both. Doctor over 200 lists with one
  * broken fits one 80×25 screen. --quiet prints the verdict line alone, --verbose more.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
@@ -26,6 +27,7 @@ import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
 import { buildBackup } from '../helpers/liveMailman.js';
+import { repo } from '../helpers/runCli.js';
 
 const why = missingNeeds({ tools: ['tar', 'python3'] });
 const scratch = makeScratch('restoreplan-narrow-');
@@ -282,6 +284,28 @@ test('$COLUMNS sets the width, over the terminal and off it; nonsense in it is i
   // Narrower than a table can be drawn: 40 (the tables stay whole, borders aligned).
   const tiny = width(undefined, '5');
   assert.ok(tiny <= 40, `COLUMNS=5: ${tiny}`);
+});
+
+test('--help fits the screen too: a terminal reporting 0 columns, and $COLUMNS', () => {
+  if (missingNeeds({ tools: ['script', 'stty'] })) return console.log('skipped: no script(1)');
+  // A real pseudo-terminal: commander asks process.stdout for its width, not the Io.
+  const help = (setup: string): string => {
+    const command = `${setup}; "${process.execPath}" --import tsx "${path.join(repo, 'src/cli/bin.ts')}" plan --help`;
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: repo,
+      encoding: 'utf8',
+      input: '',
+      env: { ...process.env, COLUMNS: '' },
+    });
+    assert.is(run.status, 0, run.stderr);
+    return run.stdout.replace(/\r/g, '');
+  };
+  const zero = help('stty cols 0 rows 25');
+  assert.match(zero, /--include-degraded/);
+  assert.ok(widest(zero) <= 80, `0 columns: a line of ${widest(zero)}`);
+  const wide = help('stty cols 200 rows 25; export COLUMNS=80');
+  assert.ok(widest(wide) <= 80, `COLUMNS=80 on 200 columns: a line of ${widest(wide)}`);
+  assert.ok(widest(wide) >= 70, 'the width is used');
 });
 
 test('--quiet prints the verdict line alone; --verbose more than the normal screen', async () => {
