@@ -20,6 +20,7 @@ import { displayWidth, type Io } from '../../src/cli/output.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
+import { makeProblem } from '../../src/problems.js';
 import { runCli } from '../../src/cli/main.js';
 import type { ApplyRunResult } from '../../src/types.js';
 import { applyPlan } from '../../src/apply/applyPlan.js';
@@ -306,6 +307,28 @@ test('--help fits the screen too: a terminal reporting 0 columns, and $COLUMNS',
   const wide = help('stty cols 200 rows 25; export COLUMNS=80');
   assert.ok(widest(wide) <= 80, `COLUMNS=80 on 200 columns: a line of ${widest(wide)}`);
   assert.ok(widest(wide) >= 70, 'the width is used');
+});
+
+test("plan's verdict line names a verdict other than OK: not 'Feasible' alone over exit 2", async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  assert.ok(plan.feasible);
+  const down = {
+    ...plan,
+    verdict: 'critical' as const,
+    problems: [
+      ...plan.problems,
+      makeProblem('no-valid-copy', 'announce: the archive has no config.pck for it', {
+        list: 'announce',
+      }),
+    ],
+  };
+  const quiet = terminal(80);
+  renderPlan(quiet.io, down, null, { verbosity: 'quiet' });
+  assert.match(quiet.text(), /^Feasible: .* · CRITICAL: no-valid-copy\n$/);
+  const ok = terminal(80);
+  renderPlan(ok.io, { ...plan, verdict: 'ok', problems: [] }, null, { verbosity: 'quiet' });
+  assert.not.match(ok.text(), /CRITICAL|WARNING|OK/);
 });
 
 test('--quiet prints the verdict line alone; --verbose more than the normal screen', async () => {

@@ -45,6 +45,20 @@ function formatStep(
 }
 
 /**
+ * The plan's verdict line (all --quiet prints): feasible or not, the strategy and why, and a
+ * verdict other than OK with the kinds of problem that make it so. "Feasible" alone over exit 2
+ * (a corrupt list with no valid copy in the backup stays down) read as all clear.
+ */
+export function formatPlanVerdict(plan: PlanDocument): string {
+  const line = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`;
+  if (!plan.feasible || plan.verdict === 'ok') return line;
+  const kinds = [
+    ...new Set(plan.problems.filter((p) => p.severity === plan.verdict).map((p) => p.kind)),
+  ];
+  return `${line} · ${plan.verdict.toUpperCase()}${kinds.length > 0 ? `: ${kinds.join(', ')}` : ''}`;
+}
+
+/**
  * plan's screen: the lists it restores or that need attention (the rest summed up in one line),
  * the verdict, the first steps of each stage and the budget. --quiet prints the verdict line
  * alone; --verbose every list and every step, with whole paths.
@@ -55,7 +69,7 @@ export function renderPlan(
   outFile: string | null,
   screen: { verbosity?: Verbosity } = {},
 ): void {
-  const verdict = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`;
+  const verdict = formatPlanVerdict(plan);
   if (screen.verbosity === 'quiet') {
     writeOneLine(io, verdict);
     return;
