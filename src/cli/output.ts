@@ -237,6 +237,24 @@ export function printableText(text: string): string {
 }
 
 /**
+ * The stderr streams a progress line is drawn on now (progressBar.ts marks them). A line
+ * written to stderr while one is up would be glued to its end ("…25,543 membersrestoreplan:
+ * warning: …") and stay there: the lines below clear it first; the next redraw brings it back.
+ */
+const progressShownOn = new WeakSet<object>();
+
+export function markProgressLine(io: Pick<Io, 'stderr'>, shown: boolean): void {
+  if (shown) progressShownOn.add(io.stderr);
+  else progressShownOn.delete(io.stderr);
+}
+
+function clearProgressLine(io: Pick<Io, 'stderr'>): void {
+  if (!progressShownOn.has(io.stderr)) return;
+  io.stderr.write('\r\x1b[2K');
+  progressShownOn.delete(io.stderr);
+}
+
+/**
  * The one error line on stderr, `restoreplan: <CODE>: <message>`, and its `  hint:` line: for a
  * thrown error (reportError), and for a document that carries one (a failed apply's `error`).
  */
@@ -244,12 +262,14 @@ export function writeErrorLine(
   io: Io,
   error: { code: ErrorCode; message: string; hint?: string | null | undefined },
 ): void {
+  clearProgressLine(io);
   io.stderr.write(`restoreplan: ${error.code}: ${printableLine(error.message)}\n`);
   if (error.hint) io.stderr.write(`  hint: ${printableLine(error.hint)}\n`);
 }
 
 /** A diagnostic line on stderr (--debug notes): `restoreplan: <text>`, escaped. */
 export function writeNoteLine(io: Io, text: string): void {
+  clearProgressLine(io);
   io.stderr.write(`restoreplan: ${printableLine(text)}\n`);
 }
 

@@ -3,7 +3,13 @@
  * off with --no-progress (CONTRACT.md). It redraws in place and clears itself when done.
  */
 import type { ProgressCallback, ProgressEvent, ProgressPhase } from '../progress.js';
-import { cutToWidth, printableLine, type GlobalFlags, type Io } from './output.js';
+import {
+  cutToWidth,
+  markProgressLine,
+  printableLine,
+  type GlobalFlags,
+  type Io,
+} from './output.js';
 
 export interface ProgressDisplay {
   onProgress: ProgressCallback;
@@ -108,10 +114,12 @@ export function createProgressDisplay(io: Io, flags: GlobalFlags): ProgressDispl
     onProgress(event) {
       io.stderr.write(`\r\x1b[2K${formatProgressLine(event, io.stderr.columns)}`);
       shown = true;
+      markProgressLine(io, true);
     },
     done() {
       if (shown) io.stderr.write('\r\x1b[2K');
       shown = false;
+      markProgressLine(io, false);
     },
   };
 }
