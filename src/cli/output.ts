@@ -71,12 +71,13 @@ export function screenColumns(
 }
 
 /**
- * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms, most emoji)
- * take two columns of a terminal: a list name in Japanese measured by code points overflowed
- * its column, and cli-table3 cut it off with "…".
+ * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms) and emoji
+ * shown as emoji (Emoji_Presentation: 🚀 ✅ ⚡, which cli-table3 counts as two as well) take two
+ * columns of a terminal: a list name in Japanese measured by code points overflowed its
+ * column, and cli-table3 cut it off with "…"; a 🚀 counted as one was cut mid-character.
  */
 const WIDE =
-  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+  /[\u1100-\u115F\u2329\u232A\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{16FE0}-\u{16FFF}\u{17000}-\u{18D8F}\u{1AFF0}-\u{1B2FF}\u{1F200}-\u{1F2FF}\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]|\p{Emoji_Presentation}/u;
 /** Combining marks take no column of their own. */
 const ZERO = /[\p{Mn}\p{Me}]/u;
 
