@@ -309,7 +309,7 @@ test('--help fits the screen too: a terminal reporting 0 columns, and $COLUMNS',
   assert.ok(widest(wide) >= 70, 'the width is used');
 });
 
-test("plan's verdict line names a verdict other than OK: not 'Feasible' alone over exit 2", async () => {
+test("plan's verdict line says what it means: a verdict other than OK named, nothing to do not a refusal", async () => {
   if (why) return console.log(`skipped: ${why}`);
   const plan = await planRestore(sandbox.backup, { target: sandbox.live });
   assert.ok(plan.feasible);
@@ -329,6 +329,10 @@ test("plan's verdict line names a verdict other than OK: not 'Feasible' alone ov
   const ok = terminal(80);
   renderPlan(ok.io, { ...plan, verdict: 'ok', problems: [] }, null, { verbosity: 'quiet' });
   assert.not.match(ok.text(), /CRITICAL|WARNING|OK/);
+  // Nothing to do is feasible: not "no strategy fits", which reads as a refusal.
+  const idle = terminal(80);
+  renderPlan(idle.io, { ...plan, strategy: null, stages: [] }, null, { verbosity: 'quiet' });
+  assert.match(idle.text(), /^Feasible: nothing to do — /);
 });
 
 test('--quiet prints the verdict line alone; --verbose more than the normal screen', async () => {

@@ -50,7 +50,9 @@ function formatStep(
  * (a corrupt list with no valid copy in the backup stays down) read as all clear.
  */
 export function formatPlanVerdict(plan: PlanDocument): string {
-  const line = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`;
+  // A feasible plan without a strategy has nothing to do: "no strategy fits" read as a refusal.
+  const strategy = plan.strategy ?? (plan.feasible ? 'nothing to do' : 'no strategy fits');
+  const line = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${strategy} — ${plan.reason}`;
   if (!plan.feasible || plan.verdict === 'ok') return line;
   const kinds = [
     ...new Set(plan.problems.filter((p) => p.severity === plan.verdict).map((p) => p.kind)),
