@@ -1,7 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { RestoreplanError } from '../errors.js';
 import { EXIT, type ExitCode } from './exitCodes.js';
-import { formatErrorLine, processIo, reportError, writeLine, type Io } from './output.js';
+import {
+  formatErrorLine,
+  processIo,
+  reportError,
+  screenColumns,
+  writeLine,
+  type Io,
+} from './output.js';
 import type { CliContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -20,6 +27,11 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (text) => ctx.io.stderr.write(text),
       // Commander's own messages become our one-line USAGE error.
       outputError: () => {},
+      // --help is laid out for the same width as every other screen: a terminal reporting 0
+      // columns gave commander a width of 0 (no line wrapped: options 200 columns wide), and
+      // $COLUMNS was not heard.
+      getOutHelpWidth: () => screenColumns(ctx.io),
+      getErrHelpWidth: () => screenColumns({ stdout: ctx.io.stderr }),
     });
   for (const register of COMMANDS) register(program, ctx);
   return program;

@@ -71,12 +71,13 @@ export function screenColumns(
 }
 
 /**
- * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms, most emoji)
- * take two columns of a terminal: a list name in Japanese measured by code points overflowed
- * its column, and cli-table3 cut it off with "…".
+ * East Asian wide and fullwidth characters (CJK, Hangul, kana, fullwidth forms) and emoji
+ * shown as emoji (Emoji_Presentation: 🚀 ✅ ⚡, which cli-table3 counts as two as well) take two
+ * columns of a terminal: a list name in Japanese measured by code points overflowed its
+ * column, and cli-table3 cut it off with "…"; a 🚀 counted as one was cut mid-character.
  */
 const WIDE =
-  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]/u;
+  /[\u1100-\u115F\u2329\u232A\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE10-\uFE19\uFE30-\uFE6F\uFF00-\uFF60\uFFE0-\uFFE6\u{16FE0}-\u{16FFF}\u{17000}-\u{18D8F}\u{1AFF0}-\u{1B2FF}\u{1F200}-\u{1F2FF}\u{1F300}-\u{1F64F}\u{1F900}-\u{1F9FF}\u{20000}-\u{3FFFD}]|\p{Emoji_Presentation}/u;
 /** Combining marks take no column of their own. */
 const ZERO = /[\p{Mn}\p{Me}]/u;
 
@@ -99,6 +100,19 @@ function charsThatFit(chars: readonly string[], width: number): number {
     count += 1;
   }
   return Math.max(1, count);
+}
+
+/**
+ * `text` cut at its end to at most `width` columns (a wide character that does not fit whole is
+ * left out): for a line that must never wrap, as the progress line redrawn in place.
+ */
+export function cutToWidth(text: string, width: number): string {
+  if (displayWidth(text) <= width) return text;
+  if (width <= 0) return '';
+  const chars = [...text];
+  const count = charsThatFit(chars, width);
+  // charsThatFit gives at least one: a wide first character in one column is none.
+  return count === 1 && charWidth(chars[0]!) > width ? '' : chars.slice(0, count).join('');
 }
 
 /**
@@ -224,6 +238,24 @@ export function printableText(text: string): string {
 }
 
 /**
+ * The stderr streams a progress line is drawn on now (progressBar.ts marks them). A line
+ * written to stderr while one is up would be glued to its end ("…25,543 membersrestoreplan:
+ * warning: …") and stay there: the lines below clear it first; the next redraw brings it back.
+ */
+const progressShownOn = new WeakSet<object>();
+
+export function markProgressLine(io: Pick<Io, 'stderr'>, shown: boolean): void {
+  if (shown) progressShownOn.add(io.stderr);
+  else progressShownOn.delete(io.stderr);
+}
+
+function clearProgressLine(io: Pick<Io, 'stderr'>): void {
+  if (!progressShownOn.has(io.stderr)) return;
+  io.stderr.write('\r\x1b[2K');
+  progressShownOn.delete(io.stderr);
+}
+
+/**
  * The one error line on stderr, `restoreplan: <CODE>: <message>`, and its `  hint:` line: for a
  * thrown error (reportError), and for a document that carries one (a failed apply's `error`).
  */
@@ -231,12 +263,14 @@ export function writeErrorLine(
   io: Io,
   error: { code: ErrorCode; message: string; hint?: string | null | undefined },
 ): void {
+  clearProgressLine(io);
   io.stderr.write(`restoreplan: ${error.code}: ${printableLine(error.message)}\n`);
   if (error.hint) io.stderr.write(`  hint: ${printableLine(error.hint)}\n`);
 }
 
 /** A diagnostic line on stderr (--debug notes): `restoreplan: <text>`, escaped. */
 export function writeNoteLine(io: Io, text: string): void {
+  clearProgressLine(io);
   io.stderr.write(`restoreplan: ${printableLine(text)}\n`);
 }
 

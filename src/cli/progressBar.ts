@@ -3,7 +3,13 @@
  * off with --no-progress (CONTRACT.md). It redraws in place and clears itself when done.
  */
 import type { ProgressCallback, ProgressEvent, ProgressPhase } from '../progress.js';
-import { printableLine, type GlobalFlags, type Io } from './output.js';
+import {
+  cutToWidth,
+  markProgressLine,
+  printableLine,
+  type GlobalFlags,
+  type Io,
+} from './output.js';
 
 export interface ProgressDisplay {
   onProgress: ProgressCallback;
@@ -63,9 +69,10 @@ function percent(part: number, whole: number): string {
 
 /**
  * The progress line for `event` on a terminal of `columns` columns (0 or undefined: unknown,
- * taken as 80), cut to one column less so that it never wraps. The percentage and the rate are
- * of the same bytes: for compressed input the compressed bytes read of the file's size (what
- * can be known in advance), with the decompressed bytes beside them as `out`; without a size
+ * taken as 80), cut to one column less (terminal columns: a wide character takes two) so that
+ * it never wraps. The percentage and the rate are of the same bytes: for compressed input the
+ * compressed bytes read of the file's size (what can be known in advance), with the
+ * decompressed bytes beside them as `out`; without a size
  * (stdin) there is no percentage. E.g. `reading  34% of 120.0 MiB gz at 12.0 MiB/s  ·  47.0 MiB
  * out  ·  58,000 members`.
  */
@@ -95,8 +102,9 @@ export function formatProgressLine(event: ProgressEvent, columns: number | undef
   if (event.item) parts.push(printableLine(event.item));
   const line = parts[0]! + (parts.length > 1 ? `  ${parts.slice(1).join('  ·  ')}` : '');
   const width = (columns !== undefined && columns > 0 ? columns : UNKNOWN_COLUMNS) - 1;
-  const chars = [...line];
-  return chars.length <= width ? line : chars.slice(0, Math.max(0, width)).join('');
+  // Cut by terminal columns, not characters: a path in Japanese counted by characters took
+  // twice the width, wrapped, and every redraw (which clears one line) left a line behind.
+  return cutToWidth(line, width);
 }
 
 export function createProgressDisplay(io: Io, flags: GlobalFlags): ProgressDisplay {
@@ -106,10 +114,12 @@ export function createProgressDisplay(io: Io, flags: GlobalFlags): ProgressDispl
     onProgress(event) {
       io.stderr.write(`\r\x1b[2K${formatProgressLine(event, io.stderr.columns)}`);
       shown = true;
+      markProgressLine(io, true);
     },
     done() {
       if (shown) io.stderr.write('\r\x1b[2K');
       shown = false;
+      markProgressLine(io, false);
     },
   };
 }

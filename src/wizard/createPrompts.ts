@@ -5,7 +5,7 @@
  */
 import { checkbox, confirm, input, select } from '@inquirer/prompts';
 
-import type { Io } from '../cli/output.js';
+import { printableLine, printableText, type Io } from '../cli/output.js';
 
 export interface Choice<T> {
   value: T;
@@ -25,6 +25,20 @@ export interface WizardPrompts {
   confirm(question: { message: string; default: boolean }): Promise<boolean>;
 }
 
+/**
+ * What a prompt shows is escaped as every other screen is (printableLine): a list name is a
+ * directory name, chosen by whoever made it, and one holding an ESC sequence reached the
+ * terminal raw from the list picker (it set the window title, turned the screen red). The
+ * values chosen stay as they are.
+ */
+function printableChoices<T>(choices: Choice<T>[]): Choice<T>[] {
+  return choices.map((choice) => ({
+    ...choice,
+    name: printableLine(choice.name),
+    ...(choice.description !== undefined ? { description: printableText(choice.description) } : {}),
+  }));
+}
+
 export function createPrompts(io: Io, signal?: AbortSignal): WizardPrompts {
   const context = {
     input: io.stdin,
@@ -32,10 +46,44 @@ export function createPrompts(io: Io, signal?: AbortSignal): WizardPrompts {
     ...(signal ? { signal } : {}),
   };
   return {
-    input: (question) => input(question, context),
-    select: (question) => select({ ...question, pageSize: 12 }, context),
-    checkbox: (question) => checkbox({ ...question, pageSize: 15 }, context),
-    confirm: (question) => confirm(question, context),
+    input: ({ validate, ...question }) =>
+      input(
+        {
+          ...question,
+          message: printableText(question.message),
+          ...(validate
+            ? {
+                validate: async (value: string) => {
+                  const verdict = await validate(value);
+                  return verdict === true ? true : printableText(verdict);
+                },
+              }
+            : {}),
+        },
+        context,
+      ),
+    select: (question) =>
+      select(
+        {
+          ...question,
+          message: printableText(question.message),
+          choices: printableChoices(question.choices),
+          pageSize: 12,
+        },
+        context,
+      ),
+    checkbox: (question) =>
+      checkbox(
+        {
+          ...question,
+          message: printableText(question.message),
+          choices: printableChoices(question.choices),
+          pageSize: 15,
+        },
+        context,
+      ),
+    confirm: (question) =>
+      confirm({ ...question, message: printableText(question.message) }, context),
   };
 }
 

@@ -137,4 +137,22 @@ test('wide characters take two columns: a Japanese list name is not cut off, lin
   assert.is(displayWidth('e\u0301'), 1, 'a combining accent takes no column');
 });
 
+test('emoji shown as emoji take two columns too: a name of rockets is neither cut nor split', () => {
+  assert.is(displayWidth('🚀✅⚡'), 6);
+  const name = `rocket${'🚀'.repeat(30)}`;
+  const table = makeTable(io(undefined), { head: ['list', 'status', 'what', 'files'] });
+  table.push([name, 'ok', 'z'.repeat(40), 'w']);
+  table.push(['ok', 'ok', 'x'.repeat(60), 'y'.repeat(20)]);
+  const text = table.toString();
+  assert.not.match(text, /…|\uFFFD/, text);
+  for (const line of text.split('\n')) assert.ok(displayWidth(line) <= 80, line);
+  const column = text
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .slice(1)
+    .map((line) => line.split('│')[1]?.trim())
+    .join('');
+  assert.ok(column.startsWith(name), column);
+});
+
 test.run();

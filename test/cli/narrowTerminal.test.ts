@@ -5,6 +5,7 @@
  * console the log is read on later; $COLUMNS overrides both. Doctor over 200 lists with one
  * broken fits one 80×25 screen. --quiet prints the verdict line alone, --verbose more.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
@@ -15,17 +16,20 @@ import { renderApply } from '../../src/cli/commands/renderApply.js';
 import { renderCheck } from '../../src/cli/commands/renderCheck.js';
 import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
 import { renderPlan } from '../../src/cli/commands/renderPlan.js';
-import type { Io } from '../../src/cli/output.js';
+import { displayWidth, type Io } from '../../src/cli/output.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { checkBudget } from '../../src/plan/checkBudget.js';
 import { planRestore } from '../../src/plan/planRestore.js';
+import { makeProblem } from '../../src/problems.js';
 import { runCli } from '../../src/cli/main.js';
 import type { ApplyRunResult } from '../../src/types.js';
 import { applyPlan } from '../../src/apply/applyPlan.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
+import { unwrapLines } from '../helpers/unwrapLines.js';
 import { buildBackup } from '../helpers/liveMailman.js';
+import { repo } from '../helpers/runCli.js';
 
 const why = missingNeeds({ tools: ['tar', 'python3'] });
 const scratch = makeScratch('restoreplan-narrow-');
@@ -121,6 +125,28 @@ test('check, plan and apply tables fit an 80-column terminal', async () => {
     if (previous === undefined) delete process.env.NO_COLOR;
     else process.env.NO_COLOR = previous;
   }
+});
+
+test("plan's steps with paths in Japanese stay one line each, within 80 columns", async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  const stage = plan.stages[0]!;
+  // Fewer characters than the line has room for, more columns: only a count of columns sees it.
+  const name = '日本語のメーリングリスト';
+  const step = {
+    ...stage.steps[0]!,
+    targetPath: `/srv/${name}/config.pck`,
+    memberPath: `lists/${name}/config.pck`,
+  };
+  const cjk = { ...plan, stages: [{ ...stage, steps: [step] }, ...plan.stages.slice(1)] };
+  const screen = terminal(80);
+  renderPlan(screen.io, cjk, null);
+  const lines = screen.text().split('\n');
+  const widestColumns = Math.max(...lines.map(displayWidth));
+  assert.ok(widestColumns <= 80, `a line of ${widestColumns} columns`);
+  const stepLines = lines.filter((line) => line.includes('config.pck') && line.includes('←'));
+  assert.is(stepLines.length, 1, lines.join('\n'));
+  assert.match(stepLines[0]!, /^ {2}\S+ +\S+ {2,}/);
 });
 
 test("doctor's tables fit an 80-column terminal too, long evidence wrapped; a pipe gets 80 columns too", async () => {
@@ -262,6 +288,54 @@ test('$COLUMNS sets the width, over the terminal and off it; nonsense in it is i
   assert.ok(tiny <= 40, `COLUMNS=5: ${tiny}`);
 });
 
+test('--help fits the screen too: a terminal reporting 0 columns, and $COLUMNS', () => {
+  if (missingNeeds({ tools: ['script', 'stty'] })) return console.log('skipped: no script(1)');
+  // A real pseudo-terminal: commander asks process.stdout for its width, not the Io.
+  const help = (setup: string): string => {
+    const command = `${setup}; "${process.execPath}" --import tsx "${path.join(repo, 'src/cli/bin.ts')}" plan --help`;
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: repo,
+      encoding: 'utf8',
+      input: '',
+      env: { ...process.env, COLUMNS: '' },
+    });
+    assert.is(run.status, 0, run.stderr);
+    return run.stdout.replace(/\r/g, '');
+  };
+  const zero = help('stty cols 0 rows 25');
+  assert.match(zero, /--include-degraded/);
+  assert.ok(widest(zero) <= 80, `0 columns: a line of ${widest(zero)}`);
+  const wide = help('stty cols 200 rows 25; export COLUMNS=80');
+  assert.ok(widest(wide) <= 80, `COLUMNS=80 on 200 columns: a line of ${widest(wide)}`);
+  assert.ok(widest(wide) >= 70, 'the width is used');
+});
+
+test("plan's verdict line says what it means: a verdict other than OK named, nothing to do not a refusal", async () => {
+  if (why) return console.log(`skipped: ${why}`);
+  const plan = await planRestore(sandbox.backup, { target: sandbox.live });
+  assert.ok(plan.feasible);
+  const down = {
+    ...plan,
+    verdict: 'critical' as const,
+    problems: [
+      ...plan.problems,
+      makeProblem('no-valid-copy', 'announce: the archive has no config.pck for it', {
+        list: 'announce',
+      }),
+    ],
+  };
+  const quiet = terminal(80);
+  renderPlan(quiet.io, down, null, { verbosity: 'quiet' });
+  assert.match(quiet.text(), /^Feasible: .* · CRITICAL: no-valid-copy\n$/);
+  const ok = terminal(80);
+  renderPlan(ok.io, { ...plan, verdict: 'ok', problems: [] }, null, { verbosity: 'quiet' });
+  assert.not.match(ok.text(), /CRITICAL|WARNING|OK/);
+  // Nothing to do is feasible: not "no strategy fits", which reads as a refusal.
+  const idle = terminal(80);
+  renderPlan(idle.io, { ...plan, strategy: null, stages: [] }, null, { verbosity: 'quiet' });
+  assert.match(idle.text(), /^Feasible: nothing to do — /);
+});
+
 test('--quiet prints the verdict line alone; --verbose more than the normal screen', async () => {
   if (why) return console.log(`skipped: ${why}`);
   const check = await checkBudget(sandbox.backup, { target: sandbox.live });
@@ -336,8 +410,10 @@ test('the CLI: --quiet with --verbose is a USAGE error; with --json neither chan
 
   const strip = (text: string): unknown => {
     const doc = JSON.parse(text) as Record<string, unknown>;
-    delete doc.filesystem; // free inodes move between two runs
-    delete doc.queues;
+    // Free inodes move between two runs (other processes write on the same filesystem), and
+    // with them the forecast; a queue file's mtime can leave the last hour between them.
+    const moving = ['filesystem', 'forecast', 'queues', 'queueInflowPerHour', 'growthAllowance'];
+    for (const key of [...moving, 'growthMeasured']) delete doc[key];
     return doc;
   };
   const json = await run(['doctor', sandbox.live, '--json']);

@@ -7,10 +7,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { formatProgressLine } from '../../src/cli/progressBar.js';
+import {
+  cutToWidth,
+  displayWidth,
+  writeErrorLine,
+  writeNoteLine,
+  type Io,
+} from '../../src/cli/output.js';
+import { createProgressDisplay, formatProgressLine } from '../../src/cli/progressBar.js';
 import type { ProgressEvent } from '../../src/progress.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
 import { repo } from '../helpers/runCli.js';
@@ -50,6 +58,45 @@ test('80 columns: at most 79 characters; a very narrow terminal: columns - 1', (
   assert.is([...formatProgressLine(long, 80)].length, 79);
   assert.is([...formatProgressLine(long, 12)].length, 11);
   assert.is(formatProgressLine(long, 1), '');
+});
+
+test('a wide (CJK) item: cut by terminal columns, so the line does not wrap on 80 columns', () => {
+  const item = `lists/${'日本語のメーリングリスト'.repeat(8)}/config.pck`;
+  const line = formatProgressLine({ phase: 'apply', bytes: 0, done: 3, total: 12, item }, 80);
+  assert.ok(displayWidth(line) <= 79, `${displayWidth(line)} columns: ${line}`);
+  assert.ok(displayWidth(line) >= 78, line);
+  assert.is(cutToWidth('日本', 3), '日');
+  assert.is(cutToWidth('日本', 1), '');
+});
+
+test('a note or an error line on stderr clears the progress line first (not glued to its end)', () => {
+  let text = '';
+  const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+  stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const io: Io = { stdout: new PassThrough(), stderr, stdin: new PassThrough() };
+  const flags = { json: false, progress: true, debug: false, verbosity: 'normal' } as const;
+  const display = createProgressDisplay(io, flags);
+  display.onProgress({ phase: 'apply', bytes: 0, done: 3, total: 12 });
+  writeNoteLine(io, 'warning: the --syslog audit trail stopped');
+  display.onProgress({ phase: 'apply', bytes: 0, done: 4, total: 12 });
+  writeErrorLine(io, { code: 'WRITE_FAILED', message: 'cannot write' });
+  display.done();
+  assert.ok(
+    text.includes('steps\r\x1b[2Krestoreplan: warning: the --syslog'),
+    JSON.stringify(text),
+  );
+  assert.ok(
+    text.includes('steps\r\x1b[2Krestoreplan: WRITE_FAILED: cannot write\n'),
+    JSON.stringify(text),
+  );
+  // Off a terminal there is no progress line and nothing to clear.
+  let plain = '';
+  const log = new PassThrough();
+  log.on('data', (chunk: Buffer) => (plain += chunk.toString('utf8')));
+  const logIo: Io = { stdout: new PassThrough(), stderr: log, stdin: new PassThrough() };
+  createProgressDisplay(logIo, flags).onProgress({ phase: 'apply', done: 1, total: 2 });
+  writeNoteLine(logIo, 'a note');
+  assert.is(plain, 'restoreplan: a note\n');
 });
 
 test('no total (stdin): no percent, the bytes read and the members', () => {

@@ -3,6 +3,7 @@ import { isStreamPlan } from '../../apply/checkArchiveUnchanged.js';
 import type { PlanDocument } from '../../types.js';
 import { makeTable, shortenPath } from '../makeTable.js';
 import {
+  displayWidth,
   printableLine,
   screenColumns,
   writeLine,
@@ -29,16 +30,34 @@ function formatStep(
   let target = printableLine(step.targetPath);
   let member = printableLine(step.memberPath);
   if (width !== null) {
-    const room = width - [...head].length - [...arrow].length;
-    const [t, m] = [[...target].length, [...member].length];
+    // Terminal columns, not characters: a path in Japanese counted by characters overflowed
+    // the line, which was then wrapped (and its aligned columns squeezed) like prose.
+    const room = width - displayWidth(head) - displayWidth(arrow);
+    const [t, m] = [displayWidth(target), displayWidth(member)];
     if (t + m > room) {
       const half = Math.floor(room / 2);
       const memberRoom = m <= half ? m : Math.max(half, room - t);
       member = shortenPath(member, memberRoom);
-      target = shortenPath(target, room - [...member].length);
+      target = shortenPath(target, room - displayWidth(member));
     }
   }
   return `${head}${target}${arrow}${member}`;
+}
+
+/**
+ * The plan's verdict line (all --quiet prints): feasible or not, the strategy and why, and a
+ * verdict other than OK with the kinds of problem that make it so. "Feasible" alone over exit 2
+ * (a corrupt list with no valid copy in the backup stays down) read as all clear.
+ */
+export function formatPlanVerdict(plan: PlanDocument): string {
+  // A feasible plan without a strategy has nothing to do: "no strategy fits" read as a refusal.
+  const strategy = plan.strategy ?? (plan.feasible ? 'nothing to do' : 'no strategy fits');
+  const line = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${strategy} — ${plan.reason}`;
+  if (!plan.feasible || plan.verdict === 'ok') return line;
+  const kinds = [
+    ...new Set(plan.problems.filter((p) => p.severity === plan.verdict).map((p) => p.kind)),
+  ];
+  return `${line} · ${plan.verdict.toUpperCase()}${kinds.length > 0 ? `: ${kinds.join(', ')}` : ''}`;
 }
 
 /**
@@ -52,7 +71,7 @@ export function renderPlan(
   outFile: string | null,
   screen: { verbosity?: Verbosity } = {},
 ): void {
-  const verdict = `${plan.feasible ? 'Feasible' : 'NOT feasible'}: ${plan.strategy ?? 'no strategy fits'} — ${plan.reason}`;
+  const verdict = formatPlanVerdict(plan);
   if (screen.verbosity === 'quiet') {
     writeOneLine(io, verdict);
     return;
