@@ -103,6 +103,8 @@ test('doctor --prometheus FILE: families, labels and values, hostile list names 
     assert.is(families.get('restoreplan_mailman_exhaustion_seconds')?.samples.length ?? 0, 0);
     assert.is(sample(families.get('restoreplan_mailman_qrunner_running'), {}), 0);
     assert.is(sample(families.get('restoreplan_mailman_qrunner_pid_stale'), {}), 0);
+    // The verdict the exit code has (a list down: critical), for one alert rule on it.
+    assert.is(sample(families.get('restoreplan_mailman_verdict'), { verdict: 'critical' }), 2);
     const at = sample(families.get('restoreplan_last_run_timestamp_seconds'), {
       command: 'doctor',
     });

@@ -82,7 +82,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             await writePrometheusOutput(
               ctx.io,
               outputs.prometheus,
-              await formatDoctorPrometheus(result),
+              await formatDoctorPrometheus(result, judgeDoctor(result, thresholds)),
             );
           }
           if (nagios) {

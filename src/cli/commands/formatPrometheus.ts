@@ -14,6 +14,8 @@ import { Gauge, Registry } from 'prom-client';
 
 import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import type { CheckResult, ListStatus, Verdict } from '../../types.js';
+import { EXIT } from '../exitCodes.js';
+import type { DoctorJudgement } from './judgeDoctor.js';
 
 const LIST_STATUSES: readonly ListStatus[] = ['ok', 'degraded', 'corrupt', 'lost', 'missing'];
 const VERDICT_VALUE: Record<Verdict, number> = { ok: 0, warning: 1, critical: 2 };
@@ -40,9 +42,24 @@ function lastRun(registry: Registry, command: string, now: Date): void {
 /** The exposition of a doctor run. */
 export async function formatDoctorPrometheus(
   report: DoctorReport,
+  judgement: DoctorJudgement,
   now = new Date(),
 ): Promise<string> {
   const registry = new Registry();
+  // The verdict of every other output (judgeDoctor's, as the exit code): an alert rule on it
+  // fires exactly when --nagios would, with the same thresholds.
+  const verdict: Verdict =
+    judgement.exitCode === EXIT.CRITICAL
+      ? 'critical'
+      : judgement.exitCode === EXIT.WARNING
+        ? 'warning'
+        : 'ok';
+  gauge(
+    registry,
+    'restoreplan_mailman_verdict',
+    "doctor's verdict, as its exit code and --nagios have it: 0 ok, 1 warning, 2 critical.",
+    ['verdict'],
+  ).set({ verdict }, VERDICT_VALUE[verdict]);
   const status = gauge(
     registry,
     'restoreplan_mailman_list_status',
