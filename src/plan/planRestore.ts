@@ -27,7 +27,7 @@ import {
 } from './chooseLayout.js';
 import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { measureGrowth } from './measureGrowth.js';
-import { placeDrafts } from './placeDrafts.js';
+import { placeDrafts, type Draft } from './placeDrafts.js';
 import {
   growthProblem,
   resolveReserveOptions,
@@ -144,6 +144,18 @@ function totalDemand(candidate: Candidate): { inodes: number; bytes: number } {
       inodes += Math.max(0, fs.inodes.needed);
       bytes += Math.max(0, fs.blocks.needed) * fs.blockSize;
     }
+  }
+  return { inodes, bytes };
+}
+
+/** What a copy of the drafts under an empty root takes at the least: an inode per member but hard links, their bytes. */
+function stagingFloor(drafts: readonly Draft[]): { inodes: number; bytes: number } {
+  let inodes = 0;
+  let bytes = 0;
+  for (const draft of drafts) {
+    if (draft.entry.type === 'hardlink') continue;
+    inodes += 1;
+    if (draft.entry.type === 'file') bytes += draft.entry.size;
   }
   return { inodes, bytes };
 }
@@ -268,7 +280,6 @@ export async function decideRestore(
   } else {
     const shown = ladder.shown;
     const hints = describeShortfalls(shown).slice(0, 4);
-    const need = totalDemand(shown);
     const suggestions: string[] = [];
     if (options.withArchives && drafts.some((d) => d.stage !== 'archives')) {
       const small = await evaluateWithRewrite(
@@ -279,8 +290,13 @@ export async function decideRestore(
       );
       if (fits(small)) suggestions.push('drop --with-archives (the configs alone fit)');
     }
+    // Under a staging root everything is created anew: each member that is not a second name
+    // of a file takes an inode there, replaces too (in place they cost none, and the in-place
+    // demand said "at least 0 free inodes" to a restore short by one). A floor: the parents
+    // missing under DIR come on top, as the plan with --staging will count.
+    const atStagingFloor = stagingFloor(drafts);
     suggestions.push(
-      `add --staging DIR on a filesystem with at least ${fmt(need.inodes)} free inodes and ${formatMiB(need.bytes)} free`,
+      `add --staging DIR on a filesystem with at least ${fmt(atStagingFloor.inodes)} free inodes and ${formatMiB(atStagingFloor.bytes)} free`,
     );
     // Only the reserve stands in the way: the shortfalls name the flags that lower it (an
     // operator's call, not ours); another filesystem is the way that keeps the reserve.
