@@ -1,26 +1,14 @@
-import { PassThrough } from 'node:stream';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { runCli } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/output.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { runCliCaptured } from '../helpers/captureIo.js';
 import { makeScratch } from '../helpers/env.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
 
-async function doctor(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough() };
-  const code = await runCli(['doctor', ...args], io);
-  return { code, stdout: out, stderr: err };
-}
+const doctor = (args: string[]) => runCliCaptured(['doctor', ...args]);
 
 test('exit 0 all ok, 1 degraded, 2 corrupt, 3 not found; --json is one document', async () => {
   const { dir, cleanup } = makeScratch();

@@ -7,31 +7,17 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
-import { runCli } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/output.js';
+import { runCliCaptured } from '../helpers/captureIo.js';
 import { makeScratch } from '../helpers/env.js';
 import { cliAsNobody } from '../helpers/runCli.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
-async function restoreplan(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const io: Io = { stdout, stderr, stdin: new PassThrough() };
-  const code = await runCli(args, io);
-  return { code, stdout: out, stderr: err };
-}
+const restoreplan = runCliCaptured;
 
 const parse = (stdout: string) => parsePluginLine(stdout, 'RESTOREPLAN-MAILMAN');
 

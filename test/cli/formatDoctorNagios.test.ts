@@ -1,6 +1,4 @@
 /** doctor --nagios on reports a var dir on disk cannot easily give: btrfs, a full filesystem, many lists down. */
-import { PassThrough } from 'node:stream';
-
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -8,28 +6,15 @@ import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
 import { judgeDoctor } from '../../src/cli/commands/judgeDoctor.js';
 import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
-import type { Io } from '../../src/cli/output.js';
 import { readDoctorThresholds } from '../../src/cli/commands/monitorFlags.js';
 import type { DoctorReport, ListReport } from '../../src/mailman/diagnoseMailman.js';
 import { forecastExhaustion } from '../../src/mailman/forecastExhaustion.js';
 import { makeProblem } from '../../src/problems.js';
 import type { ListStatus } from '../../src/types.js';
+import { captureIo } from '../helpers/captureIo.js';
 import { parsePluginLine } from '../helpers/pluginLine.js';
 
 const T = { warnHours: 24, critHours: 4 };
-
-/** An Io whose stdout is kept (off a terminal: 80 columns). */
-function captureIo(): Io & { out: () => string } {
-  const chunks: Buffer[] = [];
-  const stdout = new PassThrough();
-  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return {
-    stdout,
-    stderr: new PassThrough(),
-    stdin: new PassThrough(),
-    out: () => Buffer.concat(chunks).toString('utf8'),
-  };
-}
 
 function report(
   lists: Array<[string, ListStatus]>,
@@ -204,12 +189,12 @@ test('stale qrunners, a locked list, inodes out within hours: the screen says it
     const nagios = formatDoctorNagios(r, T);
     assert.is(nagios.exitCode, c.code, c.name);
     assert.is(exitCodeForDoctor(r, T), c.code, `${c.name}: the screen's exit code`);
-    const io = captureIo();
-    renderDoctor(io, r, { judgement: judgeDoctor(r, T) });
-    assert.match(io.out(), c.says, c.name);
-    if (c.code === 0) assert.not.match(io.out(), /^(WARNING|CRITICAL):/m, c.name);
+    const screen = captureIo();
+    renderDoctor(screen.io, r, { judgement: judgeDoctor(r, T) });
+    assert.match(screen.out(), c.says, c.name);
+    if (c.code === 0) assert.not.match(screen.out(), /^(WARNING|CRITICAL):/m, c.name);
     const quiet = captureIo();
-    renderDoctor(quiet, r, { judgement: judgeDoctor(r, T), verbosity: 'quiet' });
+    renderDoctor(quiet.io, r, { judgement: judgeDoctor(r, T), verbosity: 'quiet' });
     assert.is(quiet.out().split('\n').filter(Boolean).length, c.code === 0 ? 1 : 2, c.name);
   }
 });

@@ -7,13 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { RestoreplanError } from '../../src/errors.js';
-import { printableLine, reportError, type Io } from '../../src/cli/output.js';
+import { printableLine, reportError } from '../../src/cli/output.js';
+import { captureIo } from '../helpers/captureIo.js';
 import { makeScratch } from '../helpers/env.js';
 import { repo } from '../helpers/runCli.js';
 
@@ -32,15 +32,7 @@ function cliBytes(args: string[]): { code: number | null; stdout: Buffer; stderr
 /** Printable ASCII lines only, each ending in a newline. */
 const PRINTABLE_ASCII = /^(?:[\x20-\x7e]*\n)*$/;
 
-function capture(): { io: Io; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { io: { stdout, stderr, stdin: new PassThrough() }, out: () => out, err: () => err };
-}
+const capture = captureIo;
 
 test('printableLine: escapes controls, format characters and U+FFFD; keeps printable text', () => {
   assert.is(printableLine('a\x1b[2Jb'), 'a\\x1b[2Jb');
