@@ -262,17 +262,21 @@ export async function resolveResticSnapshot(
 }
 
 /**
- * Lists snapshot `id` (a full id, from resolveResticSnapshot) into `onEntry`, one reused entry.
- * Returns true when onEntry stopped it.
+ * Lists SNAPSHOT (`latest`, an id or its prefix) into `onEntry`, one reused entry, in ONE run
+ * of restic: the snapshot's full id is read from the end of find's document, so no separate
+ * `restic snapshots` call (a repository open, ~0.6 s) is needed. `id` is null only when
+ * onEntry stopped the run before restic printed it. An unknown snapshot is not an error to
+ * restic (it prints `[]` and "Ignoring ..." and exits 0): it is BACKUP_SNAPSHOT_NOT_FOUND here.
  */
 export async function listResticSnapshot(
-  id: string,
+  snapshot: string,
   entry: ArchiveEntry,
   onEntry: (entry: ArchiveEntry) => void | 'stop',
   options: ListOptions = {},
-): Promise<boolean> {
+): Promise<{ stopped: boolean; id: string | null }> {
   const inodes = new Map<string, string>();
   let stopped = false;
+  let tail = '';
   const splitter = createMatchSplitter((json) => {
     const node = JSON.parse(json) as ResticNode;
     if (!resticNodeToEntry(node, entry, inodes)) return;
@@ -281,12 +285,23 @@ export async function listResticSnapshot(
       return 'stop';
     }
   });
-  const run = await runBackupTool('restic', ['find', '--json', '--snapshot', id, '*'], {
+  const run = await runBackupTool('restic', ['find', '--json', '--snapshot', snapshot, '*'], {
     signal: options.signal,
     ...(options.command ? { command: options.command } : {}),
-    onStdout: (text) => splitter.push(text),
+    onStdout: (text) => {
+      tail = (tail + text).slice(-512);
+      return splitter.push(text);
+    },
   });
-  if (stopped) return true;
-  if (run.code !== 0) throw classifyResticFailure(run, id.slice(0, 8));
-  return false;
+  const id = /"snapshot":"([0-9a-f]{64})"\}\]\s*$/.exec(tail)?.[1] ?? null;
+  if (stopped) return { stopped, id };
+  if (run.code !== 0) throw classifyResticFailure(run, snapshot);
+  if (id === null) {
+    throw new RestoreplanError(
+      'BACKUP_SNAPSHOT_NOT_FOUND',
+      `restic: no snapshot ${snapshot} in the repository`,
+      { tool: 'restic', snapshot },
+    );
+  }
+  return { stopped, id };
 }
