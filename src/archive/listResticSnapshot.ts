@@ -286,6 +286,7 @@ export async function listResticSnapshot(
     }
   });
   const run = await runBackupTool('restic', ['find', '--json', '--snapshot', snapshot, '*'], {
+    relay: true,
     signal: options.signal,
     ...(options.command ? { command: options.command } : {}),
     onStdout: (text) => {

@@ -335,6 +335,27 @@ test('runBackupTool: a tool not installed is BACKUP_TOOL_MISSING naming the Debi
   );
 });
 
+test("runBackupTool --relay (restic): stdout through cat, the tool's own exit status, a missing tool", async () => {
+  let out = '';
+  const exit = await runBackupTool('restic', ['-c', 'echo "a b"; echo err >&2; exit 5', 'x'], {
+    command: 'sh',
+    relay: true,
+    onStdout: (text) => {
+      out += text;
+    },
+  });
+  assert.equal([out, exit.code, exit.stderr], ['a b\n', 5, 'err\n']);
+  assert.is(
+    await rejectionCode(
+      runBackupTool('restic', ['snapshots'], {
+        command: 'restoreplan-no-such-restic',
+        relay: true,
+      }),
+    ),
+    'BACKUP_TOOL_MISSING',
+  );
+});
+
 test('runBackupTool: no terminal, stdin closed, the environment passed through', async () => {
   let out = '';
   process.env.RP_TEST_VAR = 'passed-through';
