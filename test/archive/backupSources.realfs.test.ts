@@ -286,7 +286,10 @@ test('restic errors: wrong password, no such snapshot, no restic on PATH', () =>
   assert.is(json.code, 3);
   assert.is((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'BACKUP_PASSWORD');
   assert.not.ok(json.stdout.includes(WRONG));
-  // Not yet: plan refuses in one line.
+  // Not yet: check's Mailman profile (a var dir as target) and plan refuse in one line.
+  assertError(cli(['check', 'restic:latest', '--target', varDir]), 'BACKUP_SOURCE_UNSUPPORTED');
+  const none = cli(['check', 'restic:latest', '--target', varDir, '--profile', 'none', '--json']);
+  assert.ok(none.code !== null && none.code <= 2, none.stderr);
   assertError(cli(['plan', 'restic:latest', '--target', scratch.dir]), 'BACKUP_SOURCE_UNSUPPORTED');
 });
 
