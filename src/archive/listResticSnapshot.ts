@@ -17,6 +17,10 @@
  * Names of the same inode whose other links are outside the snapshot are one file, as a
  * restore makes them.
  *
+ * `--no-lock`, as restic's own `ls` takes none: a listing only reads, it works on a repository
+ * the user may not write (append-only, read-only mounts), and a run ended early (onEntry's
+ * 'stop', Ctrl-C) cannot leave a stale lock behind — restic 0.14 killed by SIGTERM does.
+ *
  * Paths are absolute and every leading directory of the backed-up path is listed (`/var`,
  * `/var/lib`, ...): the listing is what `restic restore` creates under its target. Sockets are
  * not listed as members: restic does not restore them.
@@ -231,7 +235,7 @@ export async function resolveResticSnapshot(
   options: ListOptions = {},
 ): Promise<ResticSnapshot> {
   let text = '';
-  const run = await runBackupTool('restic', ['snapshots', '--json', snapshot], {
+  const run = await runBackupTool('restic', ['--no-lock', 'snapshots', '--json', snapshot], {
     signal: options.signal,
     ...(options.command ? { command: options.command } : {}),
     onStdout: (chunk) => {
@@ -285,15 +289,19 @@ export async function listResticSnapshot(
       return 'stop';
     }
   });
-  const run = await runBackupTool('restic', ['find', '--json', '--snapshot', snapshot, '*'], {
-    relay: true,
-    signal: options.signal,
-    ...(options.command ? { command: options.command } : {}),
-    onStdout: (text) => {
-      tail = (tail + text).slice(-512);
-      return splitter.push(text);
+  const run = await runBackupTool(
+    'restic',
+    ['--no-lock', 'find', '--json', '--snapshot', snapshot, '*'],
+    {
+      relay: true,
+      signal: options.signal,
+      ...(options.command ? { command: options.command } : {}),
+      onStdout: (text) => {
+        tail = (tail + text).slice(-512);
+        return splitter.push(text);
+      },
     },
-  });
+  );
   const id = /"snapshot":"([0-9a-f]{64})"\}\]\s*$/.exec(tail)?.[1] ?? null;
   if (stopped) return { stopped, id };
   if (run.code !== 0) throw classifyResticFailure(run, snapshot);

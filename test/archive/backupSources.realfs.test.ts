@@ -14,16 +14,26 @@
  * tools' caches and keys stay in the scratch dir. Skipped, saying why, without root or a tool.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { walkArchive } from '../../src/archive/walkArchive.js';
+import { scanArchive } from '../../src/scanArchive.js';
 import type { CheckResult, ScanResult } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
-import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { makeScratch, missingNeeds, rejectionCode, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -251,6 +261,49 @@ test('restic: time of restic ls --json against scan restic:ID (the listing is th
   console.log(
     `  restic ls --json ${lsMs.toFixed(0)} ms; scan restic:ID ${scanned.ms.toFixed(0)} ms`,
   );
+});
+
+/** Runs `body` with the test's tool environment in process.env (the API spawns with it). */
+async function withToolEnv<T>(body: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await body();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+test('API: a walk stopped early ends the tool and still names the snapshot; asking for data is BACKUP_SOURCE_UNSUPPORTED', async () => {
+  const skip = why ?? missingNeeds({ tools: ['restic', 'borg'] });
+  if (skip || resticId === '' || !existsSync(borgRepo))
+    return void console.log(`skipped: ${skip ?? 'no backups'}`);
+  await withToolEnv(async () => {
+    for (const source of ['restic:latest', `borg:${borgRepo}::a1`]) {
+      let seen = 0;
+      const walk = await walkArchive(source, {
+        onEntry: () => (++seen === 3 ? 'stop' : undefined),
+      });
+      assert.equal([walk.stopped, walk.members, seen], [true, 3, 3], source);
+      assert.match(walk.fingerprint, /^(restic|borg):[0-9a-f]{64}$/);
+      // Ending the tool early leaves no lock behind (restic 0.14 killed by SIGTERM would).
+      assert.equal(readdirSync(path.join(resticRepo, 'locks')), [], `${source}: restic locks`);
+      assert.not.ok(existsSync(path.join(borgRepo, 'lock.exclusive')), `${source}: borg lock`);
+      assert.is(
+        await rejectionCode(
+          walkArchive(source, {
+            onEntry: (entry) => (entry.type === 'file' ? 'data' : undefined),
+          }),
+        ),
+        'BACKUP_SOURCE_UNSUPPORTED',
+        source,
+      );
+    }
+    const scan = await scanArchive(`restic:${resticId}`);
+    assert.is(scan.archive.source, 'restic');
+    assert.is(scan.mailman?.lists, 3);
+  });
 });
 
 /** An error run: exit 3, the code on stderr's one line, no secret anywhere. */
