@@ -13,6 +13,7 @@
  */
 import { RestoreplanError } from '../errors.js';
 import type { ArchiveEntry, EntryType } from './ArchiveEntry.js';
+import { createLossyNameResolver } from './disambiguateLossyNames.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
 import { createLineSplitter, runBackupTool, safeExcerpt, type ToolExit } from './runBackupTool.js';
 import type { ListOptions } from './listResticSnapshot.js';
@@ -63,12 +64,19 @@ export function modeOfString(text: string): number {
   return mode;
 }
 
-/** Fills `entry` from one item; false for an item a restore does not create. */
-export function borgItemToEntry(item: BorgItem, entry: ArchiveEntry): boolean {
+/**
+ * Fills `entry` from one item; false for an item a restore does not create. `resolve` gives a
+ * lossy name (a non-UTF-8 byte listed as `?`) a path of its own (createLossyNameResolver).
+ */
+export function borgItemToEntry(
+  item: BorgItem,
+  entry: ArchiveEntry,
+  resolve: (memberPath: string, isDir: boolean) => string = (p) => p,
+): boolean {
   const type = BORG_TYPES[item.type];
   if (type === undefined || typeof item.path !== 'string') return false;
   const hardlink = type === 'file' && (item.mode?.startsWith('h') === true || !!item.source);
-  entry.memberPath = normalizeMemberPath(item.path);
+  entry.memberPath = resolve(normalizeMemberPath(item.path), type === 'dir');
   entry.rawPath = item.path;
   entry.type = hardlink ? 'hardlink' : type;
   entry.size = type === 'file' && !hardlink ? (item.size ?? 0) : 0;
@@ -230,8 +238,9 @@ export async function listBorgArchive(
   options: ListOptions = {},
 ): Promise<boolean> {
   let stopped = false;
+  const resolve = createLossyNameResolver('?');
   const lines = createLineSplitter((line) => {
-    if (!borgItemToEntry(JSON.parse(line) as BorgItem, entry)) return;
+    if (!borgItemToEntry(JSON.parse(line) as BorgItem, entry, resolve)) return;
     if (onEntry(entry) === 'stop') {
       stopped = true;
       return 'stop';

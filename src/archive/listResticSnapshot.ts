@@ -27,6 +27,7 @@
  */
 import { RestoreplanError } from '../errors.js';
 import type { ArchiveEntry, EntryType } from './ArchiveEntry.js';
+import { createLossyNameResolver } from './disambiguateLossyNames.js';
 import { findUnsafeReason, normalizeMemberPath } from './normalizeMemberPath.js';
 import { runBackupTool, safeExcerpt, type ToolExit } from './runBackupTool.js';
 
@@ -72,16 +73,18 @@ export function posixModeOf(goMode: number): number {
 /**
  * Fills `entry` from one node; false for a node a restore does not create (a socket, a type
  * restic may add later). `inodes` maps a hard-linked file's identity to the memberPath of its
- * first name: a later name becomes a hard link to it.
+ * first name: a later name becomes a hard link to it. `resolve` gives a lossy name a path of its
+ * own (createLossyNameResolver).
  */
 export function resticNodeToEntry(
   node: ResticNode,
   entry: ArchiveEntry,
   inodes: Map<string, string>,
+  resolve: (memberPath: string, isDir: boolean) => string = (p) => p,
 ): boolean {
   const type = RESTIC_TYPES[node.type];
   if (type === undefined || typeof node.path !== 'string') return false;
-  const memberPath = normalizeMemberPath(node.path);
+  const memberPath = resolve(normalizeMemberPath(node.path), type === 'dir');
   entry.memberPath = memberPath;
   entry.rawPath = node.path;
   entry.type = type;
@@ -279,11 +282,12 @@ export async function listResticSnapshot(
   options: ListOptions = {},
 ): Promise<{ stopped: boolean; id: string | null }> {
   const inodes = new Map<string, string>();
+  const resolve = createLossyNameResolver('\ufffd');
   let stopped = false;
   let tail = '';
   const splitter = createMatchSplitter((json) => {
     const node = JSON.parse(json) as ResticNode;
-    if (!resticNodeToEntry(node, entry, inodes)) return;
+    if (!resticNodeToEntry(node, entry, inodes, resolve)) return;
     if (onEntry(entry) === 'stop') {
       stopped = true;
       return 'stop';

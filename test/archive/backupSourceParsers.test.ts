@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { blankEntry } from '../../src/archive/ArchiveEntry.js';
+import { createLossyNameResolver } from '../../src/archive/disambiguateLossyNames.js';
 import {
   borgItemToEntry,
   classifyBorgFailure,
@@ -297,6 +298,43 @@ test('classifyResticFailure / classifyBorgFailure: stable codes from what 0.14 /
   assert.equal(
     [unknown.code, unknown.message],
     ['BACKUP_TOOL_FAILED', 'borg failed (exit 2): Some.NewError'],
+  );
+});
+
+test('createLossyNameResolver: a lossy path listed again is another member; what is under a renamed directory follows it', () => {
+  const resolve = createLossyNameResolver('\ufffd');
+  const listing: Array<[string, boolean]> = [
+    ['d', true],
+    ['d/ok', false],
+    ['d/bad\ufffd', false],
+    ['d/bad\ufffd', false],
+    ['d/x\ufffd', true],
+    ['d/x\ufffd/a', false],
+    ['d/x\ufffd/sub', true],
+    ['d/x\ufffd/sub/f', false],
+    ['d/x\ufffd', true],
+    ['d/x\ufffd/a', false],
+    ['d/x\ufffd/sub', true],
+    ['d/x\ufffd/sub/f', false],
+    ['d/y', false],
+  ];
+  assert.equal(
+    listing.map(([p, dir]) => resolve(p, dir)),
+    [
+      'd',
+      'd/ok',
+      'd/bad\ufffd',
+      'd/bad\ufffd\ufffd2',
+      'd/x\ufffd',
+      'd/x\ufffd/a',
+      'd/x\ufffd/sub',
+      'd/x\ufffd/sub/f',
+      'd/x\ufffd\ufffd2',
+      'd/x\ufffd\ufffd2/a',
+      'd/x\ufffd\ufffd2/sub',
+      'd/x\ufffd\ufffd2/sub/f',
+      'd/y',
+    ],
   );
 });
 

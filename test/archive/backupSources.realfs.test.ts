@@ -78,6 +78,21 @@ test.before(async () => {
   symlinkSync('../lists/users/config.pck', path.join(varDir, 'data/sym'));
   run('mkfifo', [path.join(varDir, 'data/fifo')]);
   mkdirSync(path.join(varDir, 'archives/private/empty'), { recursive: true });
+  // Names that are not UTF-8, listed lossy by both tools (restic \ufffd, borg ?): two files and
+  // two directories (each with a file of the same name) that list as one path.
+  const raw = (name: string, ...bytes: number[]): Buffer =>
+    Buffer.concat([
+      Buffer.from(path.join(varDir, 'data') + '/'),
+      Buffer.from(name),
+      Buffer.from(bytes),
+    ]);
+  writeFileSync(raw('bad', 0xff), 'a\n');
+  writeFileSync(raw('bad', 0xfe), 'bb\n');
+  for (const byte of [0xff, 0xfe]) {
+    const dir = raw('dir', byte);
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([dir, Buffer.from('/f')]), 'c\n');
+  }
   writeFileSync(passwordFile, `${SECRET}\n`);
   writeFileSync(wrongFile, `${WRONG}\n`);
 });
