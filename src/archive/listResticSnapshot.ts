@@ -8,8 +8,8 @@
  * is one JSON document, printed as it goes: createMatchSplitter cuts it into its match objects
  * as they arrive, so memory stays bounded.
  *
- * Hard links: files with links > 1 whose (device_id, ctime to the nanosecond, mtime, size,
- * mode, uid, gid) agree are taken as one inode — ctime belongs to the inode, and requiring
+ * Hard links: files with links > 1 whose (device_id, link count, ctime to the nanosecond,
+ * mtime, size, mode, uid, gid) agree are taken as one inode — ctime belongs to the inode, and requiring
  * links > 1 keeps two unrelated files that merely share a coarse ctime tick apart. Its limit:
  * two different hard-linked inodes with all of these equal (made in the same clock tick, same
  * size and mtime) would be merged into one (under-counting one inode per such pair). A restic
@@ -104,7 +104,7 @@ export function resticNodeToEntry(
     const key =
       node.inode !== undefined
         ? `${node.device_id ?? ''}:${node.inode}`
-        : `${node.device_id ?? ''}|${node.ctime ?? ''}|${node.mtime ?? ''}|${node.size ?? 0}|${node.mode ?? 0}|${node.uid ?? 0}|${node.gid ?? 0}`;
+        : `${node.device_id ?? ''}|${node.links}|${node.ctime ?? ''}|${node.mtime ?? ''}|${node.size ?? 0}|${node.mode ?? 0}|${node.uid ?? 0}|${node.gid ?? 0}`;
     const first = inodes.get(key);
     if (first === undefined) inodes.set(key, memberPath);
     else {

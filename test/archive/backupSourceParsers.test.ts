@@ -137,6 +137,9 @@ test('resticNodeToEntry: a hard-linked pair is one file and a hard link to it; u
   assert.is(entry.type, 'file');
   resticNodeToEntry(resticFile('b'), entry, inodes);
   assert.is(entry.type, 'file');
+  // Another hard-linked inode, all else equal but its link count: its own file.
+  resticNodeToEntry(resticFile('t1', { links: 3 }), entry, inodes);
+  assert.is(entry.type, 'file');
   // Another hard-linked inode of another ctime: its own file.
   resticNodeToEntry(resticFile('c1', { links: 2, ctime: '2026-12-02T01:12:21.1Z' }), entry, inodes);
   assert.is(entry.type, 'file');
