@@ -13,6 +13,17 @@ export const ERROR_CODES = {
   NOT_A_TAR: 'the input is not a tar archive (after decompression)',
   COMPRESSION_CORRUPT: 'the compressed stream is corrupt or truncated',
   DECOMPRESSOR_MISSING: 'the system decompressor for this compression is not installed',
+  BACKUP_TOOL_MISSING:
+    'the backup tool a restic: or borg: source needs (restic, borg) is not installed',
+  BACKUP_PASSWORD:
+    'the backup repository password (restic) or passphrase (borg) is missing or wrong',
+  BACKUP_REPOSITORY_NOT_FOUND:
+    'the backup repository does not exist, is not a repository, or none was named',
+  BACKUP_SNAPSHOT_NOT_FOUND: 'the restic snapshot or borg archive does not exist in the repository',
+  BACKUP_REPOSITORY_LOCKED: 'the backup repository is locked by another process',
+  BACKUP_TOOL_FAILED: 'restic or borg failed for another reason (its exit code says which)',
+  BACKUP_SOURCE_UNSUPPORTED:
+    'this command cannot read a restic: or borg: source yet (scan and check can)',
   UNSAFE_PATH: 'a path would escape the target root',
   TARGET_MISSING: 'the target directory does not exist',
   TARGET_INVALID: 'the target is not a directory or cannot be read',

@@ -4,6 +4,7 @@
  * answered from it. A valid index is kept (`force` rebuilds it); the walk is the one every
  * command makes, so the index is the same whoever built it.
  */
+import { refuseToolSource } from './archive/parseBackupSource.js';
 import { stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,6 +32,7 @@ export async function indexArchive(
   archive: string,
   options: IndexArchiveOptions = {},
 ): Promise<IndexResult> {
+  refuseToolSource(archive, 'index');
   if (options.index === false) {
     throw new RestoreplanError('USAGE', 'indexing an archive needs an index directory', {
       hint: 'drop --no-index',

@@ -10,6 +10,8 @@ export const SCHEMA_VERSION = 1 as const;
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 export type TarFormat = 'v7' | 'ustar' | 'gnu' | 'oldgnu' | 'pax';
+/** An archive that is not a tar: a restic snapshot (`restic:ID`) or a borg archive (`borg:REPO::A`). */
+export type BackupSourceKind = 'restic' | 'borg';
 export type Verdict = 'ok' | 'warning' | 'critical';
 
 export interface Warning {
@@ -53,6 +55,12 @@ export interface ArchiveInfo {
   compression: Compression;
   formats: TarFormat[];
   fingerprint: string;
+  /**
+   * Set when the archive is a restic snapshot or a borg archive, listed through the tool (path
+   * `restic:...` / `borg:...`, fingerprint `restic:<snapshot id>` / `borg:<archive id>`,
+   * compression 'none' and formats [] as nothing is decompressed or parsed as tar); absent for a tar.
+   */
+  source?: BackupSourceKind;
 }
 
 export interface ScanResult {

@@ -21,7 +21,7 @@ import {
   type ProgressEvent,
   type ProgressPhase,
 } from '../progress.js';
-import type { ArchiveInfo, Compression, TarFormat, Warning } from '../types.js';
+import type { ArchiveInfo, BackupSourceKind, Compression, TarFormat, Warning } from '../types.js';
 import type { ArchiveEntry } from './ArchiveEntry.js';
 import type { ArchiveWarningCode } from './ArchiveWarningCode.js';
 import { describeUnsupportedCompression } from './detectCompression.js';
@@ -43,6 +43,8 @@ import { replayArchiveIndex } from './replayArchiveIndex.js';
 import { findAccessPoints, resumeDecompression } from './resumeDecompression.js';
 import type { AccessPoint } from './AccessPoint.js';
 import { createGzipIndexer, type GzipIndexer } from './createGzipIndexer.js';
+import { toolSourceOf } from './parseBackupSource.js';
+import { walkBackupSource } from './walkBackupSource.js';
 
 export type { EntryAction } from './TarParser.js';
 
@@ -91,8 +93,10 @@ export interface WalkIndexOptions {
 }
 
 export interface WalkResult {
-  /** The path given, or '-' for stdin / a stream. */
+  /** The path given, or '-' for stdin / a stream; `restic:...` / `borg:...` as given. */
   path: string;
+  /** Set when the archive is a restic snapshot or a borg archive (walkBackupSource). */
+  source?: BackupSourceKind;
   sizeBytes: number | null;
   mtime: string | null;
   compression: Compression;
@@ -123,6 +127,7 @@ export function describeArchive(walk: WalkResult): ArchiveInfo {
     compression: walk.compression,
     formats: walk.formats,
     fingerprint: walk.fingerprint,
+    ...(walk.source ? { source: walk.source } : {}),
   };
 }
 
@@ -142,6 +147,9 @@ export async function walkArchive(
   options: WalkOptions,
 ): Promise<WalkResult> {
   throwIfAborted(options.signal);
+  // `restic:SNAPSHOT`, `borg:REPO::ARCHIVE`: the tool's listing, not a tar.
+  const tool = toolSourceOf(archive);
+  if (tool) return walkBackupSource(tool, options);
   const started = Date.now();
   const input = await openArchive(archive);
   try {

@@ -34,6 +34,7 @@ import {
   type ReserveOptions,
   type ResolvedReserveOptions,
 } from './reservePolicy.js';
+import { refuseToolSource } from '../archive/parseBackupSource.js';
 import { selectFiles } from './selectFiles.js';
 import { MAX_PLAN_TIME, specialOf, withoutSpecialBits } from './specialSteps.js';
 import {
@@ -354,6 +355,7 @@ export async function planRestore(
   archive: string | NodeJS.ReadableStream,
   options: PlanOptions,
 ): Promise<PlanDocument> {
+  refuseToolSource(archive, 'plan');
   const decision = await decideRestore(archive, options);
   const { selection } = decision;
   const allowSpecial = options.allowSpecial === true;

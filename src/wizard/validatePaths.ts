@@ -11,6 +11,8 @@ export async function validateArchivePath(value: string): Promise<true | string>
   // The wizard's stdin is the operator's keyboard, not a pipe.
   if (archive === '-')
     return 'stdin is the terminal here: name a file, or use restoreplan plan - ...';
+  if (/^(restic|borg):/.test(archive))
+    return 'the wizard cannot read a restic: or borg: source yet (scan and check can): name a tar file, or use ./ for a file of that name';
   try {
     const info = await stat(archive);
     return info.isFile() || info.isBlockDevice() ? true : `${archive} is not a file`;

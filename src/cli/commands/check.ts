@@ -17,7 +17,7 @@ export function registerCheckCommand(program: Command, ctx: CliContext): void {
           .description(
             'Compute, per filesystem the restore touches, the inodes and blocks restoring the selection of ARCHIVE into DIR would take, against what is free and what must stay free: exactly the selection, prices and verdict of plan with the same flags (a Mailman var dir as DIR gets the Mailman profile). Never writes anything. Exit 0 ok, 1 warning, 2 critical, 3 error (a selection of nothing is an error, never OK).',
           )
-          .argument('<archive>', 'archive file, or - for stdin')
+          .argument('<archive>', 'archive file, - for stdin, restic:SNAPSHOT or borg:REPO::ARCHIVE')
           .requiredOption(
             '--target <dir>',
             'the directory the archive (or --member-root) restores into',

@@ -22,9 +22,9 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
         .command('scan')
         .summary('count what restoring an archive would create')
         .description(
-          'Walk ARCHIVE once (a file or - for stdin; compression detected from its bytes) and report how many files, directories, links and bytes restoring all of it would create.',
+          'Walk ARCHIVE once (a file or - for stdin, compression detected from its bytes; or restic:SNAPSHOT, borg:REPO::ARCHIVE, listed by the tool without reading file data) and report how many files, directories, links and bytes restoring all of it would create.',
         )
-        .argument('<archive>', 'archive file, or - for stdin')
+        .argument('<archive>', 'archive file, - for stdin, restic:SNAPSHOT or borg:REPO::ARCHIVE')
         .option('--depth <n>', 'depth of the directory tree rollup', '3'),
     ),
   ).action(async (archive: string, opts: Record<string, unknown>) => {
@@ -67,11 +67,10 @@ export function renderScan(
     return;
   }
   const size = archive.sizeBytes === null ? 'stream' : formatBytes(archive.sizeBytes);
-  writeWrapped(
-    io,
-    `Archive ${archive.path} (${size}, ${archive.compression}, ${archive.formats.join('+') || 'empty'})`,
-    { oneLine: true },
-  );
+  const what = archive.source
+    ? `${archive.source === 'restic' ? 'snapshot' : 'archive'} ${archive.fingerprint.slice(archive.source.length + 1, archive.source.length + 9)}, listed by ${archive.source}`
+    : `${size}, ${archive.compression}, ${archive.formats.join('+') || 'empty'}`;
+  writeWrapped(io, `Archive ${archive.path} (${what})`, { oneLine: true });
   const table = makeTable(io, {
     head: [
       'entries',
