@@ -74,6 +74,8 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             ...(window !== undefined ? { growthWindowHours: parseGrowthWindow(window) } : {}),
           });
           progress.done();
+          // One verdict, judged once: every output below says it and exits with it.
+          const judgement = judgeDoctor(result, thresholds);
           if (outputs.prometheus !== undefined) {
             const [{ formatDoctorPrometheus }, { writePrometheusOutput }] = await Promise.all([
               import('./formatPrometheus.js'),
@@ -82,26 +84,26 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             await writePrometheusOutput(
               ctx.io,
               outputs.prometheus,
-              await formatDoctorPrometheus(result, judgeDoctor(result, thresholds)),
+              await formatDoctorPrometheus(result, judgement),
             );
           }
           if (nagios) {
             const { formatDoctorNagios } = await import('./formatDoctorNagios.js');
-            const line = formatDoctorNagios(result, thresholds);
+            const line = formatDoctorNagios(result, thresholds, judgement);
             writeLine(ctx.io, line.line);
             return line.exitCode;
           }
-          if (outputs.prometheus === '-') return exitCodeForDoctor(result, thresholds);
+          if (outputs.prometheus === '-') return judgement.exitCode;
           if (flags.json) writeJson(ctx.io, result);
           else {
             const { renderDoctor } = await import('./renderDoctor.js');
             renderDoctor(ctx.io, result, {
               all: opts.all === true,
               verbosity: flags.verbosity,
-              judgement: judgeDoctor(result, thresholds),
+              judgement,
             });
           }
-          return exitCodeForDoctor(result, thresholds);
+          return judgement.exitCode;
         } catch (error) {
           await writeUnknown(error);
           throw error;

@@ -6,7 +6,7 @@
 import type { DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { EXIT, type ExitCode } from '../exitCodes.js';
 import { printableLine } from '../output.js';
-import { judgeDoctor } from './judgeDoctor.js';
+import { judgeDoctor, type DoctorJudgement } from './judgeDoctor.js';
 import { formatPerfItem, perfNumber, PLUGIN_STATUS } from './formatNagios.js';
 import type { DoctorThresholds } from './monitorFlags.js';
 
@@ -15,8 +15,12 @@ export interface DoctorNagios {
   line: string;
 }
 
-export function formatDoctorNagios(report: DoctorReport, t: DoctorThresholds): DoctorNagios {
-  const { exitCode, critical, warning } = judgeDoctor(report, t);
+export function formatDoctorNagios(
+  report: DoctorReport,
+  t: DoctorThresholds,
+  judgement: DoctorJudgement = judgeDoctor(report, t),
+): DoctorNagios {
+  const { exitCode, critical, warning } = judgement;
   const { summary } = report;
   const healthy = `${report.lists.length} lists ok, ${Object.values(report.queues).reduce((n, q) => n + q.files, 0)} queued files`;
   const text = exitCode === EXIT.OK ? healthy : [...critical, ...warning].join('; ');
