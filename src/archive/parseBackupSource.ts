@@ -65,6 +65,16 @@ export function toolSourceOf(archive: string | NodeJS.ReadableStream): ToolSourc
   return source.kind === 'file' ? null : source;
 }
 
+/**
+ * The source as it may be written down (a plan, a journal, a log, an error line): a password
+ * in a repository URL (`borg:ssh://user:secret@host/repo::a`, `sftp://u:p@h/r`) becomes
+ * `user@`; everything else stays, so the operator still sees which repository it is. Apply of a
+ * plan whose repository needs that password is given the full source again (--archive).
+ */
+export function redactSource(spec: string): string {
+  return spec.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/g, '$1@');
+}
+
 /** BACKUP_SOURCE_UNSUPPORTED for a command that cannot read a restic:/borg: source yet. */
 export function refuseToolSource(archive: string | NodeJS.ReadableStream, command: string): void {
   const source = toolSourceOf(archive);
