@@ -12,7 +12,9 @@
  *   `restic restore ID --target TMP --include PATH...` into a private directory (mode 0700,
  *   removed before this returns) — when that directory is on no filesystem the restore writes
  *   to (`avoidDevices`): it briefly takes an inode per file and leading directory, and those
- *   filesystems are short of them. Otherwise one `restic dump ID PATH` per member, streamed.
+ *   filesystems are short of them. The system's temp dir, else /dev/shm (RAM: what is read is
+ *   what one walk may hold in memory anyway). Neither: one `restic dump ID PATH` per member,
+ *   streamed (a run each).
  *
  * Reads by the snapshot's full id (restic) or the archive's name (borg: its id is the caller's
  * to compare, in a run side by side). Sizes are checked against the listing's: a member whose
@@ -46,8 +48,8 @@ export interface ReadMembersOptions {
   command?: string;
   /** Filesystems no scratch copy may be written to (the restore's targets). */
   avoidDevices?: ReadonlySet<bigint> | undefined;
-  /** Where the private scratch directory is made (default: the system's temp dir). */
-  scratchDir?: string;
+  /** Where the private scratch directory may be made, first usable one (SCRATCH_DIRS). */
+  scratchDirs?: readonly string[];
   /** Told how the members were read (the number of tool runs). */
   onRuns?: (runs: number, how: 'export-tar' | 'restore' | 'dump') => void;
 }
@@ -71,8 +73,8 @@ export async function readBackupMembers(
     await exportBorgMembers(source, members, got, options);
     options.onRuns?.(1, 'export-tar');
   } else {
-    const scratch = options.scratchDir ?? os.tmpdir();
-    if (await usableScratch(scratch, options.avoidDevices)) {
+    const scratch = await findScratch(options.scratchDirs ?? SCRATCH_DIRS(), options.avoidDevices);
+    if (scratch !== null) {
       await restoreResticMembers(snapshotId, members, got, scratch, options);
       options.onRuns?.(1, 'restore');
     } else {
@@ -103,16 +105,19 @@ export async function readBackupMembers(
   }
 }
 
-async function usableScratch(
-  dir: string,
+/** Where a restic restore of the members may go: the temp dir, else RAM. */
+const SCRATCH_DIRS = (): string[] => [os.tmpdir(), '/dev/shm'];
+
+/** The first of `dirs` that is a directory on none of the `avoid` filesystems. */
+async function findScratch(
+  dirs: readonly string[],
   avoid: ReadonlySet<bigint> | undefined,
-): Promise<boolean> {
-  try {
-    const stats = await stat(dir, { bigint: true });
-    return stats.isDirectory() && !(avoid?.has(stats.dev) ?? false);
-  } catch {
-    return false;
+): Promise<string | null> {
+  for (const dir of dirs) {
+    const stats = await stat(dir, { bigint: true }).catch(() => null);
+    if (stats?.isDirectory() && !(avoid?.has(stats.dev) ?? false)) return dir;
   }
+  return null;
 }
 
 const toolOptions = (options: ReadMembersOptions) => ({

@@ -19,7 +19,7 @@ import { throttleProgress, type ProgressEvent } from '../progress.js';
 import { blankEntry, copyEntry, type ArchiveEntry } from './ArchiveEntry.js';
 import { findBorgArchive, listBorgArchive } from './listBorgArchive.js';
 import { listResticSnapshot, resolveResticSnapshot } from './listResticSnapshot.js';
-import type { ToolSource } from './parseBackupSource.js';
+import { redactSource, type ToolSource } from './parseBackupSource.js';
 import { readBackupMembers } from './readBackupMembers.js';
 import { DEFAULT_MAX_DATA_BYTES, type WalkOptions, type WalkResult } from './walkArchive.js';
 
@@ -106,7 +106,8 @@ export async function walkBackupSource(
   throwIfAborted(options.signal);
   throttled?.(event, true);
   return {
-    path: source.spec,
+    // As it may be written down: no password of a repository URL (a plan, a report).
+    path: redactSource(source.spec),
     source: source.kind,
     sizeBytes: null,
     mtime,

@@ -255,6 +255,16 @@ for (const flavour of FLAVOURS) {
       healed.lists.every((list) => list.status === 'ok'),
       JSON.stringify(healed.lists.map((l) => [l.name, l.status])),
     );
+    // One run reads the data of every member asked for: restic find + restore (or borg list
+    // --json + list --json-lines + export-tar); apply: the id + the data, side by side.
+    // (restic: when no scratch dir off the target is found — the temp dir is on it here, so
+    // /dev/shm — one dump per file instead.)
+    if (flavour.name === 'borg' || existsSync('/dev/shm')) {
+      const listing = flavour.name === 'restic' ? 1 : 2;
+      assert.is(checked.runs.length, listing + 1, checked.runs.join());
+      assert.is(planned.runs.length, listing + 1, planned.runs.join());
+      assert.is(applied.runs.length, 2, applied.runs.join());
+    }
     console.log(
       `  ${flavour.name}: tool runs: check ${checked.runs.length} (${checked.runs.join(', ')}); plan ${planned.runs.length} (${planned.runs.join(', ')}); apply ${applied.runs.length} (${applied.runs.join(', ')}); plan ${planned.ms.toFixed(0)} ms, apply ${applied.ms.toFixed(0)} ms`,
     );

@@ -30,11 +30,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { resolveResticSnapshot } from '../../src/archive/listResticSnapshot.js';
+import type { ToolSource } from '../../src/archive/parseBackupSource.js';
+import { readBackupMembers } from '../../src/archive/readBackupMembers.js';
 import { walkArchive } from '../../src/archive/walkArchive.js';
+import { findDevices } from '../../src/filesystems/findDevices.js';
 import { scanArchive } from '../../src/scanArchive.js';
 import type { CheckResult, ScanResult } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
-import { makeScratch, missingNeeds, run } from '../helpers/env.js';
+import { makeScratch, missingNeeds, rejectionCode, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -347,6 +351,71 @@ test('API: a walk stopped early ends the tool and still names the snapshot; the 
     const scan = await scanArchive(`restic:${resticId}`);
     assert.is(scan.archive.source, 'restic');
     assert.is(scan.mailman?.lists, 3);
+  });
+});
+
+test('API: readBackupMembers — restic restores into a private scratch dir off the targets (one run), else dumps each; borg one export-tar', async () => {
+  const skip = why ?? missingNeeds({ tools: ['restic', 'borg'] });
+  if (skip || resticId === '' || !existsSync(borgRepo))
+    return void console.log(`skipped: ${skip ?? 'no backups'}`);
+  const lists = ['announce', 'users'];
+  const configs = lists.map((list) => path.join(varDir, `lists/${list}/config.pck`));
+  const members = (absolute: boolean) =>
+    configs.map((file) => ({
+      memberPath: file.slice(1),
+      rawPath: absolute ? file : file.slice(1),
+      size: readFileSync(file).length,
+    }));
+  const scratchDirs = [path.join(scratch.dir, 'members-scratch')];
+  mkdirSync(scratchDirs[0]!);
+  await withToolEnv(async () => {
+    const full = (await resolveResticSnapshot(resticId)).id;
+    const cases: Array<[string, ToolSource, Parameters<typeof readBackupMembers>[4], string]> = [
+      [
+        'restic, scratch usable',
+        { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' },
+        { scratchDirs },
+        'restore 1',
+      ],
+      [
+        'restic, scratch on a target',
+        { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' },
+        { scratchDirs, avoidDevices: await findDevices(scratchDirs) },
+        'dump 2',
+      ],
+      [
+        'borg',
+        { kind: 'borg', spec: `borg:${borgRepo}::a1`, repository: borgRepo, archive: 'a1' },
+        {},
+        'export-tar 1',
+      ],
+    ];
+    for (const [name, source, options, how] of cases) {
+      const got: Buffer[] = [];
+      let ran = '';
+      await readBackupMembers(
+        source,
+        full,
+        members(source.kind === 'restic'),
+        (_, data) => void got.push(data),
+        { ...options, onRuns: (runs, mode) => void (ran = `${mode} ${runs}`) },
+      );
+      assert.is(ran, how, name);
+      assert.equal(
+        got,
+        configs.map((file) => readFileSync(file)),
+        name,
+      );
+      // The scratch copies are gone, and nothing else is left there.
+      assert.equal(readdirSync(scratchDirs[0]!), [], `${name}: scratch left empty`);
+    }
+    // A member the snapshot lacks is an error, not silence.
+    const missing = [{ memberPath: 'nope/x', rawPath: '/nope/x', size: 1 }];
+    const restic: ToolSource = { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' };
+    assert.is(
+      await rejectionCode(readBackupMembers(restic, full, missing, () => {}, { scratchDirs })),
+      'BACKUP_TOOL_FAILED',
+    );
   });
 });
 
