@@ -23,7 +23,7 @@ export const ERROR_CODES = {
   BACKUP_REPOSITORY_LOCKED: 'the backup repository is locked by another process',
   BACKUP_TOOL_FAILED: 'restic or borg failed for another reason (its exit code says which)',
   BACKUP_SOURCE_UNSUPPORTED:
-    'this command cannot read a restic: or borg: source yet (scan and check can)',
+    'index of a restic: or borg: source: the tool lists it without data, nothing to index',
   UNSAFE_PATH: 'a path would escape the target root',
   TARGET_MISSING: 'the target directory does not exist',
   TARGET_INVALID: 'the target is not a directory or cannot be read',

@@ -9,7 +9,6 @@ import { isatty } from 'node:tty';
 import { promisify } from 'node:util';
 
 import { openArchiveFile, readError, type ReadAt } from '../archive/openArchive.js';
-import { refuseToolSource } from '../archive/parseBackupSource.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 
@@ -49,7 +48,6 @@ export async function openArchiveSource(
   planned: PlanDocument['archive'],
   given: string | NodeJS.ReadableStream = planned.path,
 ): Promise<ArchiveSource> {
-  refuseToolSource(given, 'apply');
   if (given === '-' || given === process.stdin) return openStdin(planned);
   if (typeof given !== 'string') {
     return {

@@ -5,7 +5,9 @@
  * the members after (by offset, or in batched passes when compressed). From a pipe there is
  * one pass: readStreamOnce keeps the planned members' data while it reads the whole stream for
  * its fingerprint, and returns only when the stream is the plan's and the steps its members.
+ * From a restic snapshot or a borg archive: openBackupMembers (the id, then one run of the tool).
  */
+import { toolSourceOf } from '../archive/parseBackupSource.js';
 import type { PlanDocument } from '../types.js';
 import type { ApplyOptions } from './applyPlan.js';
 import { checkArchiveUnchanged, isStreamPlan } from './checkArchiveUnchanged.js';
@@ -18,6 +20,15 @@ export async function openPlannedArchive(
   plan: PlanDocument,
   options: Pick<ApplyOptions, 'archive' | 'dryRun' | 'signal' | 'onProgress' | 'index'>,
 ): Promise<MemberReader> {
+  // A restic snapshot or borg archive: its id proven, the planned files read through the tool.
+  const tool = toolSourceOf(options.archive ?? plan.archive.path);
+  if (tool) {
+    const { openBackupMembers } = await import('./openBackupMembers.js');
+    return openBackupMembers(plan, tool, {
+      collect: options.dryRun !== true,
+      signal: options.signal,
+    });
+  }
   const source = await openArchiveSource(plan.archive, options.archive);
   try {
     if (source.readAt || !isStreamPlan(plan.archive)) {

@@ -31,6 +31,7 @@
 import path from 'node:path';
 
 import { findSparseMapError } from '../archive/findSparseMapError.js';
+import { parseBackupSource } from '../archive/parseBackupSource.js';
 import { findUnsafeReason, normalizeMemberPath } from '../archive/normalizeMemberPath.js';
 import { RestoreplanError } from '../errors.js';
 import { isInside, judgeSymlinkText } from '../filesystems/judgeSymlinkText.js';
@@ -214,8 +215,31 @@ function validateBudget(where: string, value: unknown): void {
 function validateArchive(value: unknown): void {
   const archive = requireRecord('archive', value);
   const archivePath = requireName('archive.path', archive.path);
-  if (archivePath !== '-' && !path.isAbsolute(archivePath))
-    throw invalid('archive.path', `neither - (stdin) nor an absolute path: ${show(archivePath)}`);
+  const tool = archivePath.startsWith('restic:') || archivePath.startsWith('borg:');
+  if (tool) {
+    // A restic:/borg: source as parseBackupSource takes it (a bad one is USAGE there).
+    try {
+      parseBackupSource(archivePath);
+    } catch {
+      throw invalid(
+        'archive.path',
+        `not a restic:SNAPSHOT or borg:REPO::ARCHIVE source: ${show(archivePath)}`,
+      );
+    }
+    const fingerprint = String(archive.fingerprint);
+    if (
+      !/^(restic|borg):[0-9a-f]{64}$/.test(fingerprint) ||
+      !archivePath.startsWith(fingerprint.slice(0, fingerprint.indexOf(':') + 1))
+    )
+      throw invalid(
+        'archive.fingerprint',
+        `not the id of the ${archivePath.slice(0, archivePath.indexOf(':'))} snapshot or archive: ${show(fingerprint)}`,
+      );
+  } else if (archivePath !== '-' && !path.isAbsolute(archivePath))
+    throw invalid(
+      'archive.path',
+      `neither - (stdin), an absolute path nor a restic:/borg: source: ${show(archivePath)}`,
+    );
   if (archive.sizeBytes !== null) requireCount('archive.sizeBytes', archive.sizeBytes);
   if (archive.mtime !== null) requireDateTime('archive.mtime', archive.mtime);
   requireName('archive.fingerprint', archive.fingerprint);

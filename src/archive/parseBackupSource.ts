@@ -49,8 +49,8 @@ export function parseBackupSource(spec: string): BackupSource {
     if (split === -1 || archive === '' || archive.startsWith('-') || repository.startsWith('-')) {
       throw new RestoreplanError(
         'USAGE',
-        `${JSON.stringify(spec)}: a borg source is borg:REPO::ARCHIVE (borg:::ARCHIVE with BORG_REPO set); a file of that name is ./${spec}`,
-        { source: spec },
+        `${JSON.stringify(redactSource(spec))}: a borg source is borg:REPO::ARCHIVE (borg:::ARCHIVE with BORG_REPO set); a file of that name is ./${redactSource(spec)}`,
+        { source: redactSource(spec) },
       );
     }
     return { kind: 'borg', spec, repository, archive };
@@ -65,13 +65,27 @@ export function toolSourceOf(archive: string | NodeJS.ReadableStream): ToolSourc
   return source.kind === 'file' ? null : source;
 }
 
-/** BACKUP_SOURCE_UNSUPPORTED for a command that cannot read a restic:/borg: source yet. */
+/**
+ * The source as it may be written down (a plan, a journal, a log, an error line): a password
+ * in a repository URL (`borg:ssh://user:secret@host/repo::a`, `sftp://u:p@h/r`) becomes
+ * `user@`; everything else stays, so the operator still sees which repository it is. Apply of a
+ * plan whose repository needs that password is given the full source again (--archive).
+ */
+export function redactSource(spec: string): string {
+  return spec.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/g, '$1@');
+}
+
+/**
+ * BACKUP_SOURCE_UNSUPPORTED for a command that has nothing to do with a restic:/borg: source:
+ * `index`, whose index saves a later walk the decompression and parsing of a tar — a tool's
+ * listing has neither to save (every command lists the snapshot directly).
+ */
 export function refuseToolSource(archive: string | NodeJS.ReadableStream, command: string): void {
   const source = toolSourceOf(archive);
   if (!source) return;
   throw new RestoreplanError(
     'BACKUP_SOURCE_UNSUPPORTED',
-    `${command} cannot read a ${source.kind} source (${source.spec}) yet: only scan and check can; for now pipe a tar in (${source.kind === 'restic' ? 'restic dump SNAPSHOT /path' : 'borg export-tar REPO::ARCHIVE -'} | restoreplan ${command} - ...)`,
-    { source: source.spec, tool: source.kind, command },
+    `${command} has nothing to do for a ${source.kind} source (${redactSource(source.spec)}): ${source.kind} lists it without reading any file data, which is what an archive index saves; scan, check, plan and apply read it directly`,
+    { source: redactSource(source.spec), tool: source.kind, command },
   );
 }

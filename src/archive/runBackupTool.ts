@@ -44,6 +44,11 @@ export interface RunToolOptions {
    * relay halved its chunks without a measurable gain.
    */
   relay?: boolean;
+  /**
+   * Pipes stdout, as bytes and with backpressure, into this stream instead of onStdout (member
+   * data: a tar of `borg export-tar`, the bytes of `restic dump`). It is ended with stdout.
+   */
+  stdout?: NodeJS.WritableStream;
 }
 
 /**
@@ -102,9 +107,11 @@ export function runBackupTool(
       kill();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
+    if (options.stdout) child.stdout!.pipe(options.stdout);
+    else child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (text: string) => {
+      if (options.stdout) return;
       if (stopped || failure !== null) return;
       try {
         if (options.onStdout?.(text) === 'stop') {

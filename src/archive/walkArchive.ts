@@ -79,6 +79,11 @@ export interface WalkOptions extends Omit<CommonOptions, 'index'> {
   only?: (summary: string | null) => readonly string[] | null;
   /** Use and leave an archive index (archiveIndexStore); absent or null: neither. */
   useIndex?: WalkIndexOptions | null;
+  /**
+   * Filesystems (st_dev) the restore writes to: a restic source's members asked for are not
+   * restored into a scratch directory on them (walkBackupSource). Default: useIndex's.
+   */
+  avoidDevices?: ReadonlySet<bigint>;
 }
 
 export interface WalkIndexOptions {

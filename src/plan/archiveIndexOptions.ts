@@ -15,21 +15,23 @@ export async function archiveIndexOptions(
   options: CommonOptions,
   /** Directories the restore writes to: the default index directory is not used on their filesystems. */
   targets: readonly string[] = [],
-): Promise<Pick<WalkOptions, 'useIndex' | 'notes' | 'summary'>> {
+): Promise<Pick<WalkOptions, 'useIndex' | 'notes' | 'summary' | 'avoidDevices'>> {
   const setting = options.index ?? {};
-  if (setting === false)
-    return { notes: LIST_FILE_NOTES, summary: MAILMAN_ROOT_SUMMARY, useIndex: null };
-  const dir = setting.dir ?? defaultIndexDir();
-  if (dir === null)
-    return { notes: LIST_FILE_NOTES, summary: MAILMAN_ROOT_SUMMARY, useIndex: null };
-  return {
+  // Where a restic source's config copies must not be restored to (readBackupMembers).
+  const avoidDevices = targets.length > 0 ? await findDevices(targets) : null;
+  const base = {
     notes: LIST_FILE_NOTES,
     summary: MAILMAN_ROOT_SUMMARY,
+    ...(avoidDevices ? { avoidDevices } : {}),
+  };
+  if (setting === false) return { ...base, useIndex: null };
+  const dir = setting.dir ?? defaultIndexDir();
+  if (dir === null) return { ...base, useIndex: null };
+  return {
+    ...base,
     useIndex: {
       dir,
-      ...(setting.dir === undefined && targets.length > 0
-        ? { avoidDevices: await findDevices(targets) }
-        : {}),
+      ...(setting.dir === undefined && avoidDevices ? { avoidDevices } : {}),
       ...(setting.onOutcome ? { onOutcome: setting.onOutcome } : {}),
     },
   };

@@ -14,8 +14,7 @@ import path from 'node:path';
 import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { archiveIndexOptions } from './archiveIndexOptions.js';
 import { walkArchive } from '../archive/walkArchive.js';
-import { RestoreplanError, throwIfAborted } from '../errors.js';
-import { toolSourceOf } from '../archive/parseBackupSource.js';
+import { throwIfAborted } from '../errors.js';
 import { createExistingProbe } from '../filesystems/probeExisting.js';
 import { resolveTargetDir } from '../filesystems/resolveTargetDir.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
@@ -235,15 +234,6 @@ export async function checkBudget(
   const target = await resolveTargetDir(options.target);
   const profile = await resolveProfile(target, options);
   if (profile === 'mailman') {
-    // The profile judges the config.pck copies, which a restic/borg source cannot give yet.
-    const tool = toolSourceOf(archive);
-    if (tool) {
-      throw new RestoreplanError(
-        'BACKUP_SOURCE_UNSUPPORTED',
-        `check with the Mailman profile reads the lists' config.pck copies, which a ${tool.kind} source cannot give yet: add --profile none to count the restore of ${tool.spec} into ${target}`,
-        { source: tool.spec, tool: tool.kind, command: 'check' },
-      );
-    }
     return checkMailman(archive, { ...options, target });
   }
   const check = await createBudgetCheck({ ...options, target });

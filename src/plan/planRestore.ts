@@ -34,7 +34,7 @@ import {
   type ReserveOptions,
   type ResolvedReserveOptions,
 } from './reservePolicy.js';
-import { refuseToolSource } from '../archive/parseBackupSource.js';
+import { redactSource, toolSourceOf } from '../archive/parseBackupSource.js';
 import { selectFiles } from './selectFiles.js';
 import { MAX_PLAN_TIME, specialOf, withoutSpecialBits } from './specialSteps.js';
 import {
@@ -355,7 +355,6 @@ export async function planRestore(
   archive: string | NodeJS.ReadableStream,
   options: PlanOptions,
 ): Promise<PlanDocument> {
-  refuseToolSource(archive, 'plan');
   const decision = await decideRestore(archive, options);
   const { selection } = decision;
   const allowSpecial = options.allowSpecial === true;
@@ -394,7 +393,13 @@ export async function planRestore(
     createdAt: (options.now ?? new Date()).toISOString(),
     reason: decision.reason,
     archive: {
-      path: walk.path === '-' ? '-' : path.resolve(walk.path),
+      // restic:/borg: as given (restic:latest: the fingerprint has the id it was), no password.
+      path:
+        walk.path === '-'
+          ? '-'
+          : toolSourceOf(walk.path)
+            ? redactSource(walk.path)
+            : path.resolve(walk.path),
       sizeBytes: walk.sizeBytes,
       mtime: walk.mtime,
       fingerprint: walk.fingerprint,

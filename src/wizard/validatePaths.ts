@@ -4,6 +4,8 @@
  */
 import { stat } from 'node:fs/promises';
 
+import { parseBackupSource } from '../archive/parseBackupSource.js';
+
 /** `true`, or why the path cannot be the archive. */
 export async function validateArchivePath(value: string): Promise<true | string> {
   const archive = value.trim();
@@ -11,8 +13,15 @@ export async function validateArchivePath(value: string): Promise<true | string>
   // The wizard's stdin is the operator's keyboard, not a pipe.
   if (archive === '-')
     return 'stdin is the terminal here: name a file, or use restoreplan plan - ...';
-  if (/^(restic|borg):/.test(archive))
-    return 'the wizard cannot read a restic: or borg: source yet (scan and check can): name a tar file, or use ./ for a file of that name';
+  // A restic snapshot or borg archive: read through the tool, like scan and plan do.
+  if (/^(restic|borg):/.test(archive)) {
+    try {
+      parseBackupSource(archive);
+      return true;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
   try {
     const info = await stat(archive);
     return info.isFile() || info.isBlockDevice() ? true : `${archive} is not a file`;

@@ -169,7 +169,28 @@ test('a valid plan passes validatePlan and the schema', () => {
   assert.is(refusedAt(older), null);
 });
 
+/** A plan made from a restic snapshot or a borg archive: no size or offsets of a file. */
+const fromTool = (path: string, fingerprint: string) => (p: Loose) => {
+  p.archive = {
+    path,
+    sizeBytes: null,
+    mtime: null,
+    fingerprint,
+    compression: 'none',
+    seekable: false,
+  };
+};
+const ID = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+
 const EDGES: Array<[string, (p: Loose, s: Loose[]) => void, string | null]> = [
+  // Sources: a tar file or stdin, or a restic snapshot / borg archive named by its id.
+  ['restic:latest', fromTool('restic:latest', `restic:${ID}`), null],
+  ['borg:REPO::A', fromTool('borg:ssh://u@h/r::a1', `borg:${ID}`), null],
+  ['restic: a tar fingerprint', fromTool('restic:latest', 'sha256:00'), 'archive.fingerprint'],
+  ['restic: a borg id', fromTool('restic:latest', `borg:${ID}`), 'archive.fingerprint'],
+  ['restic:-r (no snapshot)', fromTool('restic:-r', `restic:${ID}`), 'archive.path'],
+  ['borg without ::', fromTool('borg:/r', `borg:${ID}`), 'archive.path'],
+  ['a relative path', (p) => (p.archive.path = 'b.tar'), 'archive.path'],
   // Times: what utimes can be given.
   ['mtime 2^53-1', (_, s) => (s[1].mtime = MAX_TIME), null],
   ['mtime -(2^53-1)', (_, s) => (s[1].mtime = -MAX_TIME), null],

@@ -23,7 +23,12 @@ import {
   resticNodeToEntry,
   type ResticNode,
 } from '../../src/archive/listResticSnapshot.js';
-import { parseBackupSource, toolSourceOf } from '../../src/archive/parseBackupSource.js';
+import {
+  parseBackupSource,
+  redactSource,
+  refuseToolSource,
+  toolSourceOf,
+} from '../../src/archive/parseBackupSource.js';
 import { createLineSplitter, runBackupTool, safeExcerpt } from '../../src/archive/runBackupTool.js';
 import { rejectionCode } from '../helpers/env.js';
 
@@ -413,6 +418,35 @@ test('runBackupTool: no terminal, stdin closed, the environment passed through',
   delete process.env.RP_TEST_VAR;
   assert.ok(!('error' in exit), String((exit as { error?: unknown }).error));
   assert.is(out, 'no-tty\nnot a tty\npassed-through\n');
+});
+
+test('redactSource: no password of a repository URL is written down; the rest stays', () => {
+  assert.is(
+    redactSource('borg:ssh://backup:s3cr3t@host.example:2222/./repo::a1'),
+    'borg:ssh://backup@host.example:2222/./repo::a1',
+  );
+  assert.is(
+    redactSource('borg:ssh://backup@host/repo::a1'),
+    'borg:ssh://backup@host/repo::a1',
+    'no password: as it is',
+  );
+  assert.is(redactSource('borg:/srv/borg::host-2026-12-01'), 'borg:/srv/borg::host-2026-12-01');
+  assert.is(redactSource('restic:latest'), 'restic:latest');
+  assert.is(redactSource('borg:sftp://u:p%40ss@h/r::a'), 'borg:sftp://u@h/r::a');
+});
+
+test('index refuses a restic:/borg: source (nothing for an index to save), without the password', () => {
+  let caught: unknown = null;
+  try {
+    refuseToolSource('borg:ssh://u:pw-1234@h/r::a', 'index');
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof Error);
+  assert.is((caught as { code?: string }).code, 'BACKUP_SOURCE_UNSUPPORTED');
+  assert.not.ok((caught as Error).message.includes('pw-1234'));
+  assert.not.ok(JSON.stringify((caught as { details?: unknown }).details).includes('pw-1234'));
+  refuseToolSource('/srv/backup.tar', 'index');
 });
 
 test.run();

@@ -19,6 +19,7 @@ import {
   linkSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   statfsSync,
   symlinkSync,
   writeFileSync,
@@ -29,7 +30,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { resolveResticSnapshot } from '../../src/archive/listResticSnapshot.js';
+import type { ToolSource } from '../../src/archive/parseBackupSource.js';
+import { readBackupMembers } from '../../src/archive/readBackupMembers.js';
 import { walkArchive } from '../../src/archive/walkArchive.js';
+import { findDevices } from '../../src/filesystems/findDevices.js';
 import { scanArchive } from '../../src/scanArchive.js';
 import type { CheckResult, ScanResult } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
@@ -307,7 +312,7 @@ async function withToolEnv<T>(body: () => Promise<T>): Promise<T> {
   }
 }
 
-test('API: a walk stopped early ends the tool and still names the snapshot; asking for data is BACKUP_SOURCE_UNSUPPORTED', async () => {
+test('API: a walk stopped early ends the tool and still names the snapshot; the data asked for comes through the tool', async () => {
   const skip = why ?? missingNeeds({ tools: ['restic', 'borg'] });
   if (skip || resticId === '' || !existsSync(borgRepo))
     return void console.log(`skipped: ${skip ?? 'no backups'}`);
@@ -322,19 +327,95 @@ test('API: a walk stopped early ends the tool and still names the snapshot; aski
       // Ending the tool early leaves no lock behind (restic 0.14 killed by SIGTERM would).
       assert.equal(readdirSync(path.join(resticRepo, 'locks')), [], `${source}: restic locks`);
       assert.not.ok(existsSync(path.join(borgRepo, 'lock.exclusive')), `${source}: borg lock`);
-      assert.is(
-        await rejectionCode(
-          walkArchive(source, {
-            onEntry: (entry) => (entry.type === 'file' ? 'data' : undefined),
-          }),
-        ),
-        'BACKUP_SOURCE_UNSUPPORTED',
+      // Data: the configs asked for, their bytes as on disk, each with its own entry.
+      const got = new Map<string, Buffer>();
+      const asked = await walkArchive(source, {
+        onEntry: (entry) =>
+          entry.type === 'file' && entry.memberPath.endsWith('/config.pck') ? 'data' : undefined,
+        onData: (entry, data) => void got.set(entry.memberPath, data),
+      });
+      assert.is(asked.stopped, false);
+      assert.equal(
+        [...got.keys()].map((p) => p.split('/').at(-2)).sort(),
+        ['announce', 'mailman', 'users'],
         source,
       );
+      for (const [memberPath, data] of got) {
+        const list = memberPath.split('/').at(-2)!;
+        assert.ok(
+          data.equals(readFileSync(path.join(varDir, `lists/${list}/config.pck`))),
+          memberPath,
+        );
+      }
     }
     const scan = await scanArchive(`restic:${resticId}`);
     assert.is(scan.archive.source, 'restic');
     assert.is(scan.mailman?.lists, 3);
+  });
+});
+
+test('API: readBackupMembers — restic restores into a private scratch dir off the targets (one run), else dumps each; borg one export-tar', async () => {
+  const skip = why ?? missingNeeds({ tools: ['restic', 'borg'] });
+  if (skip || resticId === '' || !existsSync(borgRepo))
+    return void console.log(`skipped: ${skip ?? 'no backups'}`);
+  const lists = ['announce', 'users'];
+  const configs = lists.map((list) => path.join(varDir, `lists/${list}/config.pck`));
+  const members = (absolute: boolean) =>
+    configs.map((file) => ({
+      memberPath: file.slice(1),
+      rawPath: absolute ? file : file.slice(1),
+      size: readFileSync(file).length,
+    }));
+  const scratchDirs = [path.join(scratch.dir, 'members-scratch')];
+  mkdirSync(scratchDirs[0]!);
+  await withToolEnv(async () => {
+    const full = (await resolveResticSnapshot(resticId)).id;
+    const cases: Array<[string, ToolSource, Parameters<typeof readBackupMembers>[4], string]> = [
+      [
+        'restic, scratch usable',
+        { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' },
+        { scratchDirs },
+        'restore 1',
+      ],
+      [
+        'restic, scratch on a target',
+        { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' },
+        { scratchDirs, avoidDevices: await findDevices(scratchDirs) },
+        'dump 2',
+      ],
+      [
+        'borg',
+        { kind: 'borg', spec: `borg:${borgRepo}::a1`, repository: borgRepo, archive: 'a1' },
+        {},
+        'export-tar 1',
+      ],
+    ];
+    for (const [name, source, options, how] of cases) {
+      const got: Buffer[] = [];
+      let ran = '';
+      await readBackupMembers(
+        source,
+        full,
+        members(source.kind === 'restic'),
+        (_, data) => void got.push(data),
+        { ...options, onRuns: (runs, mode) => void (ran = `${mode} ${runs}`) },
+      );
+      assert.is(ran, how, name);
+      assert.equal(
+        got,
+        configs.map((file) => readFileSync(file)),
+        name,
+      );
+      // The scratch copies are gone, and nothing else is left there.
+      assert.equal(readdirSync(scratchDirs[0]!), [], `${name}: scratch left empty`);
+    }
+    // A member the snapshot lacks is an error, not silence.
+    const missing = [{ memberPath: 'nope/x', rawPath: '/nope/x', size: 1 }];
+    const restic: ToolSource = { kind: 'restic', spec: 'restic:latest', snapshot: 'latest' };
+    assert.is(
+      await rejectionCode(readBackupMembers(restic, full, missing, () => {}, { scratchDirs })),
+      'BACKUP_TOOL_FAILED',
+    );
   });
 });
 
@@ -371,11 +452,11 @@ test('restic errors: wrong password, no such snapshot, no restic on PATH', () =>
   assert.is(json.code, 3);
   assert.is((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'BACKUP_PASSWORD');
   assert.not.ok(json.stdout.includes(WRONG));
-  // Not yet: check's Mailman profile (a var dir as target) and plan refuse in one line.
-  assertError(cli(['check', 'restic:latest', '--target', varDir]), 'BACKUP_SOURCE_UNSUPPORTED');
+  // The Mailman profile (a var dir as target) reads the configs through restic now.
+  const profiled = cli(['check', 'restic:latest', '--target', varDir, '--json']);
+  assert.ok(profiled.code !== null && profiled.code <= 2, profiled.stderr);
   const none = cli(['check', 'restic:latest', '--target', varDir, '--profile', 'none', '--json']);
   assert.ok(none.code !== null && none.code <= 2, none.stderr);
-  assertError(cli(['plan', 'restic:latest', '--target', scratch.dir]), 'BACKUP_SOURCE_UNSUPPORTED');
 });
 
 test('borg errors: wrong passphrase, none, no such archive, no repository, no borg on PATH', () => {

@@ -17,6 +17,18 @@ test('an archive must be an existing file; stdin is the keyboard in the wizard',
     assert.match(String(await validateArchivePath('-')), /stdin is the terminal/);
     assert.match(String(await validateArchivePath(dir)), /not a file/);
     assert.match(String(await validateArchivePath(path.join(dir, 'nope.tar'))), /ENOENT/);
+    // A restic snapshot or borg archive is read through the tool (checked when it is listed).
+    assert.is(await validateArchivePath('restic:latest'), true);
+    assert.is(await validateArchivePath('borg:/srv/borg::host-2026-12-01'), true);
+    assert.match(
+      String(await validateArchivePath('restic:-r')),
+      /a restic source is restic:latest/,
+    );
+    assert.not.match(
+      String(await validateArchivePath('borg:ssh://u:pw-99@h/r')),
+      /pw-99/,
+      'no password in the prompt',
+    );
   } finally {
     cleanup();
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { redactSource } from '../../archive/parseBackupSource.js';
 import { RestoreplanError } from '../../errors.js';
 import type {
   ApplyActionEvent,
@@ -101,7 +102,9 @@ export function registerApplyCommand(program: Command, ctx: CliContext): void {
                 action: 'invoked',
                 planFile: loaded.planPath ?? planPath,
                 planSha256: loaded.sha256,
-                archive: typeof opts.archive === 'string' ? opts.archive : plan.archive.path,
+                archive: redactSource(
+                  typeof opts.archive === 'string' ? opts.archive : plan.archive.path,
+                ),
               },
               { planSha256: loaded.sha256 },
             )
