@@ -23,13 +23,13 @@ import { redactSource, type ToolSource } from '../archive/parseBackupSource.js';
 import { readBackupMembers, type BackupMember } from '../archive/readBackupMembers.js';
 import { RestoreplanError } from '../errors.js';
 import { findDevices } from '../filesystems/findDevices.js';
-import type { PlanDocument, PlanStep } from '../types.js';
+import type { PlanDocument } from '../types.js';
 import {
   MAX_COMPRESSED_MEMBER_BYTES,
   STREAM_BATCH_BYTES,
   type MemberReader,
 } from './openMemberReader.js';
-import { expandStoredData, type MemberChunk } from './readMemberChunks.js';
+import { holdPlannedMembers } from './holdPlannedMembers.js';
 
 export interface BackupApplyOptions {
   /** Read the data (false for a dry run: only the id is proven). */
@@ -57,22 +57,8 @@ export async function openBackupMembers(
     );
   }
   const plannedId = planned.slice(prefix.length);
-  const wanted = new Map<number, { step: PlanStep; uses: number }>();
-  let total = 0;
-  let largest = 0;
-  for (const stage of plan.stages) {
-    for (const step of stage.steps) {
-      if (step.type !== 'file') continue;
-      const known = wanted.get(step.source.headerOffset);
-      if (known) {
-        known.uses += 1;
-        continue;
-      }
-      wanted.set(step.source.headerOffset, { step, uses: 1 });
-      total += step.size;
-      largest = Math.max(largest, step.size);
-    }
-  }
+  const held = holdPlannedMembers(plan, (step) => step.size);
+  const { wanted, total, largest } = held;
   if (
     options.collect &&
     (largest > MAX_COMPRESSED_MEMBER_BYTES || (wanted.size > 1 && total > STREAM_BATCH_BYTES))
@@ -108,7 +94,6 @@ export async function openBackupMembers(
     signal: options.signal,
     ...(options.command ? { command: options.command } : {}),
   };
-  const store = new Map<number, MemberChunk[]>();
   const resolving =
     source.kind === 'restic'
       ? resolveResticSnapshot(source.snapshot, tool)
@@ -123,10 +108,8 @@ export async function openBackupMembers(
             plannedId,
             [...members.values()].map((m) => m.member),
             (member, data) => {
-              for (const offset of members.get(member.memberPath)?.offsets ?? []) {
-                const { step } = wanted.get(offset)!;
-                store.set(offset, expandStoredData(data, step.source, step.size, step.memberPath));
-              }
+              for (const offset of members.get(member.memberPath)?.offsets ?? [])
+                held.keep(offset, data);
             },
             { ...tool, avoidDevices: await findDevices(roots) },
           );
@@ -146,28 +129,5 @@ export async function openBackupMembers(
     );
   }
   if (read.status === 'rejected') throw read.reason;
-  return {
-    seekable: false,
-    prepare: async (batch) => {
-      if (!options.collect) return;
-      for (const step of batch) {
-        if (step.type === 'file' && !store.has(step.source.headerOffset))
-          throw new RestoreplanError('INTERNAL', `${step.memberPath} was not read from ${label}`);
-      }
-    },
-    read(step) {
-      const chunks = store.get(step.source.headerOffset);
-      if (!chunks) throw new RestoreplanError('INTERNAL', `${step.memberPath} was not prepared`);
-      return chunks;
-    },
-    release(step) {
-      const kept = wanted.get(step.source.headerOffset);
-      if (!kept) return;
-      kept.uses -= 1;
-      if (kept.uses <= 0) store.delete(step.source.headerOffset);
-    },
-    close: async () => {
-      store.clear();
-    },
-  };
+  return held.reader({ from: label, collect: options.collect });
 }

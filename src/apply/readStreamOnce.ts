@@ -13,7 +13,7 @@ import type { ArchiveEntry } from '../archive/ArchiveEntry.js';
 import { walkArchive } from '../archive/walkArchive.js';
 import { isRestoreplanError, RestoreplanError } from '../errors.js';
 import type { CommonOptions } from '../progress.js';
-import type { PlanDocument, PlanStep } from '../types.js';
+import type { PlanDocument } from '../types.js';
 import { SAME_STREAM_HINT } from './checkArchiveUnchanged.js';
 import { MemberCheck } from './checkPlannedMembers.js';
 import {
@@ -22,7 +22,7 @@ import {
   type MemberReader,
 } from './openMemberReader.js';
 import type { ArchiveSource } from './openArchiveSource.js';
-import { expandStoredData, type MemberChunk } from './readMemberChunks.js';
+import { holdPlannedMembers } from './holdPlannedMembers.js';
 
 export interface StreamReadOptions extends CommonOptions {
   /** Keep the planned members' data (false for a dry run: the stream is only proven). */
@@ -44,25 +44,10 @@ export async function readStreamOnce(
   // Every planned member is compared as the pass goes by (checkPlannedMembers); the data of
   // the file steps — a rewrite's too — is kept, once it matched.
   const check = new MemberCheck(plan);
-  const wanted = new Map<number, { step: PlanStep; uses: number }>();
-  let total = 0;
-  let largest = 0;
-  for (const stage of plan.stages) {
-    for (const step of stage.steps) {
-      if (step.type !== 'file') continue;
-      const known = wanted.get(step.source.headerOffset);
-      if (known) {
-        known.uses += 1;
-        continue;
-      }
-      wanted.set(step.source.headerOffset, { step, uses: 1 });
-      total += step.source.dataLength;
-      largest = Math.max(largest, step.source.dataLength);
-    }
-  }
+  const held = holdPlannedMembers(plan, (step) => step.source.dataLength);
+  const { wanted, total, largest } = held;
   refuseTooLarge(source, wanted.size, total, largest);
 
-  const store = new Map<number, MemberChunk[]>();
   const walk = await walkArchive(source.input, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -72,15 +57,7 @@ export async function readStreamOnce(
     // collected; the mismatch is said once the stream is known to be the plan's.
     onEntry: (entry) =>
       check.see(entry) && options.collect && wanted.has(entry.headerOffset) ? 'data' : undefined,
-    onData: (entry: ArchiveEntry, data: Buffer) => {
-      const planned = wanted.get(entry.headerOffset);
-      if (!planned) return;
-      const { step } = planned;
-      store.set(
-        entry.headerOffset,
-        expandStoredData(data, step.source, step.size, step.memberPath),
-      );
-    },
+    onData: (entry: ArchiveEntry, data: Buffer) => held.keep(entry.headerOffset, data),
   }).catch((error: unknown) => {
     throw explainStreamError(source, error);
   });
@@ -112,7 +89,7 @@ export async function readStreamOnce(
   check.finish(`no member of ${source.label} starts there`);
   if (options.collect) {
     for (const [offset, { step }] of wanted) {
-      if (!store.has(offset)) {
+      if (!held.has(offset)) {
         throw new RestoreplanError(
           'INTERNAL',
           `${step.memberPath} at offset ${offset} of ${source.label} matched its step but was not kept`,
@@ -121,31 +98,11 @@ export async function readStreamOnce(
       }
     }
   }
-  return {
-    seekable: false,
-    prepare: async (batch) => {
-      for (const step of batch) {
-        if (!store.has(step.source.headerOffset))
-          throw new RestoreplanError('INTERNAL', `${step.memberPath} was not read from the stream`);
-      }
-    },
-    read(step) {
-      const chunks = store.get(step.source.headerOffset);
-      if (!chunks) throw new RestoreplanError('INTERNAL', `${step.memberPath} was not prepared`);
-      return chunks;
-    },
-    // The stream cannot be read again: a member two steps write is kept until the last.
-    release(step) {
-      const planned = wanted.get(step.source.headerOffset);
-      if (!planned) return;
-      planned.uses -= 1;
-      if (planned.uses <= 0) store.delete(step.source.headerOffset);
-    },
-    close: async () => {
-      store.clear();
-      await source.close();
-    },
-  };
+  return held.reader({
+    from: 'the stream',
+    collect: options.collect,
+    close: () => source.close(),
+  });
 }
 
 /** Refuses, before a byte is read, a plan whose members one pass cannot hold in memory. */
