@@ -35,6 +35,7 @@ import * as assert from 'uvu/assert';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import type { CheckResult, DoctorResult, PlanDocument } from '../../src/types.js';
+import { makeBackupToolEnv, runBackupTool } from '../helpers/backupToolEnv.js';
 import { makeScratch, missingNeeds, run } from '../helpers/env.js';
 import { changedPaths, snapshotTree } from '../helpers/liveMailman.js';
 
@@ -49,26 +50,13 @@ const SECRET = 'rp-apply-secret-9Wq';
 
 const scratch = makeScratch('restoreplan-backup-apply-');
 const varDir = path.join(scratch.dir, 'root/var/lib/mailman');
-const passwordFile = path.join(scratch.dir, 'restic-password');
-const resticRepo = path.join(scratch.dir, 'restic-repo');
-const borgRepo = path.join(scratch.dir, 'borg-repo');
 const wrappers = path.join(scratch.dir, 'bin');
 const runLog = path.join(scratch.dir, 'tool-runs.log');
 /** What the tools keep of their own (repositories, caches, keys): not restoreplan's writing. */
 const TOOL_STATE = new Set(['restic-repo', 'borg-repo', 'restic-cache', 'borg-home', 'root']);
-
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
+const { env, passwordFile, borgRepo } = makeBackupToolEnv(scratch.dir, SECRET, {
   PATH: `${wrappers}:${process.env.PATH ?? ''}`,
-  RESTIC_REPOSITORY: resticRepo,
-  RESTIC_PASSWORD_FILE: passwordFile,
-  RESTIC_CACHE_DIR: path.join(scratch.dir, 'restic-cache'),
-  BORG_PASSPHRASE: SECRET,
-  BORG_BASE_DIR: path.join(scratch.dir, 'borg-home'),
-};
-delete env.RESTIC_PASSWORD;
-delete env.RESTIC_PASSWORD_COMMAND;
-delete env.BORG_PASSCOMMAND;
+});
 
 test.before(async () => {
   if (why) return;
@@ -92,16 +80,8 @@ test.before(async () => {
 });
 test.after(() => scratch.cleanup());
 
-function tool(cmd: string, args: string[], cwd = scratch.dir): string {
-  const result = spawnSync(cmd, args, {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 1 << 26,
-  });
-  assert.is(result.status, 0, `${cmd} ${args.join(' ')}: ${result.stderr.toString()}`);
-  return result.stdout.toString();
-}
+const tool = (cmd: string, args: string[], cwd = scratch.dir): string =>
+  runBackupTool(env, cmd, args, cwd);
 
 const outputs: string[] = [];
 

@@ -38,6 +38,7 @@ import { findDevices } from '../../src/filesystems/findDevices.js';
 import { scanArchive } from '../../src/scanArchive.js';
 import type { CheckResult, ScanResult } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
+import { makeBackupToolEnv, runBackupTool } from '../helpers/backupToolEnv.js';
 import { makeScratch, missingNeeds, rejectionCode, run } from '../helpers/env.js';
 import { withMountedFs } from '../helpers/mountFs.js';
 
@@ -51,21 +52,8 @@ const scratch = makeScratch('restoreplan-sources-');
 const varDir = path.join(scratch.dir, 'root/var/lib/mailman');
 const SECRET = 'rp-test-secret-7Qz';
 const WRONG = 'rp-wrong-secret-3Kx';
-const passwordFile = path.join(scratch.dir, 'restic-password');
 const wrongFile = path.join(scratch.dir, 'restic-wrong');
-const resticRepo = path.join(scratch.dir, 'restic-repo');
-const borgRepo = path.join(scratch.dir, 'borg-repo');
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  RESTIC_REPOSITORY: resticRepo,
-  RESTIC_PASSWORD_FILE: passwordFile,
-  RESTIC_CACHE_DIR: path.join(scratch.dir, 'restic-cache'),
-  BORG_PASSPHRASE: SECRET,
-  BORG_BASE_DIR: path.join(scratch.dir, 'borg-home'),
-};
-delete env.RESTIC_PASSWORD;
-delete env.RESTIC_PASSWORD_COMMAND;
-delete env.BORG_PASSCOMMAND;
+const { env, passwordFile, resticRepo, borgRepo } = makeBackupToolEnv(scratch.dir, SECRET);
 let resticId = '';
 
 test.before(async () => {
@@ -114,21 +102,12 @@ test.before(async () => {
 });
 test.after(() => scratch.cleanup());
 
-function tool(
+const tool = (
   cmd: string,
   args: string[],
   cwd = scratch.dir,
   extra: NodeJS.ProcessEnv = {},
-): string {
-  const result = spawnSync(cmd, args, {
-    cwd,
-    env: { ...env, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 1 << 28,
-  });
-  assert.is(result.status, 0, `${cmd} ${args.join(' ')}: ${result.stderr.toString()}`);
-  return result.stdout.toString();
-}
+): string => runBackupTool(env, cmd, args, cwd, extra);
 
 function cli(
   args: string[],
