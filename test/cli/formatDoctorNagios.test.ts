@@ -2,7 +2,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
 import { formatDoctorNagios } from '../../src/cli/commands/formatDoctorNagios.js';
 import { judgeDoctor } from '../../src/cli/commands/judgeDoctor.js';
 import { renderDoctor } from '../../src/cli/commands/renderDoctor.js';
@@ -119,7 +118,7 @@ test('an alias file it cannot read: WARNING, never OK (a missing list would go u
     "WARNING - cannot read data/aliases: a list named only there goes unseen (run as root or Mailman's user) | ",
   );
   // The screen and --json say the same with their exit code: 0 there was green while broken.
-  assert.is(exitCodeForDoctor(r), 1);
+  assert.is(judgeDoctor(r).exitCode, 1);
 });
 
 test('the plugin status and the exit code of the screen and --json agree on the var dir', () => {
@@ -142,7 +141,7 @@ test('the plugin status and the exit code of the screen and --json agree on the 
       r.problems.push(makeProblem(kind, 'x', { targetPath: '/var/lib/mailman/data/aliases' }));
     if (kind === 'no-lists') r.problems.push(makeProblem(kind, 'x'));
     assert.is(
-      exitCodeForDoctor(r),
+      judgeDoctor(r).exitCode,
       formatDoctorNagios(r, T).exitCode,
       JSON.stringify([lists, kind]),
     );
@@ -188,7 +187,7 @@ test('stale qrunners, a locked list, inodes out within hours: the screen says it
     const r = c.make();
     const nagios = formatDoctorNagios(r, T);
     assert.is(nagios.exitCode, c.code, c.name);
-    assert.is(exitCodeForDoctor(r, T), c.code, `${c.name}: the screen's exit code`);
+    assert.is(judgeDoctor(r, T).exitCode, c.code, `${c.name}: the screen's exit code`);
     const screen = captureIo();
     renderDoctor(screen.io, r, { judgement: judgeDoctor(r, T) });
     assert.match(screen.out(), c.says, c.name);

@@ -21,7 +21,7 @@ import {
 } from '../../src/mailman/findListEvidence.js';
 import { diagnoseMailman } from '../../src/mailman/diagnoseMailman.js';
 import { findMailmanRoot } from '../../src/mailman/findMailmanRoot.js';
-import { exitCodeForDoctor } from '../../src/cli/commands/doctor.js';
+import { judgeDoctor } from '../../src/cli/commands/judgeDoctor.js';
 import { resolveProfile } from '../../src/plan/planRestore.js';
 import { breakMailmanTree } from '../../samples/breakMailmanTree.js';
 import { aliasStanza, generateMailmanTree } from '../../samples/generateMailmanTree.js';
@@ -130,7 +130,7 @@ test('doctor: lost (no config file), missing (stanza and archives left), removed
         ['list-missing', 'critical', 'list004'],
       ],
     );
-    assert.is(exitCodeForDoctor(report), 2);
+    assert.is(judgeDoctor(report).exitCode, 2);
   } finally {
     cleanup();
   }
@@ -159,7 +159,7 @@ test('doctor: archives left by rmlist (without -a) where Mailman keeps alias fil
       report.problems.map((p) => [p.kind, p.list]),
       [['list-removed', 'old']],
     );
-    assert.is(exitCodeForDoctor(report), 0);
+    assert.is(judgeDoctor(report).exitCode, 0);
   } finally {
     cleanup();
   }
@@ -245,7 +245,7 @@ test('doctor: stanzas and shunted mail naming no possible list are no missing li
         ['mailman', 'ok'],
       ],
     );
-    assert.is(exitCodeForDoctor(report), 0);
+    assert.is(judgeDoctor(report).exitCode, 0);
   } finally {
     cleanup();
   }
@@ -354,7 +354,7 @@ test('a list directory that is a symlink to one is a list, as Mailman follows it
         ['moved', 'ok'],
       ],
     );
-    assert.is(exitCodeForDoctor(report), 0);
+    assert.is(judgeDoctor(report).exitCode, 0);
   } finally {
     cleanup();
   }

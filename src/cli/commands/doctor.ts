@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
-import type { ExitCode } from '../exitCodes.js';
 import { formatErrorLine, writeJson, writeLine } from '../output.js';
-import { DEFAULT_DOCTOR_THRESHOLDS, judgeDoctor } from './judgeDoctor.js';
-import { readDoctorThresholds, readMonitorOutputs, type DoctorThresholds } from './monitorFlags.js';
+import { judgeDoctor } from './judgeDoctor.js';
+import { readDoctorThresholds, readMonitorOutputs } from './monitorFlags.js';
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): void {
   addCommonFlags(
@@ -112,12 +111,4 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
       { onFlagsError: writeUnknown },
     );
   });
-}
-
-/** The exit code of every doctor output: judgeDoctor's verdict (the --nagios status too). */
-export function exitCodeForDoctor(
-  result: Parameters<typeof judgeDoctor>[0],
-  thresholds: DoctorThresholds = DEFAULT_DOCTOR_THRESHOLDS,
-): ExitCode {
-  return judgeDoctor(result, thresholds).exitCode;
 }
