@@ -31,6 +31,7 @@ export function resticCases(live: Live, repo: ResticRepo): Case[] {
       theirs: { command: `${repo.env} restic --no-lock ls --json ${repo.id}` },
       baseline: 'restic ls --json',
       goal: 1.2,
+      rssOfTool: 'restic',
     },
     {
       key: 'restic-apply',
@@ -47,6 +48,7 @@ export function resticCases(live: Live, repo: ResticRepo): Case[] {
       theirs: { command: dumps, check: live.checkExtracted },
       baseline: 'restic dump ×4',
       goal: 1.5,
+      rssOfTool: 'restic',
     },
   ];
 }
