@@ -272,6 +272,15 @@ export function classifyResticFailure(run: Pick<ToolExit, 'code' | 'stderr'>, wh
       details,
     );
   }
+  if (/parsing repository location failed/.test(stderr)) {
+    // Nothing of it quoted: Go's url.Parse error repeats the location and may name a piece of
+    // a password that is not percent-encoded as the "port" (`invalid port ":Hunt" after host`).
+    return new RestoreplanError(
+      'BACKUP_REPOSITORY_NOT_FOUND',
+      `restic cannot parse the repository location (check RESTIC_REPOSITORY or RESTIC_REPOSITORY_FILE; a password in a URL is percent-encoded)`,
+      details,
+    );
+  }
   if (/unable to create lock in backend|repository is already locked/.test(stderr)) {
     return new RestoreplanError(
       'BACKUP_REPOSITORY_LOCKED',

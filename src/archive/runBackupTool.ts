@@ -234,7 +234,9 @@ const SECRET_VARIABLES = ['RESTIC_PASSWORD', 'BORG_PASSPHRASE', 'RESTIC_REPOSITO
  */
 export function safeExcerpt(stderr: string, env: NodeJS.ProcessEnv = process.env): string {
   let line = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
-  line = line.trim().replace(/:\/\/[^/\s@]*@/g, '://***@');
+  // Up to the last '@' of the word: a password the user did not percent-encode may hold a '/'
+  // or an '@' itself (rest:http://u:Pa/ss@h/). Blanking a path's '@' too is the safe mistake.
+  line = line.trim().replace(/:\/\/[^\s"'<>]*@/g, '://***@');
   for (const name of SECRET_VARIABLES) {
     const value = env[name];
     if (value && value.length >= 4) line = line.split(value).join('***');

@@ -404,6 +404,29 @@ test('safeExcerpt: first line, URL credentials and secret variables blanked, bou
     'Fatal: rest:https://***@h/r failed: ***',
   );
   assert.is(safeExcerpt('x'.repeat(400)).length, 160);
+  // A password the user did not percent-encode: a '/' or an '@' in it is still blanked whole.
+  assert.is(
+    safeExcerpt('Fatal: unable to open repository at rest:http://u:Pa/ss@h:8000/r: 401', {}),
+    'Fatal: unable to open repository at rest:http://***@h:8000/r: 401',
+  );
+  assert.is(
+    safeExcerpt('Fatal: parse "sftp://u:p@ss@h/r": bad', {}),
+    'Fatal: parse "sftp://***@h/r": bad',
+  );
+});
+
+test('classifyResticFailure: a repository location restic cannot parse quotes none of it (Go quotes a piece of the password as the "port")', () => {
+  const error = classifyResticFailure(
+    {
+      code: 1,
+      stderr:
+        'Fatal: parsing repository location failed: url.Parse: parse "http://user:Hunt/er2Pass@127.0.0.1:9/": invalid port ":Hunt" after host\n',
+    },
+    'latest',
+  );
+  assert.is(error.code, 'BACKUP_REPOSITORY_NOT_FOUND');
+  assert.not.match(error.message, /Hunt|er2Pass/);
+  assert.match(error.message, /RESTIC_REPOSITORY/);
 });
 
 test('createLineSplitter: lines across chunks, the last one without a newline', () => {
