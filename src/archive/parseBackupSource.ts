@@ -128,7 +128,8 @@ export function toolSourceOf(archive: string | NodeJS.ReadableStream): ToolSourc
  * plan whose repository needs that password is given the full source again (--archive).
  */
 export function redactSource(spec: string): string {
-  return spec.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/g, '$1@');
+  // Up to the last '@' before the path: an '@' the user did not percent-encode is the password's.
+  return spec.replace(/(\/\/[^/@\s:]*):[^/\s]*@/g, '$1@');
 }
 
 /**

@@ -506,6 +506,9 @@ test('redactSource: no password of a repository URL is written down; the rest st
   assert.is(redactSource('borg:/srv/borg::host-2026-12-01'), 'borg:/srv/borg::host-2026-12-01');
   assert.is(redactSource('restic:latest'), 'restic:latest');
   assert.is(redactSource('borg:sftp://u:p%40ss@h/r::a'), 'borg:sftp://u@h/r::a');
+  // An '@' the user did not percent-encode: the password is blanked whole, not up to it.
+  assert.is(redactSource('borg:ssh://u:Pa@ss@h/r::a'), 'borg:ssh://u@h/r::a');
+  assert.is(redactSource('borg:ssh://h:22/srv/x@y/r::a@b'), 'borg:ssh://h:22/srv/x@y/r::a@b');
 });
 
 test('index refuses a restic:/borg: source (nothing for an index to save), without the password', () => {
