@@ -36,7 +36,7 @@ export interface Archives {
 function pruneStale(): void {
   for (const name of readdirSync(work))
     if (name.startsWith('mailman-') && !name.includes(`-v${GENERATOR_VERSION}.`))
-      rmSync(path.join(work, name), { force: true });
+      rmSync(path.join(work, name), { recursive: true, force: true });
 }
 
 export function ensureArchives(

@@ -24,6 +24,8 @@ export const CASE_KEYS = [
   'warm-zstd',
   'apply',
   'plan+apply',
+  'restic-check',
+  'restic-apply',
   'index-size',
 ] as const;
 export type CaseKey = (typeof CASE_KEYS)[number];

@@ -29,6 +29,8 @@ import {
 } from './cases.js';
 import type { BenchShapeName } from './generateBenchArchive.js';
 import { measure, root, type Case, type Measured } from './measure.js';
+import { resticCases } from './resticCases.js';
+import { ensureResticRepo } from './resticRepo.js';
 import { buildWarmIndex, type IndexSize } from './warmIndex.js';
 
 const SHAPE_LABEL: Record<BenchShapeName, string> = { few: 'few lists', many: 'many lists' };
@@ -36,7 +38,8 @@ const RSS_GOAL_MIB = 200;
 /** Goal of issue 13: an index at most this share of the uncompressed archive. */
 const INDEX_SHARE_GOAL = 0.05;
 const WARM_KEYS: readonly CaseKey[] = ['warm-check', 'warm-tar', 'warm-gzip', 'warm-zstd'];
-const LIVE_KEYS: readonly CaseKey[] = [...WARM_KEYS, 'apply', 'plan+apply'];
+const RESTIC_KEYS: readonly CaseKey[] = ['restic-check', 'restic-apply'];
+const LIVE_KEYS: readonly CaseKey[] = [...WARM_KEYS, ...RESTIC_KEYS, 'apply', 'plan+apply'];
 
 interface Args {
   runs: number;
@@ -126,6 +129,7 @@ function runShape(
   const wanted = (key: CaseKey): boolean => !args.only || args.only.includes(key);
   const before = Date.now();
   const archives = ensureArchives(shape, args);
+  const restic = RESTIC_KEYS.some(wanted) ? ensureResticRepo(archives) : null;
   onGenerated(Date.now() - before);
   const sizeMB = statSync(archives.tar).size / 1e6;
   const archiveLine = `- **${SHAPE_LABEL[shape]}** (\`--shape ${shape}\`): ${archives.lists.length} lists, ${archives.members.toLocaleString('en-US')} members, ${archives.directories.toLocaleString('en-US')} directories, ${sizeMB.toFixed(0)} MB uncompressed.`;
@@ -136,6 +140,7 @@ function runShape(
     cases.push(...coldApplyCases(archives, live));
     if (warm)
       cases.push(warmCheckCase(archives, live, warm), ...warmApplyCases(archives, live, warm));
+    if (restic) cases.push(...resticCases(live, restic));
   }
   const order = (c: Case): number => (CASE_KEYS as readonly string[]).indexOf(c.key);
   const rows: Row[] = [];
@@ -157,10 +162,13 @@ function caseTable(rows: Row[]): { lines: string[]; failed: number } {
   let failed = 0;
   for (const { shape, c, m } of rows) {
     const rss = m.maxRssKiB / 1024;
-    const ok = m.ratio <= c.goal && rss <= RSS_GOAL_MIB;
+    const ok = m.ratio <= c.goal && (c.rssOfTool !== undefined || rss <= RSS_GOAL_MIB);
     if (!ok) failed += 1;
+    const rssText = c.rssOfTool
+      ? `${rss.toFixed(0)} MiB, ${c.rssOfTool}'s own (baseline ${(m.theirsMaxRssKiB / 1024).toFixed(0)} MiB)`
+      : `${rss.toFixed(0)} MiB`;
     lines.push(
-      `| ${shape} | ${c.name} | ${m.ours.toFixed(2)} s | ${c.baseline}: ${m.theirs.toFixed(2)} s | ${m.ratio.toFixed(2)}× | ${m.ratioMin.toFixed(2)}–${m.ratioMax.toFixed(2)} | ≤ ${c.goal}× | ${rss.toFixed(0)} MiB | ${ok ? 'yes' : 'no'} |`,
+      `| ${shape} | ${c.name} | ${m.ours.toFixed(2)} s | ${c.baseline}: ${m.theirs.toFixed(2)} s | ${m.ratio.toFixed(2)}× | ${m.ratioMin.toFixed(2)}–${m.ratioMax.toFixed(2)} | ≤ ${c.goal}× | ${rssText} | ${ok ? 'yes' : 'no'} |`,
     );
   }
   return { lines, failed };

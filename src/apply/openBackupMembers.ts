@@ -96,7 +96,7 @@ export async function openBackupMembers(
   };
   const resolving =
     source.kind === 'restic'
-      ? resolveResticSnapshot(source.snapshot, tool)
+      ? resolveResticSnapshot(source, tool)
       : findBorgArchive(source.repository, source.archive, tool);
   const reading =
     options.collect && members.size > 0

@@ -15,6 +15,11 @@ const DOT = 0x2e;
  */
 export function normalizeMemberPath(rawPath: string): string {
   if (isNormalMemberPath(rawPath)) return rawPath;
+  // An absolute name (every name of a restic listing, tar -P): one slice, no split.
+  if (rawPath.charCodeAt(0) === SLASH && rawPath.charCodeAt(1) !== SLASH) {
+    const rest = rawPath.slice(1);
+    if (isNormalMemberPath(rest)) return rest;
+  }
   const parts = rawPath.split('/');
   const kept: string[] = [];
   for (const part of parts) {

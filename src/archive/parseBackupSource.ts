@@ -15,6 +15,8 @@ export type BackupSource =
       spec: string;
       /** `latest`, or a (short) snapshot id. */
       snapshot: string;
+      /** restic's snapshot filters (`?host=…&path=…&tag=…`), which choose what `latest` is. */
+      filters?: ResticFilters;
     }
   | {
       kind: 'borg';
@@ -25,21 +27,31 @@ export type BackupSource =
     };
 
 export type ToolSource = Exclude<BackupSource, { kind: 'file' }>;
+export type ResticSource = Extract<BackupSource, { kind: 'restic' }>;
+
+/** restic's --host, --path and --tag snapshot filters, each as often as given. */
+export interface ResticFilters {
+  hosts: string[];
+  paths: string[];
+  tags: string[];
+}
 
 const RESTIC_SNAPSHOT = /^(latest|[0-9a-f]{1,64})$/;
+const RESTIC_FILTER_KEYS = { host: 'hosts', path: 'paths', tag: 'tags' } as const;
 
 export function parseBackupSource(spec: string): BackupSource {
   if (spec.startsWith('restic:')) {
-    const snapshot = spec.slice('restic:'.length);
+    const [snapshot = '', query] = splitOnce(spec.slice('restic:'.length), '?');
     // Only what restic takes as a snapshot: nothing that could read as one of its options.
     if (!RESTIC_SNAPSHOT.test(snapshot)) {
       throw new RestoreplanError(
         'USAGE',
-        `${JSON.stringify(spec)}: a restic source is restic:latest or restic:ID (a snapshot id or its hex prefix); a file of that name is ./${spec}`,
+        `${JSON.stringify(spec)}: a restic source is restic:latest or restic:ID (a snapshot id or its hex prefix), optionally with ?host=H&path=P&tag=T; a file of that name is ./${spec}`,
         { source: spec },
       );
     }
-    return { kind: 'restic', spec, snapshot };
+    if (query === undefined) return { kind: 'restic', spec, snapshot };
+    return { kind: 'restic', spec, snapshot, filters: parseResticFilters(spec, query) };
   }
   if (spec.startsWith('borg:')) {
     const location = spec.slice('borg:'.length);
@@ -58,6 +70,50 @@ export function parseBackupSource(spec: string): BackupSource {
   return { kind: 'file', path: spec };
 }
 
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+/**
+ * `host=H&path=P&tag=T` (each repeatable, values percent-decoded, `+` kept as it is: it is a
+ * path's character, not a space): restic's own filters for choosing `latest` — the newest
+ * snapshot of that host, of that backed-up path. A path must be absolute, as restic matches it.
+ */
+function parseResticFilters(spec: string, query: string): ResticFilters {
+  const filters: ResticFilters = { hosts: [], paths: [], tags: [] };
+  const bad = (why: string): RestoreplanError =>
+    new RestoreplanError('USAGE', `${JSON.stringify(spec)}: ${why}`, { source: spec });
+  for (const pair of query.split('&')) {
+    const [key = '', raw] = splitOnce(pair, '=');
+    const field = RESTIC_FILTER_KEYS[key as keyof typeof RESTIC_FILTER_KEYS];
+    if (field === undefined || raw === undefined)
+      throw bad(
+        `${JSON.stringify(pair)} is not a restic filter (host=H, path=/P or tag=T, joined by &)`,
+      );
+    let value: string;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      throw bad(`${JSON.stringify(raw)} is not percent-encoded correctly`);
+    }
+    if (value === '' || /[\0\n]/.test(value)) throw bad(`${key}= needs a value on one line`);
+    if (key === 'path' && !value.startsWith('/')) throw bad(`path=${value} is not absolute`);
+    filters[field].push(value);
+  }
+  return filters;
+}
+
+/** The restic options that apply a source's filters (`--host=H`: never read as another option). */
+export function resticFilterArgs(filters: ResticFilters | undefined): string[] {
+  if (!filters) return [];
+  return [
+    ...filters.hosts.map((host) => `--host=${host}`),
+    ...filters.paths.map((p) => `--path=${p}`),
+    ...filters.tags.map((tag) => `--tag=${tag}`),
+  ];
+}
+
 /** The backup-tool source an archive argument names, or null for a tar file, `-` or a stream. */
 export function toolSourceOf(archive: string | NodeJS.ReadableStream): ToolSource | null {
   if (typeof archive !== 'string') return null;
@@ -72,7 +128,8 @@ export function toolSourceOf(archive: string | NodeJS.ReadableStream): ToolSourc
  * plan whose repository needs that password is given the full source again (--archive).
  */
 export function redactSource(spec: string): string {
-  return spec.replace(/(\/\/[^/@\s:]*):[^/@\s]*@/g, '$1@');
+  // Up to the last '@' before the path: an '@' the user did not percent-encode is the password's.
+  return spec.replace(/(\/\/[^/@\s:]*):[^/\s]*@/g, '$1@');
 }
 
 /**

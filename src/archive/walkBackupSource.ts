@@ -83,9 +83,9 @@ export async function walkBackupSource(
   let mtime: string | null;
   let stopped: boolean;
   if (source.kind === 'restic') {
-    const listed = await listResticSnapshot(source.snapshot, entry, onEntry, list);
+    const listed = await listResticSnapshot(source, entry, onEntry, list);
     stopped = listed.stopped;
-    const id = listed.id ?? (await resolveResticSnapshot(source.snapshot, list)).id;
+    const id = listed.id ?? (await resolveResticSnapshot(source, list)).id;
     fingerprint = `restic:${id}`;
     mtime = null;
   } else {

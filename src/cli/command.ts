@@ -93,6 +93,9 @@ export function readFlags(opts: Record<string, unknown>): GlobalFlags {
   };
 }
 
+/** The signals that cancel a command as Ctrl-C does (ABORTED, exit 3). */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
  * Runs a command body with progress, Ctrl-C cancellation and error mapping. `onFlagsError`
  * hears a refusal of the common flags (--quiet with --verbose), which comes before the body:
@@ -118,8 +121,12 @@ export async function runCommand(
   }
   const progress = createProgressDisplay(ctx.io, flags);
   const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C, `kill`/`timeout`/systemd (SIGTERM) and a closed terminal or ssh session (SIGHUP)
+  // cancel alike: restic and borg run in a session of their own, so only this abort ends them
+  // (and removes a private restore dir); a process killed outright would leave them running.
+  // Once each: the same signal again ends restoreplan at once.
+  const onSignal = (): void => controller.abort();
+  for (const name of CANCEL_SIGNALS) process.once(name, onSignal);
   try {
     const index = readIndexSetting(opts, ctx.io, flags.debug);
     ctx.exitCode = await body({ flags, progress, signal: controller.signal, index });
@@ -128,6 +135,6 @@ export async function runCommand(
     ctx.exitCode = reportError(ctx.io, flags, error);
   } finally {
     progress.done();
-    process.removeListener('SIGINT', onSigint);
+    for (const name of CANCEL_SIGNALS) process.removeListener(name, onSignal);
   }
 }

@@ -27,6 +27,7 @@ import {
   parseBackupSource,
   redactSource,
   refuseToolSource,
+  resticFilterArgs,
   toolSourceOf,
 } from '../../src/archive/parseBackupSource.js';
 import { createLineSplitter, runBackupTool, safeExcerpt } from '../../src/archive/runBackupTool.js';
@@ -55,6 +56,21 @@ test('parseBackupSource: restic:SNAPSHOT, borg:REPO::ARCHIVE, anything else a fi
     repository: '',
     archive: 'a1',
   });
+  assert.equal(
+    parseBackupSource('restic:latest?host=mail1&path=/var/lib/mailman&path=/etc%20x&tag=a+b'),
+    {
+      kind: 'restic',
+      spec: 'restic:latest?host=mail1&path=/var/lib/mailman&path=/etc%20x&tag=a+b',
+      snapshot: 'latest',
+      filters: { hosts: ['mail1'], paths: ['/var/lib/mailman', '/etc x'], tags: ['a+b'] },
+    },
+  );
+  assert.equal(resticFilterArgs({ hosts: ['-x'], paths: ['/p'], tags: ['t'] }), [
+    '--host=-x',
+    '--path=/p',
+    '--tag=t',
+  ]);
+  assert.equal(resticFilterArgs(undefined), []);
   assert.equal(parseBackupSource('./restic:latest'), { kind: 'file', path: './restic:latest' });
   assert.equal(parseBackupSource('backup.tar'), { kind: 'file', path: 'backup.tar' });
   assert.is(toolSourceOf('-'), null);
@@ -63,6 +79,13 @@ test('parseBackupSource: restic:SNAPSHOT, borg:REPO::ARCHIVE, anything else a fi
     'restic:--help',
     'restic:LATEST',
     'restic:xyz',
+    'restic:latest?',
+    'restic:latest?host=',
+    'restic:latest?hots=a',
+    'restic:latest?path=relative',
+    'restic:latest?host=%zz',
+    'restic:latest?host=a%0Ab',
+    'restic:-x?host=a',
     'borg:/r',
     'borg:/r::',
     'borg:/r::-x',
@@ -157,34 +180,61 @@ test('resticNodeToEntry: a hard-linked pair is one file and a hard link to it; u
   assert.equal([entry.type, entry.linkPath], ['hardlink', 'tmp/r/var/lib/mailman/data/i1']);
 });
 
-test('createMatchSplitter: every match of the one-line document, cut anywhere (strings with braces, escapes, nesting)', () => {
+test('createMatchSplitter: every match of the one-line document, cut anywhere (strings with braces, escapes, nesting), on both paths', () => {
   const matches = [
     { path: '/a', type: 'dir' },
     { path: '/a/we{ird}"[x]\\', type: 'file', size: 3, links: 1 },
+    // Names that spell the boundaries the fast path searches for.
+    { path: '/a/},{"path":"x', type: 'file' },
+    { path: '/a/}],"hits":1', type: 'file' },
+    { path: '/a/},{', type: 'file' },
     { path: '/a/x', type: 'file', extended_attributes: [{ name: 'user.k', value: 'dg==' }] },
     { path: '/a/\n', type: 'file' },
   ];
-  const document = JSON.stringify([{ matches, hits: 4, snapshot: 'ab'.repeat(32) }]);
-  for (const size of [1, 2, 7, 64, document.length]) {
-    const seen: unknown[] = [];
-    const splitter = createMatchSplitter((json) => {
-      seen.push(JSON.parse(json));
-    });
-    for (let i = 0; i < document.length; i += size) splitter.push(document.slice(i, i + size));
-    assert.equal(seen, matches, `chunks of ${size}`);
+  // restic 0.14's order (path first: the fast path) and another order (the general path).
+  const reordered = matches.map(({ path, ...rest }) => ({ ...rest, path }));
+  for (const list of [matches, reordered]) {
+    const document = JSON.stringify([
+      { matches: list, hits: list.length, snapshot: 'ab'.repeat(32) },
+    ]);
+    for (const size of [1, 2, 7, 11, 64, document.length]) {
+      const seen: unknown[] = [];
+      const splitter = createMatchSplitter((node) => {
+        seen.push(node);
+      });
+      for (let i = 0; i < document.length; i += size) splitter.push(document.slice(i, i + size));
+      assert.equal(seen, list, `chunks of ${size}`);
+    }
   }
-  // An empty snapshot's document, and 'stop'.
-  const none: string[] = [];
-  createMatchSplitter((json) => {
-    none.push(json);
-  }).push('[{"matches":[],"hits":0,"snapshot":"ab"}]');
-  assert.equal(none, []);
+  // An empty snapshot's document, an unknown snapshot's, and 'stop'.
+  for (const document of ['[{"matches":[],"hits":0,"snapshot":"ab"}]', '[]']) {
+    const none: unknown[] = [];
+    createMatchSplitter((node) => {
+      none.push(node);
+    }).push(document);
+    assert.equal(none, []);
+  }
   let count = 0;
   const stopped = createMatchSplitter(() => {
     count += 1;
     return 'stop';
-  }).push(document);
+  }).push(JSON.stringify([{ matches, hits: 4, snapshot: 'ab' }]));
   assert.equal([stopped, count], ['stop', 1]);
+});
+
+test('createMatchSplitter: a listing that is not JSON fails as BACKUP_TOOL_FAILED, never a short count', () => {
+  for (const document of [
+    '[{"matches":[{"path":"/a","type":"dir"},{"path":"/b","type":}],"hits":2}]',
+    '[{"matches":[{"path":"/a","type":"dir"},{"path":"/b",,"type":"dir"},{"path":"/c"}',
+  ]) {
+    const splitter = createMatchSplitter(() => undefined);
+    try {
+      splitter.push(document);
+      assert.unreachable('accepted');
+    } catch (error) {
+      assert.is((error as { code?: string }).code, 'BACKUP_TOOL_FAILED');
+    }
+  }
 });
 
 const borgLine = (item: Partial<BorgItem>): BorgItem => ({
@@ -354,6 +404,29 @@ test('safeExcerpt: first line, URL credentials and secret variables blanked, bou
     'Fatal: rest:https://***@h/r failed: ***',
   );
   assert.is(safeExcerpt('x'.repeat(400)).length, 160);
+  // A password the user did not percent-encode: a '/' or an '@' in it is still blanked whole.
+  assert.is(
+    safeExcerpt('Fatal: unable to open repository at rest:http://u:Pa/ss@h:8000/r: 401', {}),
+    'Fatal: unable to open repository at rest:http://***@h:8000/r: 401',
+  );
+  assert.is(
+    safeExcerpt('Fatal: parse "sftp://u:p@ss@h/r": bad', {}),
+    'Fatal: parse "sftp://***@h/r": bad',
+  );
+});
+
+test('classifyResticFailure: a repository location restic cannot parse quotes none of it (Go quotes a piece of the password as the "port")', () => {
+  const error = classifyResticFailure(
+    {
+      code: 1,
+      stderr:
+        'Fatal: parsing repository location failed: url.Parse: parse "http://user:Hunt/er2Pass@127.0.0.1:9/": invalid port ":Hunt" after host\n',
+    },
+    'latest',
+  );
+  assert.is(error.code, 'BACKUP_REPOSITORY_NOT_FOUND');
+  assert.not.match(error.message, /Hunt|er2Pass/);
+  assert.match(error.message, /RESTIC_REPOSITORY/);
 });
 
 test('createLineSplitter: lines across chunks, the last one without a newline', () => {
@@ -433,6 +506,9 @@ test('redactSource: no password of a repository URL is written down; the rest st
   assert.is(redactSource('borg:/srv/borg::host-2026-12-01'), 'borg:/srv/borg::host-2026-12-01');
   assert.is(redactSource('restic:latest'), 'restic:latest');
   assert.is(redactSource('borg:sftp://u:p%40ss@h/r::a'), 'borg:sftp://u@h/r::a');
+  // An '@' the user did not percent-encode: the password is blanked whole, not up to it.
+  assert.is(redactSource('borg:ssh://u:Pa@ss@h/r::a'), 'borg:ssh://u@h/r::a');
+  assert.is(redactSource('borg:ssh://h:22/srv/x@y/r::a@b'), 'borg:ssh://h:22/srv/x@y/r::a@b');
 });
 
 test('index refuses a restic:/borg: source (nothing for an index to save), without the password', () => {

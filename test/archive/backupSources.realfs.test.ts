@@ -348,7 +348,7 @@ test('API: readBackupMembers — restic restores into a private scratch dir off 
   const scratchDirs = [path.join(scratch.dir, 'members-scratch')];
   mkdirSync(scratchDirs[0]!);
   await withToolEnv(async () => {
-    const full = (await resolveResticSnapshot(resticId)).id;
+    const full = (await resolveResticSnapshot({ snapshot: resticId })).id;
     const cases: Array<[string, ToolSource, Parameters<typeof readBackupMembers>[4], string]> = [
       [
         'restic, scratch usable',
@@ -436,6 +436,74 @@ test('restic errors: wrong password, no such snapshot, no restic on PATH', () =>
   assert.ok(profiled.code !== null && profiled.code <= 2, profiled.stderr);
   const none = cli(['check', 'restic:latest', '--target', varDir, '--profile', 'none', '--json']);
   assert.ok(none.code !== null && none.code <= 2, none.stderr);
+});
+
+test('restic:latest?host=…&path=…&tag=…: the filters of restic itself choose the snapshot, in the listing and in the staleness check of apply', async () => {
+  const skip = why ?? missingNeeds({ tools: ['restic'] });
+  if (skip) return void console.log(`skipped: ${skip}`);
+  // A repository of its own: the other tests' restic:latest stays theirs.
+  const own = { ...env, RESTIC_REPOSITORY: path.join(scratch.dir, 'restic-filters') };
+  const backup = (host: string, dir: string, tag: string): string => {
+    const out = runBackupTool(
+      own,
+      'restic',
+      ['backup', '--json', '--host', host, '--tag', tag, dir],
+      scratch.dir,
+    );
+    return (JSON.parse(out.trim().split('\n').at(-1)!) as { snapshot_id: string }).snapshot_id;
+  };
+  runBackupTool(own, 'restic', ['init', '--quiet'], scratch.dir);
+  const shortWhole = backup('h1', varDir, 'nightly');
+  const shortLists = backup('h2', path.join(varDir, 'lists'), 'hourly');
+  // restic 0.14's backup summary gives the short id: the full ones from the repository.
+  const ids = (
+    JSON.parse(runBackupTool(own, 'restic', ['snapshots', '--json'], scratch.dir)) as Array<{
+      id: string;
+    }>
+  ).map((s) => s.id);
+  const whole = ids.find((id) => id.startsWith(shortWhole)) ?? '';
+  const listsOnly = ids.find((id) => id.startsWith(shortLists)) ?? '';
+  const scanOf = (source: string): ScanResult => {
+    const result = spawnSync(process.execPath, [bin, 'scan', source, '--json', '--no-progress'], {
+      env: own,
+      encoding: 'utf8',
+    });
+    assert.is(result.status, 0, `${source}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as ScanResult;
+  };
+  assert.is(scanOf('restic:latest').archive.fingerprint, `restic:${listsOnly}`);
+  const full = scanOf(`restic:${whole}`);
+  for (const source of [
+    'restic:latest?host=h1',
+    `restic:latest?path=${varDir}`,
+    'restic:latest?tag=nightly',
+    `restic:latest?host=h1&path=${encodeURI(varDir)}&tag=nightly`,
+  ]) {
+    const scan = scanOf(source);
+    assert.is(scan.archive.fingerprint, `restic:${whole}`, source);
+    assert.equal(scan.totals, full.totals, source);
+  }
+  const none = spawnSync(process.execPath, [bin, 'scan', 'restic:latest?host=nope', '--json'], {
+    env: own,
+    encoding: 'utf8',
+  });
+  assert.is(none.status, 3);
+  assert.is(
+    (JSON.parse(none.stdout) as { error: { code: string } }).error.code,
+    'BACKUP_SNAPSHOT_NOT_FOUND',
+  );
+  // What apply resolves the planned source with: the same filters.
+  const saved = process.env.RESTIC_REPOSITORY;
+  Object.assign(process.env, own);
+  try {
+    const resolved = await resolveResticSnapshot({
+      snapshot: 'latest',
+      filters: { hosts: ['h1'], paths: [], tags: [] },
+    });
+    assert.is(resolved.id, whole);
+  } finally {
+    process.env.RESTIC_REPOSITORY = saved;
+  }
 });
 
 test('borg errors: wrong passphrase, none, no such archive, no repository, no borg on PATH', () => {
