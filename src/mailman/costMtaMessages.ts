@@ -14,9 +14,12 @@
  * - Postfix, master down: one file `maildrop/ID` per message until master starts (to budget
  *   the peak after it starts, pass `{ ...mta, masterRunning: true }`).
  *
- * Inodes are exact for a known layout. Blocks are an upper bound: file sizes are estimated from
- * above, and the directory-growth bound (boundDirectoryGrowth) is included; the prediction
- * exceeds the truth by at most `directoryGrowth` when the sizes given are the real ones.
+ * Inodes are exact when the split or hash subdirectories exist already (a live spool: the tests
+ * hold this to df -i); on a fresh spool the one-time part is an upper bound, since how many of
+ * them a backlog creates depends on its arrival seconds (Exim) or queue IDs (Postfix).
+ * Blocks are an upper bound: file sizes are estimated from above, and the directory-growth
+ * bound (boundDirectoryGrowth) is included; the prediction exceeds the truth by at most
+ * `directoryGrowth` when the sizes given are the real ones (and the one-time part is known).
  * Not included: files that exist only while a message is being received or delivered (Exim's
  * hdr.<pid> and -J journal, Postfix's incoming/ copy), bounded by the MTA's concurrency, not by
  * the backlog; Exim's hints databases in db/ (a few files, present on any live host).
