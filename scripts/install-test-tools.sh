@@ -38,6 +38,59 @@ have man        || need+=(man-db)
 have groff      || need+=(groff-base)
 have zsh        || need+=(zsh)
 have fish       || need+=(fish)
+# Exim 4 and Postfix for the MTA-spool tests (issue 16). Their Debian packages conflict (both
+# provide mail-transport-agent) and their maintainer scripts would set up a system MTA and try
+# to start it, so neither is installed: each package is unpacked with dpkg-deb -x into its own
+# prefix under /opt/restoreplan-test, and the tests run it with a private configuration and
+# spool (Exim: exim4 -C FILE; Postfix: -c DIR / sendmail -C DIR / MAIL_CONFIG=DIR).
+# Postfix's programs find their libpostfix-*.so through RUNPATH /usr/lib/postfix, and its
+# sendmail runs postdrop with a scrubbed environment (no LD_LIBRARY_PATH), so the unpacked
+# ELF files get their RUNPATH rewritten to the private prefix with patchelf. Exim looks up its
+# compiled-in user Debian-exim before it reads any configuration, and Postfix refuses to run
+# without its mail_owner (postfix) and setgid_group (postdrop): those are created as Debian's
+# packages would. Placed before the early exit; idempotent; does nothing when all is there.
+RP_MTA=/opt/restoreplan-test
+if [ "$(id -u)" = 0 ]; then
+  mta_need=()
+  for p in patchelf libidn12 libidn2-0 libdb5.3 libgnutls30 libgnutls-dane0 libnsl2 \
+           libpcre2-8-0 libcrypt1 libicu72 libsasl2-2 libssl3; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || mta_need+=("$p")
+  done
+  if [ ${#mta_need[@]} -gt 0 ]; then
+    apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+      --no-install-recommends "${mta_need[@]}" >/dev/null 2>&1 \
+      || echo "install-test-tools: apt-get install ${mta_need[*]} failed" >&2
+  fi
+  # unpack_deb PACKAGE DIR FILE-THAT-SHOWS-IT-IS-DONE
+  unpack_deb() {
+    [ -x "$2/$3" ] && return 0
+    local t f; t=$(mktemp -d) && chmod 755 "$t"
+    if ! ( cd "$t" && { apt-get -o DPkg::Lock::Timeout=900 download -qq "$1" >/dev/null 2>&1 \
+        || { apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null 2>&1 \
+             && apt-get -o DPkg::Lock::Timeout=900 download -qq "$1" >/dev/null 2>&1; }; } ) \
+      || ! { rm -rf "$2.new" && mkdir -p "$2.new" && dpkg-deb -x "$t"/"$1"_*.deb "$2.new"; }; then
+      echo "install-test-tools: could not unpack $1 into $2" >&2; rm -rf "$t" "$2.new"; return 1
+    fi
+    # Point RUNPATH /usr/lib/... at the private copy (Postfix's libpostfix-*.so).
+    while IFS= read -r -d '' f; do
+      case "$(patchelf --print-rpath "$f" 2>/dev/null)" in
+        /usr/lib/*) patchelf --set-rpath "$2$(patchelf --print-rpath "$f")" "$f" ;;
+      esac
+    done < <(find "$2.new" -type f \( -perm -u+x -o -name '*.so*' \) -print0)
+    chmod -R u-s,g-s "$2.new"   # the tests run as root; no set-id copies lying around
+    rm -rf "$2" && mv "$2.new" "$2"; rm -rf "$t"
+  }
+  unpack_deb exim4-daemon-light "$RP_MTA/exim4" usr/sbin/exim4
+  unpack_deb postfix "$RP_MTA/postfix" usr/sbin/postconf
+  getent group Debian-exim >/dev/null || groupadd --system Debian-exim
+  getent passwd Debian-exim >/dev/null \
+    || useradd --system -g Debian-exim -d /var/spool/exim4 -M -s /usr/sbin/nologin Debian-exim
+  getent group postfix >/dev/null || groupadd --system postfix
+  getent group postdrop >/dev/null || groupadd --system postdrop
+  getent passwd postfix >/dev/null \
+    || useradd --system -g postfix -d /var/spool/postfix -M -s /usr/sbin/nologin postfix
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "install-test-tools: not root; missing packages: ${need[*]} (tests that need them are skipped)" >&2

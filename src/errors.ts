@@ -28,6 +28,12 @@ export const ERROR_CODES = {
   TARGET_MISSING: 'the target directory does not exist',
   TARGET_INVALID: 'the target is not a directory or cannot be read',
   MAILMAN_NOT_FOUND: 'no Mailman 2.1 var dir (a lists/ dir of list configs) was found',
+  MTA_NOT_FOUND:
+    'the MTA named by --mta is not installed (no exim4/exim, or no postconf, on PATH), and no --mta-spool names its spool',
+  MTA_QUERY_FAILED:
+    "the MTA's configuration tool (exim4 -bP, postconf -xh) failed, timed out or answered something unexpected",
+  MTA_SPOOL_UNREADABLE:
+    'the MTA spool (or one of its queue directories) cannot be listed: its queues are readable by root and the MTA only',
   SELECTION_EMPTY:
     'the member root or the --include/--exclude globs select no member of the archive (a typo is never an OK)',
   PLAN_INVALID:

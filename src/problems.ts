@@ -6,6 +6,16 @@
 export type Severity = 'info' | 'warning' | 'critical';
 
 export const PROBLEM_CATALOG = {
+  'drain-short': {
+    severity: 'warning',
+    summary:
+      "The repair fits, but the wave after it does not: Mailman's backlog, handed to the MTA once the lists load, would not fit in the spool's filesystem above the reserve.",
+  },
+  'drain-unknown': {
+    severity: 'info',
+    summary:
+      'The MTA could not be asked where its spool is: the wave after the repair is not budgeted.',
+  },
   'inodes-short': {
     severity: 'critical',
     summary: 'The restore needs more inodes than are free above the reserve on a filesystem.',

@@ -187,11 +187,65 @@ export interface FilesystemBudget {
   verdict: Verdict;
 }
 
+/**
+ * The wave after the repair (issue 16): Mailman's backlog handed to the MTA once the repaired
+ * lists load, budgeted on the spool's filesystem after the repair's own demand there. Shown
+ * apart from the restore's budget and its growth reserve.
+ */
+export interface DrainBudget {
+  mta: 'exim' | 'postfix';
+  /** Exim's spool_directory or Postfix's queue_directory. */
+  spool: string;
+  mountPoint: string;
+  /** MTA messages per source (SMTPDirect's fan-out as an upper bound). */
+  backlog: {
+    /** @asType integer */
+    entries: number;
+    /** @asType integer */
+    messages: number;
+    /** @asType integer */
+    out: number;
+    /** @asType integer */
+    virgin: number;
+    /** @asType integer */
+    retry: number;
+    /** @asType integer */
+    in: number;
+    /** Shunted posts of the repaired lists (released by bin/unshunt). @asType integer */
+    shunt: number;
+    shuntedLists: string[];
+    /** Queue files whose recipients could not be known: counted as one message each. @asType integer */
+    unknownRecipients: number;
+  };
+  /** Messages the MTA holds already (on disk now, in `free`); null when unreadable. */
+  queuedNow: number | null;
+  /** --drain-batch: messages released at once; null for the whole backlog at once. */
+  batch: number | null;
+  /** @asType integer */
+  peakMessages: number;
+  /** Inodes the peak of the drain takes in the spool. @asType integer */
+  inodes: number;
+  /** @asType integer */
+  blocks: number;
+  /** @asType integer */
+  bytes: number;
+  /** Inodes free after the repair and the drain (may be negative: short by). @asType integer */
+  inodesFreeAfter: number;
+  /** @asType integer */
+  inodeReserve: number;
+  /** @asType integer */
+  blocksAvailableAfter: number;
+  /** The reserve stays free with the drain on top of the repair. */
+  fits: boolean;
+}
+
 export interface CheckResult {
   schemaVersion: typeof SCHEMA_VERSION;
   verdict: Verdict;
   selection: TypeCounts;
   filesystems: FilesystemBudget[];
+  /** Mailman profile, an MTA found: the wave after the repair (absent otherwise). */
+  drain?: DrainBudget;
   problems: Problem[];
 }
 
@@ -547,6 +601,11 @@ interface PlanCommon {
   } | null;
   lists: PlanList[];
   stages: PlanStage[];
+  /**
+   * Mailman profile, an MTA found: the wave after the repair, a stage after the last one that
+   * apply does not run (Mailman and the MTA do); its verdict is in `problems` (drain-short).
+   */
+  drain?: DrainBudget;
   problems: Problem[];
 }
 

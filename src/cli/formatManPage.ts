@@ -37,6 +37,10 @@ const ENVIRONMENT: ReadonlyArray<[name: string, meaning: string]> = [
     'The unix datagram socket apply --syslog sends its trail to instead of /dev/log (a container, a test).',
   ],
   [
+    'PATH',
+    "Where exim4 (or exim) and postconf are looked for, then /usr/local/sbin, /usr/sbin and /sbin: the MTA whose spool takes Mailman's backlog after the repair (--mta auto).",
+  ],
+  [
     'COLUMNS',
     "A whole number: the width human output is laid out for (at least 40), over what the terminal reports. Unset: the terminal's width, else 80 (off a terminal, or a terminal reporting 0 columns).",
   ],

@@ -32,13 +32,15 @@ import { createFilesystemRegistry } from './createFilesystemRegistry.js';
 import { createConflictLog } from './createConflictLog.js';
 import { createSelection } from './createSelection.js';
 import { evaluateBudget, type BudgetPolicy } from './evaluateBudget.js';
+import type { DrainOptions } from './budgetDrain.js';
 import { NO_DEMAND } from './judgeBudget.js';
 import { measureGrowth, type GrowthOptions } from './measureGrowth.js';
 import { collectProblems, decideRestore, resolveProfile, type PlanOptions } from './planRestore.js';
 import { growthProblem, resolveReserveOptions, type ReserveOptions } from './reservePolicy.js';
 import { sumStepCosts } from './sumStepCosts.js';
 
-export interface CheckOptions extends CommonOptions, ReserveOptions, GrowthOptions {
+export interface CheckOptions
+  extends CommonOptions, ReserveOptions, GrowthOptions, Omit<DrainOptions, 'signal'> {
   /** The directory the member root is restored into. */
   target: string;
   /** The archive directory that corresponds to `target` (default: the archive root). */
@@ -94,6 +96,7 @@ async function checkMailman(
     verdict: verdictOfProblems(problems),
     selection: counts,
     filesystems,
+    ...(decision.drain ? { drain: decision.drain } : {}),
     problems,
   };
 }

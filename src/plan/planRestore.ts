@@ -16,7 +16,15 @@ import { judgePlan } from './judgePlan.js';
 import { isMailmanVarDir } from '../mailman/findMailmanRoot.js';
 import { makeProblem, type Problem } from '../problems.js';
 import type { CommonOptions } from '../progress.js';
-import { SCHEMA_VERSION, type PlanDocument, type PlanStage, type Strategy } from '../types.js';
+import {
+  SCHEMA_VERSION,
+  type DrainBudget,
+  type PlanDocument,
+  type PlanStage,
+  type Strategy,
+} from '../types.js';
+import { budgetDrain, type DrainOptions } from './budgetDrain.js';
+import { sumStepCosts } from './sumStepCosts.js';
 import type { BudgetContext, LayoutPolicy } from './budgetStages.js';
 import {
   chooseLayout,
@@ -43,7 +51,7 @@ import {
   type RestoreSelection,
 } from './selectMailmanLists.js';
 
-export interface PlanOptions extends CommonOptions, ReserveOptions {
+export interface PlanOptions extends CommonOptions, ReserveOptions, Omit<DrainOptions, 'signal'> {
   target: string;
   /** Default: 'mailman' when the target is (or holds) a Mailman var dir, else 'none'. */
   profile?: 'mailman' | 'none';
@@ -71,7 +79,16 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 /** The selection flags each profile uses; the other profile's are refused, never ignored. */
 type SelectionFlags = Pick<
   PlanOptions,
-  'profile' | 'include' | 'exclude' | 'lists' | 'includeDegraded' | 'withState' | 'withArchives'
+  | 'profile'
+  | 'include'
+  | 'exclude'
+  | 'lists'
+  | 'includeDegraded'
+  | 'withState'
+  | 'withArchives'
+  | 'mta'
+  | 'mtaSpool'
+  | 'drainBatch'
 >;
 
 /**
@@ -94,6 +111,9 @@ export async function resolveProfile(
           options.includeDegraded ? '--include-degraded' : '',
           options.withState ? '--with-state' : '',
           options.withArchives ? '--with-archives' : '',
+          options.mta !== undefined ? '--mta' : '',
+          options.mtaSpool !== undefined ? '--mta-spool' : '',
+          options.drainBatch !== undefined ? '--drain-batch' : '',
         ];
   // --lists names every list the profile restores: --include-degraded beside it selected
   // nothing, while each degraded list still said "add --include-degraded".
@@ -135,6 +155,9 @@ export interface RestoreDecision {
   context: BudgetContext;
   /** The staging root (`--staging`, resolved), or null. */
   staging: string | null;
+  /** Mailman profile: the wave after the repair on the MTA's spool (null: no MTA, --mta none). */
+  drain: DrainBudget | null;
+  drainProblems: Problem[];
 }
 
 function totalDemand(candidate: Candidate): { inodes: number; bytes: number } {
@@ -198,6 +221,36 @@ export async function decideRestore(
   archive: string | NodeJS.ReadableStream,
   options: PlanOptions,
 ): Promise<RestoreDecision> {
+  const decision = await decideLayout(archive, options);
+  if (decision.profile !== 'mailman') return decision;
+  const shown = decision.chosen ?? decision.shown;
+  const demands = sumStepCosts(
+    (shown?.evaluations ?? []).flatMap((e) => e.steps.map((s) => s.cost)),
+  );
+  const { drain, problems } = await budgetDrain(
+    {
+      varDir: decision.selection.targetRoot,
+      repairedLists: decision.selection.lists
+        .filter((l) => l.action === 'restore')
+        .map((l) => l.name),
+      restoreDemand: (mountPoint) => demands.get(mountPoint) ?? null,
+      policyFor: (mountPoint) => ({
+        ...decision.policy,
+        growth: mountPoint === decision.growthMount ? decision.policy.growth : null,
+      }),
+    },
+    { ...options, ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  decision.drain = drain;
+  decision.drainProblems = problems;
+  return decision;
+}
+
+/** The decision on the restore itself: selection, layout, strategy (before its drain). */
+async function decideLayout(
+  archive: string | NodeJS.ReadableStream,
+  options: PlanOptions,
+): Promise<RestoreDecision> {
   const target = await resolveTargetDir(options.target);
   const profile = await resolveProfile(target, options);
   // Bad reserve flags are a USAGE error before the archive is walked.
@@ -229,6 +282,8 @@ export async function decideRestore(
     growthMount: growthFs.mountPoint,
     context,
     staging,
+    drain: null,
+    drainProblems: [],
   };
   const { drafts, targetRoot } = selection;
   if (drafts.length === 0) {
@@ -320,7 +375,7 @@ export function collectProblems(decision: RestoreDecision): Problem[] {
   if (decision.selection.drafts.length === 0) {
     problems.push(makeProblem('empty-selection', decision.reason));
   }
-  if (!result) return growth ? [...problems, growth] : problems;
+  if (!result) return [...problems, ...(growth ? [growth] : []), ...decision.drainProblems];
   problems.push(...result.layout.skipped);
   const rewrites = result.layout.stages.reduce(
     (n, s) => n + s.steps.filter((step) => step.type === 'file' && step.write === 'rewrite').length,
@@ -348,6 +403,7 @@ export function collectProblems(decision: RestoreDecision): Problem[] {
     }
   });
   if (growth) problems.push(growth);
+  problems.push(...decision.drainProblems);
   return problems;
 }
 
@@ -416,6 +472,7 @@ export async function planRestore(
     mailman: selection.mailman,
     lists: selection.lists,
     stages,
+    ...(decision.drain ? { drain: decision.drain } : {}),
     problems,
   };
   const nothingToDo = decision.chosen === null && stages.every((s) => s.steps.length === 0);

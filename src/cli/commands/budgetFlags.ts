@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
+import { parseDrainBatch, type MtaChoice } from '../../plan/budgetDrain.js';
 import type { ReserveOptions } from '../../plan/reservePolicy.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -41,7 +42,16 @@ export function addBudgetFlags(command: Command): Command {
       '--warn-inodes <p%>',
       'warn when less than this share of inodes stays free (default 10%)',
     )
-    .option('--allow-special', 'restore fifos and device nodes (skipped by default)');
+    .option('--allow-special', 'restore fifos and device nodes (skipped by default)')
+    .option(
+      '--mta <mta>',
+      "mailman: the MTA Mailman's backlog drains into: exim, postfix, none or auto (default)",
+    )
+    .option('--mta-spool <dir>', "mailman: the MTA's spool (default: asked of exim4 or postconf)")
+    .option(
+      '--drain-batch <n>',
+      'mailman: messages released to the MTA at once (default: the whole backlog)',
+    );
 }
 
 export interface BudgetFlags extends ReserveOptions {
@@ -54,7 +64,12 @@ export interface BudgetFlags extends ReserveOptions {
   include?: string[];
   exclude?: string[];
   allowSpecial?: boolean;
+  mta?: MtaChoice;
+  mtaSpool?: string;
+  drainBatch?: number;
 }
+
+const MTA_CHOICES: readonly MtaChoice[] = ['auto', 'exim', 'postfix', 'none'];
 
 export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
   const list = (value: unknown): string[] =>
@@ -90,6 +105,29 @@ export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
     ...(typeof opts.reserveBlocks === 'string' ? { reserveBlocks: opts.reserveBlocks } : {}),
     ...(typeof opts.warnInodes === 'string' ? { warnInodes: opts.warnInodes } : {}),
     ...(opts.allowSpecial === true ? { allowSpecial: true } : {}),
+    ...readDrainFlags(opts),
+  };
+}
+
+/** --mta, --mta-spool, --drain-batch: the drain after the repair (issue 16). */
+function readDrainFlags(
+  opts: Record<string, unknown>,
+): Pick<BudgetFlags, 'mta' | 'mtaSpool' | 'drainBatch'> {
+  const mta = opts.mta;
+  if (mta !== undefined && !MTA_CHOICES.includes(mta as MtaChoice)) {
+    throw new RestoreplanError(
+      'USAGE',
+      `--mta must be exim, postfix, none or auto, not ${JSON.stringify(mta)}`,
+    );
+  }
+  if (mta === 'none' && typeof opts.mtaSpool === 'string')
+    throw new RestoreplanError('USAGE', '--mta-spool is not used with --mta none');
+  return {
+    ...(typeof mta === 'string' ? { mta: mta as MtaChoice } : {}),
+    ...(typeof opts.mtaSpool === 'string' ? { mtaSpool: opts.mtaSpool } : {}),
+    ...(typeof opts.drainBatch === 'string'
+      ? { drainBatch: parseDrainBatch(opts.drainBatch) }
+      : {}),
   };
 }
 

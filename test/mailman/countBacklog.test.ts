@@ -1,0 +1,104 @@
+/**
+ * countBacklog: the messages Mailman's queues hand to the MTA once the lists load again, with
+ * SMTPDirect's fan-out as an upper bound (issue 16).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
+import { dict, writeCPickle, type PyOut } from '../../samples/writeCPickle.js';
+import { countBacklog, countMtaMessages } from '../../src/mailman/countBacklog.js';
+import { makeScratch } from '../helpers/env.js';
+
+const scratch = makeScratch('restoreplan-backlog-');
+
+test('countMtaMessages: per recipient when personalized or VERP; otherwise 500 a chunk within 4 domain groups, never more than the recipients', () => {
+  assert.is(countMtaMessages(null, false), 1);
+  assert.is(countMtaMessages(0, false), 0);
+  assert.is(countMtaMessages(1, false), 1);
+  assert.is(countMtaMessages(3, false), 3);
+  assert.is(countMtaMessages(4, false), 4);
+  assert.is(countMtaMessages(500, false), 4);
+  assert.is(countMtaMessages(1200, false), 6);
+  assert.is(countMtaMessages(1200, true), 1200);
+});
+
+function queueFile(dir: string, name: string, text: string, meta: Array<[PyOut, PyOut]>): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${name}.pck`),
+    Buffer.concat([writeCPickle(text, 0), writeCPickle(dict(meta), 0)]),
+  );
+}
+
+test('countBacklog: addressed queues by their recipients, posts by their list members, shunt only for the lists asked, unknown recipients as one message each', async () => {
+  const root = path.join(scratch.dir, 'var');
+  rmSync(root, { recursive: true, force: true });
+  await generateMailmanTree(root, {
+    lists: [
+      { name: 'announce', members: 1000 },
+      { name: 'users', members: 20 },
+    ],
+    postsPerList: 1,
+    queueFiles: 0,
+  });
+  const q = (queue: string): string => path.join(root, 'qfiles', queue);
+  const body = 'Subject: x\n\n' + 'line of text\n'.repeat(100);
+  const recips = (n: number): PyOut[] => Array.from({ length: n }, (_, i) => `m${i}@example.org`);
+  // out: 1200 recipients, plain → min(1200, ceil(1200/500)+3) = 6; VERP'd → 1200.
+  queueFile(q('out'), 'a', body, [
+    ['listname', 'announce'],
+    ['recips', recips(1200)],
+  ]);
+  queueFile(q('out'), 'b', body, [
+    ['listname', 'announce'],
+    ['recips', recips(1200)],
+    ['verp', 1],
+  ]);
+  // virgin: a notice to one address.
+  queueFile(q('virgin'), 'c', body, [
+    ['listname', 'users'],
+    ['recips', recips(1)],
+  ]);
+  // in: a post to announce (900 regular members: 10 % are digest members) → 5; to a list
+  // that is not there → unknown, 1.
+  queueFile(q('in'), 'd', body, [['listname', 'announce']]);
+  queueFile(q('in'), 'e', body, [['listname', 'gone']]);
+  // shunt: two posts to users (18 regular members → 18 > bound 4: 4 each), one to announce.
+  queueFile(q('shunt'), 'f', body, [['listname', 'users']]);
+  queueFile(q('shunt'), 'g', body, [['listname', 'Users']]);
+  queueFile(q('shunt'), 'h', body, [['listname', 'announce']]);
+  // A file that is not a pickle: one message of its size, recipients unknown.
+  writeFileSync(path.join(q('retry'), 'z.pck'), 'garbage');
+
+  const none = await countBacklog(root);
+  assert.is(none.queues.out.mtaMessages, 6 + 1200);
+  assert.is(none.queues.virgin.mtaMessages, 1);
+  assert.is(none.queues.in.mtaMessages, 5 + 1);
+  assert.is(none.queues.in.unknownRecipients, 1);
+  assert.is(none.queues.retry.mtaMessages, 1);
+  assert.is(none.shunt.entries, 0);
+  assert.is(none.total.mtaMessages, 1206 + 1 + 6 + 1);
+  const withShunt = await countBacklog(root, { shuntedLists: ['users'] });
+  assert.equal([withShunt.shunt.entries, withShunt.shunt.mtaMessages], [2, 8]);
+  assert.equal(withShunt.shunt.lists, ['users']);
+  assert.is(withShunt.total.mtaMessages, none.total.mtaMessages + 8);
+  // Sizes: every MTA message is in the histogram, at its size rounded up to 1 KiB.
+  const counted = withShunt.sizes.reduce((sum, s) => sum + s.messages, 0);
+  assert.is(counted, withShunt.total.mtaMessages);
+  assert.ok(withShunt.sizes.every((s) => s.bytes % 1024 === 0 && s.bytes >= 1024));
+  // Bytes: each message's size times its copies, the message (first pickle) only.
+  assert.ok(withShunt.total.bytes >= withShunt.total.mtaMessages * body.length);
+});
+
+test('countBacklog: no qfiles at all is an empty backlog', async () => {
+  const empty = path.join(scratch.dir, 'empty');
+  mkdirSync(empty, { recursive: true });
+  const backlog = await countBacklog(empty, { shuntedLists: ['x'] });
+  assert.is(backlog.total.mtaMessages, 0);
+  assert.equal(backlog.sizes, []);
+});
+
+test.run();
