@@ -10,7 +10,7 @@
  * allowance) make it fit; the plan made with the latter is applied, and `df -i` moves by exactly
  * the 2 inodes predicted.
  */
-import { closeSync, openSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,7 +26,7 @@ import {
   eatInodesTo,
   freeInodes,
   loseList,
-  memberBytes,
+  repairCorruptByHand,
   totalInodes,
 } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
@@ -77,13 +77,8 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
   if (why) return void console.log(`skipped: ${why}`);
   await withMountedFs({ type: 'ext4', sizeMiB: 32, inodes: 8192 }, async (mnt) => {
     const live = copyLive(sandbox, mnt);
-    // Only the lost list is down: the sandbox's corrupt ones are repaired by hand first (a list
-    // left down would make every plan critical, which is not what this test is about).
-    for (const name of sandbox.expected.corrupt)
-      writeFileSync(
-        path.join(live, 'lists', name, 'config.pck'),
-        memberBytes(sandbox.backup, `${sandbox.memberRoot}/lists/${name}/config.pck`),
-      );
+    // Only the lost list is down (see repairCorruptByHand).
+    repairCorruptByHand(sandbox, live);
     loseList(live, LOST);
     receiveMail(live, FRESH);
     assert.is(totalInodes(mnt), 8192);

@@ -18,6 +18,7 @@ import {
   rmSync,
   statfsSync,
   utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 
@@ -33,6 +34,18 @@ export const SANDBOX_NOW = new Date(Date.now() - 2 * 86400_000);
 
 export async function buildBackup(dir: string): Promise<IncidentSandbox> {
   return buildIncidentSandbox(dir, { now: SANDBOX_NOW, stuffedQueueFiles: 20 });
+}
+
+/**
+ * Repairs the sandbox's corrupt lists in `live` by hand (their config.pck from the backup), so
+ * that only what a test breaks itself is down: a list left down makes every plan critical.
+ */
+export function repairCorruptByHand(sandbox: IncidentSandbox, live: string): void {
+  for (const name of sandbox.expected.corrupt)
+    writeFileSync(
+      path.join(live, 'lists', name, 'config.pck'),
+      memberBytes(sandbox.backup, `${sandbox.memberRoot}/lists/${name}/config.pck`),
+    );
 }
 
 /** Copies the live var dir onto the mount (cp -a keeps modes, owners, mtimes, symlinks). */
