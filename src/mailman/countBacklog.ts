@@ -21,6 +21,7 @@ import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { throwIfAborted } from '../errors.js';
+import type { BacklogCounts } from '../types.js';
 import { CONFIG_FILES } from './diagnoseList.js';
 import { readPickle, type PyValue } from './readPickle.js';
 
@@ -57,6 +58,21 @@ export interface MailmanBacklog {
    * bytes (rounded up to 1 KiB), each with how many messages have it.
    */
   sizes: Array<{ bytes: number; messages: number }>;
+}
+
+/** The counts a document shows (check's and plan's drain, doctor's backlog). Pure. */
+export function summarizeBacklog(backlog: MailmanBacklog): BacklogCounts {
+  return {
+    entries: backlog.total.entries,
+    messages: backlog.total.mtaMessages,
+    out: backlog.queues.out.mtaMessages,
+    virgin: backlog.queues.virgin.mtaMessages,
+    retry: backlog.queues.retry.mtaMessages,
+    in: backlog.queues.in.mtaMessages,
+    shunt: backlog.shunt.mtaMessages,
+    shuntedLists: backlog.shunt.lists,
+    unknownRecipients: backlog.total.unknownRecipients,
+  };
 }
 
 /** The MTA messages `recipients` become: see the module's comment. Pure. */
