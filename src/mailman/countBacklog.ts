@@ -17,7 +17,8 @@
  * Read-only, bounded: each queue file is read once (up to MAX_QUEUE_FILE_BYTES) through the
  * non-executing pickle reader; each list's config at most once.
  */
-import { open, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { throwIfAborted } from '../errors.js';
@@ -133,17 +134,28 @@ export function readQueueEntry(data: Uint8Array): QueueEntry {
   };
 }
 
-async function readBounded(file: string): Promise<Uint8Array | null> {
+/**
+ * A regular file's bytes, or `{ size }` alone past MAX_QUEUE_FILE_BYTES; null when it is not a
+ * regular file or cannot be read. Never opens anything else: a fifo named like a queue file
+ * would block the open until a writer comes, and a device may act on being opened.
+ */
+async function readBounded(file: string): Promise<Uint8Array | { size: number } | null> {
+  try {
+    if (!(await stat(file)).isFile()) return null;
+  } catch {
+    return null;
+  }
   let handle;
   try {
-    handle = await open(file, 'r');
+    // O_NONBLOCK: swapped for a fifo since the stat, the open still returns at once.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return null;
   }
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) return null;
-    if (stats.size > MAX_QUEUE_FILE_BYTES) return new Uint8Array(0);
+    if (stats.size > MAX_QUEUE_FILE_BYTES) return { size: stats.size };
     return new Uint8Array(await handle.readFile());
   } catch {
     return null;
@@ -157,7 +169,7 @@ async function readListFacts(varDir: string, name: string): Promise<ListFacts> {
   for (const file of CONFIG_FILES) {
     if (!file.endsWith('.pck') && !file.endsWith('.pck.last')) continue;
     const data = await readBounded(path.join(varDir, 'lists', name, file));
-    if (!data || data.length === 0) continue;
+    if (!(data instanceof Uint8Array) || data.length === 0) continue;
     const verdict = readPickle(data, { decode: true });
     if (verdict.kind !== 'dict' || !(verdict.value instanceof Map)) continue;
     const members = verdict.value.get('members');
@@ -203,7 +215,11 @@ export async function countBacklog(
       throwIfAborted(options.signal);
       const data = await readBounded(path.join(dir, name));
       if (data === null) continue;
-      const entry = readQueueEntry(data);
+      // Too large to parse: one message of its size, its recipients unknown.
+      const entry: QueueEntry =
+        data instanceof Uint8Array
+          ? readQueueEntry(data)
+          : { messageBytes: data.size, listName: null, recipients: null, verp: false };
       if (!accept(entry)) continue;
       const list = entry.listName ? await factsOf(entry.listName) : null;
       // An addressed message (out, virgin, retry) carries its recipients; a post (in, shunt)
