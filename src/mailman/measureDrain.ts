@@ -76,12 +76,14 @@ export async function measureDrain(
   try {
     mta = await detectMta({
       mta: choice,
-      ...(options.mtaSpool ? { spool: options.mtaSpool } : {}),
+      ...(options.mtaSpool !== undefined ? { spool: options.mtaSpool } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
-    // Asked for by name: its failure is the command's. Detected: the rest is still judged.
-    if (choice !== 'auto' || !(error instanceof RestoreplanError)) throw error;
+    // Asked for by name, or its spool named: its failure is the command's (a typo in
+    // --mta-spool must not read as "nothing to budget"). Detected: the rest is still judged.
+    if (choice !== 'auto' || options.mtaSpool !== undefined) throw error;
+    if (!(error instanceof RestoreplanError)) throw error;
     return { unknown: error.message };
   }
   // No MTA on this machine: a Mailman host without a local MTA hands its mail to a smarthost.

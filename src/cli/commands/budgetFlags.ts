@@ -120,6 +120,7 @@ export function readDrainFlags(
       `--mta must be exim, postfix, none or auto, not ${JSON.stringify(mta)}`,
     );
   }
+  if (opts.mtaSpool === '') throw new RestoreplanError('USAGE', '--mta-spool needs a directory');
   if (mta === 'none' && typeof opts.mtaSpool === 'string')
     throw new RestoreplanError('USAGE', '--mta-spool is not used with --mta none');
   return {
