@@ -17,8 +17,8 @@
  * Read-only, bounded: each queue file is read once (up to MAX_QUEUE_FILE_BYTES) through the
  * non-executing pickle reader; each list's config at most once.
  */
-import { constants } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { throwIfAborted } from '../errors.js';
@@ -32,6 +32,8 @@ export const SMTP_MAX_RCPTS = 500;
 const EXTRA_PARTIAL_CHUNKS = 3;
 /** A queue file larger than this is counted (1 message of its size) but not parsed. */
 const MAX_QUEUE_FILE_BYTES = 64 * 1024 * 1024;
+/** Queue files read between two turns of the event loop (progress, a cancel). */
+const YIELD_EVERY = 256;
 
 /** The queues whose messages will be delivered when Mailman runs again. */
 export const DRAIN_QUEUES = ['out', 'virgin', 'retry', 'in'] as const;
@@ -138,29 +140,33 @@ export function readQueueEntry(data: Uint8Array): QueueEntry {
  * A regular file's bytes, or `{ size }` alone past MAX_QUEUE_FILE_BYTES; null when it is not a
  * regular file or cannot be read. Never opens anything else: a fifo named like a queue file
  * would block the open until a writer comes, and a device may act on being opened.
+ *
+ * Synchronous: a live backlog is 10,000s of small files, and a promise-based open, stat, read
+ * and close each file took 40 s for 100,000 of them (0.8 s this way); the caller yields between
+ * slices (YIELD_EVERY), and reads one file at a time, so at most one is in memory.
  */
-async function readBounded(file: string): Promise<Uint8Array | { size: number } | null> {
+function readBounded(file: string): Uint8Array | { size: number } | null {
   try {
-    if (!(await stat(file)).isFile()) return null;
+    if (!statSync(file).isFile()) return null;
   } catch {
     return null;
   }
-  let handle;
+  let fd: number;
   try {
     // O_NONBLOCK: swapped for a fifo since the stat, the open still returns at once.
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return null;
   }
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) return null;
     if (stats.size > MAX_QUEUE_FILE_BYTES) return { size: stats.size };
-    return new Uint8Array(await handle.readFile());
+    return new Uint8Array(readFileSync(fd));
   } catch {
     return null;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -168,7 +174,7 @@ async function readBounded(file: string): Promise<Uint8Array | { size: number } 
 async function readListFacts(varDir: string, name: string): Promise<ListFacts> {
   for (const file of CONFIG_FILES) {
     if (!file.endsWith('.pck') && !file.endsWith('.pck.last')) continue;
-    const data = await readBounded(path.join(varDir, 'lists', name, file));
+    const data = readBounded(path.join(varDir, 'lists', name, file));
     if (!(data instanceof Uint8Array) || data.length === 0) continue;
     const verdict = readPickle(data, { decode: true });
     if (verdict.kind !== 'dict' || !(verdict.value instanceof Map)) continue;
@@ -211,9 +217,11 @@ export async function countBacklog(
     const names = (await readdir(dir).catch(() => [] as string[])).filter((n) =>
       n.endsWith('.pck'),
     );
+    let read = 0;
     for (const name of names.sort()) {
+      if (++read % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(options.signal);
-      const data = await readBounded(path.join(dir, name));
+      const data = readBounded(path.join(dir, name));
       if (data === null) continue;
       // Too large to parse: one message of its size, its recipients unknown.
       const entry: QueueEntry =
