@@ -170,6 +170,15 @@ function readBounded(file: string): Uint8Array | { size: number } | null {
   }
 }
 
+/**
+ * A name that can be a directory in lists/: the listname of a queue file is whatever was
+ * written into it, and `../../x` or `a/../b` must not read a config outside lists/ (Mailman's
+ * own names are `[-+_.=a-z0-9]`; anything with a slash or a NUL, `.` or `..` is no list).
+ */
+function isListDirName(name: string | null): name is string {
+  return name !== null && name !== '' && name !== '.' && name !== '..' && !/[/\0]/.test(name);
+}
+
 /** Members and personalization of a list, from the first config copy that reads as a dict. */
 async function readListFacts(varDir: string, name: string): Promise<ListFacts> {
   for (const file of CONFIG_FILES) {
@@ -229,7 +238,7 @@ export async function countBacklog(
           ? readQueueEntry(data)
           : { messageBytes: data.size, listName: null, recipients: null, verp: false };
       if (!accept(entry)) continue;
-      const list = entry.listName ? await factsOf(entry.listName) : null;
+      const list = isListDirName(entry.listName) ? await factsOf(entry.listName) : null;
       // An addressed message (out, virgin, retry) carries its recipients; a post (in, shunt)
       // goes to its list's members.
       const recipients = entry.recipients ?? list?.members ?? null;

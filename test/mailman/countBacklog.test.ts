@@ -138,6 +138,23 @@ test('countBacklog: a fifo or a device named like a queue file or a config is sk
   assert.ok(backlog.sizes.some((s) => s.bytes >= 65 * 1024 * 1024));
 });
 
+test('countBacklog: a listname that is a path (../../x) is no list: its members are not read from outside lists/', async () => {
+  const root = path.join(scratch.dir, 'traversal', 'var');
+  rmSync(path.dirname(root), { recursive: true, force: true });
+  await generateMailmanTree(root, { lists: [{ name: 'users', members: 5 }], queueFiles: 0 });
+  // A list config outside lists/, with many members: a post naming it by a relative path.
+  await generateMailmanTree(path.join(scratch.dir, 'traversal', 'outside'), {
+    lists: [{ name: 'big', members: 3000 }],
+    queueFiles: 0,
+  });
+  for (const name of ['../../outside/lists/big', '..', 'users/../users'])
+    queueFile(path.join(root, 'qfiles', 'in'), name.replace(/\W/g, '_'), 'Subject: x\n\nhi\n', [
+      ['listname', name],
+    ]);
+  const backlog = await countBacklog(root);
+  assert.equal([backlog.queues.in.mtaMessages, backlog.queues.in.unknownRecipients], [3, 3]);
+});
+
 test('countBacklog: a backlog of 30,000 queue files is counted in seconds, and a cancel stops it', async () => {
   const root = path.join(scratch.dir, 'large');
   rmSync(root, { recursive: true, force: true });
