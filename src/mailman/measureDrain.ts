@@ -102,17 +102,8 @@ export async function measureDrain(
   const batch = options.drainBatch ?? null;
   const sizes = peakSizes(backlog, batch);
   const peakMessages = sizes.reduce((n, s) => n + s.messages, 0);
-  if (peakMessages === 0)
-    return {
-      mta,
-      backlog,
-      queuedNow: queued?.messages ?? null,
-      fs,
-      batch,
-      peakMessages,
-      inodes: 0,
-      blocks: 0,
-    };
+  const base = { mta, backlog, queuedNow: queued?.messages ?? null, fs, batch, peakMessages };
+  if (peakMessages === 0) return { ...base, inodes: 0, blocks: 0 };
   // Inodes, one-time costs and directory growth do not depend on the size; the blocks of each
   // message do (each file rounds up to a block): summed per size.
   const whole = costMtaMessages(
@@ -126,14 +117,5 @@ export async function measureDrain(
     const one = costMtaMessages(running, layout, { count: 1, bytesEach: size.bytes }, fs.blockSize);
     blocks += one.perMessage.blocks * size.messages;
   }
-  return {
-    mta,
-    backlog,
-    queuedNow: queued?.messages ?? null,
-    fs,
-    batch,
-    peakMessages,
-    inodes: whole.inodes,
-    blocks,
-  };
+  return { ...base, inodes: whole.inodes, blocks };
 }
