@@ -187,6 +187,27 @@ export interface FilesystemBudget {
   verdict: Verdict;
 }
 
+/** Mailman's backlog as the MTA will queue it, per source (src/mailman/countBacklog.ts). */
+export interface BacklogCounts {
+  /** @asType integer */
+  entries: number;
+  /** @asType integer */
+  messages: number;
+  /** @asType integer */
+  out: number;
+  /** @asType integer */
+  virgin: number;
+  /** @asType integer */
+  retry: number;
+  /** @asType integer */
+  in: number;
+  /** Shunted posts of the repaired lists (released by bin/unshunt). @asType integer */
+  shunt: number;
+  shuntedLists: string[];
+  /** Queue files whose recipients could not be known: counted as one message each. @asType integer */
+  unknownRecipients: number;
+}
+
 /**
  * The wave after the repair (issue 16): Mailman's backlog handed to the MTA once the repaired
  * lists load, budgeted on the spool's filesystem after the repair's own demand there. Shown
@@ -198,25 +219,7 @@ export interface DrainBudget {
   spool: string;
   mountPoint: string;
   /** MTA messages per source (SMTPDirect's fan-out as an upper bound). */
-  backlog: {
-    /** @asType integer */
-    entries: number;
-    /** @asType integer */
-    messages: number;
-    /** @asType integer */
-    out: number;
-    /** @asType integer */
-    virgin: number;
-    /** @asType integer */
-    retry: number;
-    /** @asType integer */
-    in: number;
-    /** Shunted posts of the repaired lists (released by bin/unshunt). @asType integer */
-    shunt: number;
-    shuntedLists: string[];
-    /** Queue files whose recipients could not be known: counted as one message each. @asType integer */
-    unknownRecipients: number;
-  };
+  backlog: BacklogCounts;
   /** Messages the MTA holds already (on disk now, in `free`); null when unreadable. */
   queuedNow: number | null;
   /** --drain-batch: messages released at once; null for the whole backlog at once. */
@@ -322,12 +325,35 @@ export interface ResourceForecast {
   hours: number | null;
   /** Why `hours` is null: nothing arrived in the last hour, or the filesystem reports no inode limit (btrfs). */
   reason?: 'no-inflow' | 'no-inode-limit';
+  /**
+   * What Mailman's backlog takes here once it is released to the MTA (its spool on this
+   * filesystem): `hours` counts from `free` less this. Absent when no MTA spool is here.
+   * @asType integer
+   */
+  backlog?: number;
 }
 
 /** Hours until inodes and space run out at the queues' measured inflow. */
 export interface ExhaustionForecast {
   inodes: ResourceForecast;
   bytes: ResourceForecast;
+}
+
+export interface DoctorBacklog {
+  mta: 'exim' | 'postfix';
+  spool: string;
+  mountPoint: string;
+  counts: BacklogCounts;
+  /** Messages the MTA holds already; null when its spool could not be read. */
+  queuedNow: number | null;
+  /** Inodes the whole backlog takes queued at once. @asType integer */
+  inodes: number;
+  /** @asType integer */
+  bytes: number;
+  /** Inodes free on the spool's filesystem now. @asType integer */
+  inodesFree: number;
+  /** The backlog's inodes fit in what is free there. */
+  fits: boolean;
 }
 
 export interface DoctorResult {
@@ -343,6 +369,11 @@ export interface DoctorResult {
   qrunnerPidStale?: boolean;
   /** When inodes and space run out at the queues' inflow of the last hour. */
   forecast?: ExhaustionForecast;
+  /**
+   * Mailman's backlog as the MTA will queue it once the lists run (the shunted posts of the
+   * lists that are down included), and what it takes in the MTA's spool. Absent without an MTA.
+   */
+  backlog?: DoctorBacklog;
   filesystem: {
     mountPoint: string;
     inodes: {

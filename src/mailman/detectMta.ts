@@ -45,6 +45,7 @@ export async function detectMta(options: DetectMtaOptions = {}): Promise<MtaInfo
   const choice = options.mta ?? 'auto';
   if (choice === 'none') return null;
   const spool = options.spool === undefined ? undefined : path.resolve(options.spool);
+  if (spool !== undefined) await refuseNonDirectory(spool);
   const searchPath = options.searchPath ?? defaultMtaSearchPath();
   const kinds: MtaKind[] = choice === 'auto' ? ['exim', 'postfix'] : [choice];
   const failures: Array<Extract<Query, { state: 'failed' }>> = [];
@@ -132,6 +133,16 @@ async function queryMta(
       masterRunning: await isPostfixMasterRunning(queue),
     },
   };
+}
+
+/** A spool named that exists must be a directory (one not made yet is measured as fresh). */
+async function refuseNonDirectory(spool: string): Promise<void> {
+  const stats = await stat(spool).catch(() => null);
+  if (stats && !stats.isDirectory())
+    throw new RestoreplanError('USAGE', `--mta-spool ${spool}: not a directory`, {
+      option: '--mta-spool',
+      value: spool,
+    });
 }
 
 /** master writes its pid, space-padded, to pid/master.pid in the queue directory. */

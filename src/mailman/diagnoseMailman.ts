@@ -13,6 +13,7 @@ import { throttleProgress, type CommonOptions } from '../progress.js';
 import { statFilesystem } from '../filesystems/statFilesystem.js';
 import {
   SCHEMA_VERSION,
+  type DoctorBacklog,
   type DoctorResult,
   type ExhaustionForecast,
   type ListDiagnosis,
@@ -28,7 +29,9 @@ import { detectLocks, detectMailmanRunning, type LockState } from './detectRunni
 import { CONFIG_FILES, diagnoseList, type ListDirDiagnosis } from './diagnoseList.js';
 import { findListEvidence, judgeEvidence } from './findListEvidence.js';
 import { findMailmanRoot, listDirNamesAt } from './findMailmanRoot.js';
+import { summarizeBacklog } from './countBacklog.js';
 import { forecastExhaustion } from './forecastExhaustion.js';
+import { measureDrain, type MtaChoice } from './measureDrain.js';
 
 /** A list as the doctor reports it: the contract's fields plus what Mailman will do about it. */
 export interface ListReport extends ListDiagnosis, Omit<ListDirDiagnosis, keyof ListDiagnosis> {
@@ -66,6 +69,9 @@ export interface DiagnoseMailmanOptions extends CommonOptions {
   now?: Date;
   /** Hours of queue growth the allowance covers (default 12; 0: none). */
   growthWindowHours?: number;
+  /** The MTA Mailman's backlog drains into (default: detected; `none`: no backlog measured). */
+  mta?: MtaChoice;
+  mtaSpool?: string;
 }
 
 /** Diagnoses the var dir at or below `root` (MAILMAN_NOT_FOUND when there is none, or several). */
@@ -262,6 +268,50 @@ export async function diagnoseMailman(
   const summary = { ok: 0, degraded: 0, corrupt: 0, lost: 0, missing: 0 };
   for (const list of lists) summary[list.status]++;
 
+  // The backlog the MTA gets once the lists run: the shunted posts of the lists that are down
+  // too (bin/unshunt releases them after the repair).
+  const down = lists
+    .filter((l) => l.status === 'corrupt' || l.status === 'lost' || l.status === 'missing')
+    .map((l) => l.name);
+  const drain = await measureDrain(varDir, down, {
+    ...(options.mta ? { mta: options.mta } : {}),
+    ...(options.mtaSpool ? { mtaSpool: options.mtaSpool } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let backlog: DoctorBacklog | undefined;
+  if (drain && 'unknown' in drain) {
+    problems.push(
+      makeProblem(
+        'drain-unknown',
+        `the MTA could not be asked where its spool is (${drain.unknown}): Mailman's backlog is not in the forecast; name it with --mta and --mta-spool`,
+      ),
+    );
+  } else if (drain) {
+    const free = drain.fs.dynamicInodes ? Infinity : drain.fs.inodes.usable;
+    backlog = {
+      mta: drain.mta.kind,
+      spool: drain.mta.spool,
+      mountPoint: drain.fs.mountPoint,
+      counts: summarizeBacklog(drain.backlog),
+      queuedNow: drain.queuedNow,
+      inodes: drain.inodes,
+      bytes: drain.blocks * drain.fs.blockSize,
+      inodesFree: drain.fs.dynamicInodes ? 0 : drain.fs.inodes.usable,
+      fits: drain.inodes <= free && drain.blocks <= drain.fs.blocks.available,
+    };
+    // On the var dir's filesystem the forecast counts it; elsewhere it is said here.
+    if (!backlog.fits && drain.fs.mountPoint !== fs.mountPoint) {
+      problems.push(
+        makeProblem(
+          'drain-short',
+          `Mailman's backlog, ${drain.peakMessages} messages once released, takes ${drain.inodes} inodes and ${backlog.bytes} bytes in ${drain.mta.kind === 'exim' ? 'Exim' : 'Postfix'}'s spool ${drain.mta.spool} on ${drain.fs.mountPoint}: more than is free there (${backlog.inodesFree} inodes, ${drain.fs.blocks.available * drain.fs.blockSize} bytes); pace the release (bin/unshunt in batches, fewer outgoing runners) or make room first`,
+          { mountPoint: drain.fs.mountPoint },
+        ),
+      );
+    }
+  }
+  const onVarFs = drain && !('unknown' in drain) && drain.fs.mountPoint === fs.mountPoint;
+
   return {
     schemaVersion: SCHEMA_VERSION,
     root: varDir,
@@ -276,7 +326,9 @@ export async function diagnoseMailman(
       bytesAvailable: fs.blocks.available * fs.blockSize,
       inflowFilesPerHour: census.inflowPerHour,
       inflowBytesPerHour: census.inflowBytesPerHour,
+      ...(onVarFs && backlog ? { backlog: { inodes: backlog.inodes, bytes: backlog.bytes } } : {}),
     }),
+    ...(backlog ? { backlog } : {}),
     locks,
     queueInflowPerHour: census.inflowPerHour,
     growthAllowance,

@@ -21,6 +21,8 @@ export interface ForecastInput {
   inflowFilesPerHour: number;
   /** Bytes (allocated) those files occupy. */
   inflowBytesPerHour: number;
+  /** What Mailman's backlog takes here once released to the MTA (its spool on this filesystem). */
+  backlog?: { inodes: number; bytes: number };
 }
 
 /** Hours are kept to the millisecond's order (1e-6 h): stable in JSON, exact enough to alarm on. */
@@ -28,22 +30,32 @@ function roundHours(hours: number): number {
   return Math.round(hours * 1e6) / 1e6;
 }
 
-function forecastResource(free: number, inflowPerHour: number): ResourceForecast {
-  const spare = Math.max(0, Math.floor(free));
+/**
+ * Hours until none is free: what is free less the backlog (released at once, it goes first),
+ * over the inflow. A backlog that takes all of it is 0 hours whatever the inflow.
+ */
+function forecastResource(free: number, inflowPerHour: number, backlog?: number): ResourceForecast {
+  const now = Math.max(0, Math.floor(free));
+  const taken = backlog === undefined ? {} : { backlog: Math.max(0, Math.ceil(backlog)) };
+  const spare = Math.max(0, now - (taken.backlog ?? 0));
   const inflow = Math.max(0, Math.round(inflowPerHour));
-  if (spare === 0) return { free: spare, inflowPerHour: inflow, hours: 0 };
-  if (inflow === 0) return { free: spare, inflowPerHour: inflow, hours: null, reason: 'no-inflow' };
-  return { free: spare, inflowPerHour: inflow, hours: roundHours(spare / inflow) };
+  if (spare === 0) return { free: now, inflowPerHour: inflow, hours: 0, ...taken };
+  if (inflow === 0)
+    return { free: now, inflowPerHour: inflow, hours: null, reason: 'no-inflow', ...taken };
+  return { free: now, inflowPerHour: inflow, hours: roundHours(spare / inflow), ...taken };
 }
 
 export function forecastExhaustion(input: ForecastInput): ExhaustionForecast {
   const inodes: ResourceForecast = input.limitedInodes
-    ? forecastResource(input.inodesFree, input.inflowFilesPerHour)
+    ? forecastResource(input.inodesFree, input.inflowFilesPerHour, input.backlog?.inodes)
     : {
         free: 0,
         inflowPerHour: Math.max(0, Math.round(input.inflowFilesPerHour)),
         hours: null,
         reason: 'no-inode-limit',
       };
-  return { inodes, bytes: forecastResource(input.bytesAvailable, input.inflowBytesPerHour) };
+  return {
+    inodes,
+    bytes: forecastResource(input.bytesAvailable, input.inflowBytesPerHour, input.backlog?.bytes),
+  };
 }

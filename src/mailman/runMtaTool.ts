@@ -59,18 +59,29 @@ export function runMtaTool(
       reject(new RestoreplanError('ABORTED', 'cancelled'));
       return;
     }
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, killed whole: a wrapper script's child (the real tool, or a
+    // lookup it runs) would otherwise outlive the kill and hold the output pipes open, and
+    // 'close' would wait for it however long it hangs.
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     let aborted = false;
+    const killAll = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killAll();
     }, options.timeoutMs ?? MTA_TOOL_TIMEOUT_MS);
     const onAbort = (): void => {
       aborted = true;
-      child.kill('SIGKILL');
+      killAll();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.setEncoding('utf8');
@@ -95,5 +106,13 @@ export function runMtaTool(
     // ENOENT/EACCES between our search and the spawn (the file went away): a failed run.
     child.on('error', () => finish(null));
     child.on('close', (code) => finish(code));
+    // Killed: settle when the tool itself is gone, even if a descendant that left the group
+    // (setsid) still holds a pipe; what it would still print is not wanted.
+    child.on('exit', (code) => {
+      if (!timedOut && !aborted) return;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(code);
+    });
   });
 }

@@ -49,6 +49,16 @@ export function describeNextSteps({ plan, result, after, planFile }: NextStepsIn
   }
   const mailman = plan.mailman;
   const restored = result.restored.length > 0 && plan.strategy !== 'alternate';
+  // The wave after the repair (issue 16): Mailman sends its backlog as soon as it runs, so
+  // this comes before starting it.
+  const drain = plan.drain;
+  const waveShort = !!mailman && restored && drain?.fits === false;
+  if (waveShort && drain) {
+    const where = `${drain.mta === 'exim' ? 'Exim' : 'Postfix'}'s spool ${drain.spool} on ${drain.mountPoint}`;
+    steps.push(
+      `Before Mailman runs again: the mail it then hands to the MTA (${drain.peakMessages.toLocaleString('en-US')} messages, ${drain.inodes.toLocaleString('en-US')} inodes) does not fit in ${where} (drain-short above). Make room there first, or pace the release (bin/unshunt in batches, fewer outgoing runners); find a batch that fits with: restoreplan check ${plan.archive.path} --target ${target} --drain-batch N`,
+    );
+  }
   if (mailman && restored) {
     if (mailman.running) {
       steps.push(
@@ -64,7 +74,9 @@ export function describeNextSteps({ plan, result, after, planFile }: NextStepsIn
     const shunted = after.queues.shunt?.files ?? 0;
     if (shunted > 0 && restored) {
       steps.push(
-        `${shunted} messages were shunted while lists were down: once Mailman runs again, requeue them with bin/unshunt (check free inodes first: each is one file).`,
+        waveShort
+          ? `${shunted} messages were shunted while lists were down: once Mailman runs again, requeue them with bin/unshunt in batches (the wave does not fit at once; see above).`
+          : `${shunted} messages were shunted while lists were down: once Mailman runs again, requeue them with bin/unshunt (check free inodes first: each is one file).`,
       );
     }
     const down = after.lists.filter((l) => isListDown(l.status));

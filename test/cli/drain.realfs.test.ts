@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 
 import type { IncidentSandbox } from '../../samples/buildIncidentSandbox.js';
 import { dict, writeCPickle } from '../../samples/writeCPickle.js';
-import type { CheckResult, PlanDocument } from '../../src/types.js';
+import type { CheckResult, DoctorResult, PlanDocument } from '../../src/types.js';
 import { assertMatchesSchema } from '../helpers/assertSchema.js';
 import { makeScratch, missingNeeds } from '../helpers/env.js';
 import {
@@ -23,6 +23,7 @@ import {
   defaultReserve,
   eatInodesTo,
   loseList,
+  removeFiles,
   repairCorruptByHand,
 } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
@@ -120,7 +121,11 @@ test('a repair that fits while its wave does not: plan exit 1 naming the drain, 
     assert.ok(repair.inodesNeeded > 0);
     const reserve = defaultReserve(mnt);
     // Room for the repair and half the wave above the reserve.
-    eatInodesTo(path.join(mnt, 'eaten'), mnt, reserve + repair.inodesNeeded + drain.inodes / 2);
+    let eaten = eatInodesTo(
+      path.join(mnt, 'eaten'),
+      mnt,
+      reserve + repair.inodesNeeded + drain.inodes / 2,
+    );
 
     const plan = cli(['plan', ...args]);
     assert.is(plan.code, 1, plan.stdout + plan.stderr);
@@ -143,6 +148,35 @@ test('a repair that fits while its wave does not: plan exit 1 naming the drain, 
     const pacedDoc = json<PlanDocument>(paced);
     assert.equal([pacedDoc.drain?.peakMessages, pacedDoc.drain?.fits], [50, true]);
     assert.is(cli(['check', ...args, '--drain-batch', '50', '--nagios']).code, 0);
+    // doctor: the backlog in the forecast. With fewer inodes free than it takes, its release
+    // exhausts the filesystem: CRITICAL, on every output.
+    const spoolArgs = ['--mta', 'postfix', '--mta-spool', spool, '--no-progress'];
+    const doctorDoc = json<DoctorResult>(cli(['doctor', live, ...spoolArgs, '--json']));
+    assertMatchesSchema(doctorDoc, 'doctor', 'doctor --json with a backlog');
+    assert.equal(
+      [doctorDoc.backlog?.counts.messages, doctorDoc.backlog?.inodes, doctorDoc.backlog?.fits],
+      [BACKLOG, drain.inodes, true],
+    );
+    assert.is(doctorDoc.forecast?.inodes.backlog, drain.inodes);
+    removeFiles(eaten);
+    eaten = eatInodesTo(path.join(mnt, 'eaten'), mnt, drain.inodes - 10);
+    const critical = cli(['doctor', live, ...spoolArgs, '--nagios']);
+    assert.is(critical.code, 2, critical.stdout);
+    assert.match(critical.stdout, "inodes exhausted by Mailman's backlog once it reaches the MTA");
+    assert.match(critical.stdout, `'backlog_messages'=${BACKLOG};;;0;`);
+    assert.match(critical.stdout, `'backlog_inodes'=${drain.inodes};;;0;`);
+    const screen = cli(['doctor', live, ...spoolArgs]);
+    assert.is(screen.code, 2);
+    assert.match(
+      screen.stdout,
+      `Backlog for Postfix (${spool}): ${BACKLOG} messages once the lists run`,
+    );
+    const prom = cli(['doctor', live, ...spoolArgs, '--prometheus', '-']);
+    assert.match(
+      prom.stdout,
+      `restoreplan_mailman_backlog_inodes{mta="postfix",spool="${spool}"} ${drain.inodes}`,
+    );
+    removeFiles(eaten);
     // --mta none: the restore alone.
     const none = json<PlanDocument>(
       cli(['plan', sandbox.backup, '--target', live, '--lists', LOST, '--mta', 'none', '--json']),

@@ -2,7 +2,8 @@
  * countBacklog: the messages Mailman's queues hand to the MTA once the lists load again, with
  * SMTPDirect's fan-out as an upper bound (issue 16).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { generateMailmanTree } from '../../samples/generateMailmanTree.js';
 import { dict, writeCPickle, type PyOut } from '../../samples/writeCPickle.js';
 import { countBacklog, countMtaMessages } from '../../src/mailman/countBacklog.js';
-import { makeScratch } from '../helpers/env.js';
+import { makeScratch, rejectionCode } from '../helpers/env.js';
 
 const scratch = makeScratch('restoreplan-backlog-');
 
@@ -99,6 +100,83 @@ test('countBacklog: no qfiles at all is an empty backlog', async () => {
   const backlog = await countBacklog(empty, { shuntedLists: ['x'] });
   assert.is(backlog.total.mtaMessages, 0);
   assert.equal(backlog.sizes, []);
+});
+
+test('countBacklog: a fifo or a device named like a queue file or a config is skipped, never waited on; an oversized queue file is one message of its size', async () => {
+  const root = path.join(scratch.dir, 'hostile');
+  rmSync(root, { recursive: true, force: true });
+  await generateMailmanTree(root, {
+    lists: [{ name: 'users', members: 20 }],
+    postsPerList: 1,
+    queueFiles: 0,
+  });
+  const q = (queue: string): string => path.join(root, 'qfiles', queue);
+  mkdirSync(q('out'), { recursive: true });
+  // A fifo in a queue: opening it for reading would wait for a writer forever.
+  assert.is(spawnSync('mkfifo', [path.join(q('out'), 'fifo.pck')]).status, 0);
+  symlinkSync('/dev/zero', path.join(q('out'), 'zero.pck'));
+  // A post to a list whose config.pck is a fifo: its members cannot be known.
+  const odd = path.join(root, 'lists', 'odd');
+  mkdirSync(odd, { recursive: true });
+  assert.is(spawnSync('mkfifo', [path.join(odd, 'config.pck')]).status, 0);
+  queueFile(q('in'), 'post', 'Subject: x\n\nhi\n', [['listname', 'odd']]);
+  // A queue file past the parse limit (sparse: 65 MiB of nothing on disk).
+  const big = path.join(q('retry'), 'big.pck');
+  writeFileSync(big, '');
+  truncateSync(big, 65 * 1024 * 1024);
+  const started = Date.now();
+  const backlog = await Promise.race([
+    countBacklog(root),
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000)),
+  ]);
+  assert.ok(backlog, 'countBacklog returned (a fifo was not waited on)');
+  assert.ok(Date.now() - started < 5000);
+  assert.is(backlog.queues.out.entries, 0);
+  assert.equal([backlog.queues.in.mtaMessages, backlog.queues.in.unknownRecipients], [1, 1]);
+  assert.equal([backlog.queues.retry.entries, backlog.queues.retry.mtaMessages], [1, 1]);
+  assert.ok(backlog.queues.retry.bytes >= 65 * 1024 * 1024, `${backlog.queues.retry.bytes}`);
+  assert.ok(backlog.sizes.some((s) => s.bytes >= 65 * 1024 * 1024));
+});
+
+test('countBacklog: a listname that is a path (../../x) is no list: its members are not read from outside lists/', async () => {
+  const root = path.join(scratch.dir, 'traversal', 'var');
+  rmSync(path.dirname(root), { recursive: true, force: true });
+  await generateMailmanTree(root, { lists: [{ name: 'users', members: 5 }], queueFiles: 0 });
+  // A list config outside lists/, with many members: a post naming it by a relative path.
+  await generateMailmanTree(path.join(scratch.dir, 'traversal', 'outside'), {
+    lists: [{ name: 'big', members: 3000 }],
+    queueFiles: 0,
+  });
+  for (const name of ['../../outside/lists/big', '..', 'users/../users'])
+    queueFile(path.join(root, 'qfiles', 'in'), name.replace(/\W/g, '_'), 'Subject: x\n\nhi\n', [
+      ['listname', name],
+    ]);
+  const backlog = await countBacklog(root);
+  assert.equal([backlog.queues.in.mtaMessages, backlog.queues.in.unknownRecipients], [3, 3]);
+});
+
+test('countBacklog: a backlog of 30,000 queue files is counted in seconds, and a cancel stops it', async () => {
+  const root = path.join(scratch.dir, 'large');
+  rmSync(root, { recursive: true, force: true });
+  const out = path.join(root, 'qfiles', 'out');
+  mkdirSync(out, { recursive: true });
+  const bytes = Buffer.concat([
+    writeCPickle('Subject: x\n\nhello\n', 0),
+    writeCPickle(dict([['recips', ['a@example.org']]]), 0),
+  ]);
+  const files = 30_000;
+  for (let i = 0; i < files; i += 1) writeFileSync(path.join(out, `1700000000.${i}+x.pck`), bytes);
+  const started = Date.now();
+  const backlog = await countBacklog(root);
+  // One file at a time through the thread pool took 16 s here (100,000: 40 s).
+  assert.ok(Date.now() - started < 6000, `${Date.now() - started} ms`);
+  assert.equal([backlog.queues.out.entries, backlog.queues.out.mtaMessages], [files, files]);
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 20);
+  const cancelled = Date.now();
+  assert.is(await rejectionCode(countBacklog(root, { signal: controller.signal })), 'ABORTED');
+  assert.ok(Date.now() - cancelled < 2000, `${Date.now() - cancelled} ms`);
+  rmSync(root, { recursive: true, force: true });
 });
 
 test.run();

@@ -159,4 +159,22 @@ test('runMtaTool: a hung tool is killed at the timeout; an aborted run rejects',
   assert.is(await rejectionCode(run), 'ABORTED');
 });
 
+test('runMtaTool: a hung wrapper whose child holds the output pipe is killed at the timeout too', async () => {
+  // A shell wrapper (Debian's exim4 on some hosts, a site's postconf shim) that runs the real
+  // tool as its child: killing the shell alone leaves the child holding stdout open.
+  await withScratch(async (dir) => {
+    fakeTool(dir, 'exim4', 'sleep 30; echo never');
+    const started = Date.now();
+    const result = await runMtaTool(path.join(dir, 'exim4'), ['-bP'], { timeoutMs: 300 });
+    assert.is(result.timedOut, true);
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    const controller = new AbortController();
+    const run = runMtaTool(path.join(dir, 'exim4'), ['-bP'], { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const abortedAt = Date.now();
+    assert.is(await rejectionCode(run), 'ABORTED');
+    assert.ok(Date.now() - abortedAt < 5000, `took ${Date.now() - abortedAt} ms`);
+  });
+});
+
 test.run();

@@ -17,6 +17,19 @@ test('hours = free / inflow, per resource', () => {
   assert.equal(f.bytes, { free: 4096000, inflowPerHour: 1228800, hours: 3.333333 });
 });
 
+test("Mailman's backlog, released to an MTA spool on this filesystem, goes first: hours count from free less it; all of it taken is 0 hours whatever the inflow", () => {
+  const f = forecastExhaustion({ ...base, backlog: { inodes: 400, bytes: 4096 * 100 } });
+  assert.equal(f.inodes, { free: 1000, inflowPerHour: 300, hours: 2, backlog: 400 });
+  assert.equal(f.bytes, { free: 4096000, inflowPerHour: 1228800, hours: 3, backlog: 409600 });
+  const taken = forecastExhaustion({
+    ...base,
+    inflowFilesPerHour: 0,
+    backlog: { inodes: 1000, bytes: 0 },
+  });
+  assert.equal(taken.inodes, { free: 1000, inflowPerHour: 0, hours: 0, backlog: 1000 });
+  assert.is(taken.bytes.hours, 3.333333);
+});
+
 test('no inflow: null with a reason, never Infinity (JSON has none)', () => {
   const f = forecastExhaustion({ ...base, inflowFilesPerHour: 0, inflowBytesPerHour: 0 });
   assert.equal(f.inodes, { free: 1000, inflowPerHour: 0, hours: null, reason: 'no-inflow' });

@@ -159,4 +159,54 @@ test('an incomplete run says what was not done and how to resume; a failed one i
   assert.ok(failed.some((s) => s.startsWith('The run failed (WRITE_FAILED): /x: EROFS')));
 });
 
+test('a wave that does not fit: before Mailman is started, pace the release or make room in the spool', () => {
+  const drain = {
+    mta: 'postfix' as const,
+    spool: '/var/spool/postfix',
+    mountPoint: '/',
+    backlog: {
+      entries: 900,
+      messages: 12000,
+      out: 100,
+      virgin: 0,
+      retry: 0,
+      in: 400,
+      shunt: 11500,
+      shuntedLists: ['a'],
+      unknownRecipients: 0,
+    },
+    queuedNow: 0,
+    batch: null,
+    peakMessages: 12000,
+    inodes: 24036,
+    blocks: 24000,
+    bytes: 98304000,
+    inodesFreeAfter: -4000,
+    inodeReserve: 5000,
+    blocksAvailableAfter: 100000,
+    fits: false,
+  };
+  const steps = describeNextSteps({
+    plan: makePlan({ drain }),
+    result: makeResult(),
+    after: makeDoctor([{ name: 'a', status: 'ok' }], 900),
+    planFile: null,
+  });
+  const wave = steps.findIndex((s) => s.includes('12,000 messages') && s.includes('--drain-batch'));
+  const start = steps.findIndex((s) => s.startsWith('Start Mailman'));
+  assert.ok(wave >= 0, steps.join('\n'));
+  assert.ok(wave < start, 'said before Mailman is started');
+  assert.match(steps[wave]!, '/var/spool/postfix');
+  const unshunt = steps.find((s) => s.includes('unshunt'))!;
+  assert.match(unshunt, 'in batches');
+  // A wave that fits: nothing more said.
+  const fits = describeNextSteps({
+    plan: makePlan({ drain: { ...drain, fits: true } }),
+    result: makeResult(),
+    after: makeDoctor([{ name: 'a', status: 'ok' }], 900),
+    planFile: null,
+  });
+  assert.not.ok(fits.some((s) => s.includes('--drain-batch')));
+});
+
 test.run();

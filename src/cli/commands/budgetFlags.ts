@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { RestoreplanError } from '../../errors.js';
-import { parseDrainBatch, type MtaChoice } from '../../plan/budgetDrain.js';
+import { parseDrainBatch, type MtaChoice } from '../../mailman/drainOptions.js';
 import type { ReserveOptions } from '../../plan/reservePolicy.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -110,7 +110,7 @@ export function readBudgetFlags(opts: Record<string, unknown>): BudgetFlags {
 }
 
 /** --mta, --mta-spool, --drain-batch: the drain after the repair (issue 16). */
-function readDrainFlags(
+export function readDrainFlags(
   opts: Record<string, unknown>,
 ): Pick<BudgetFlags, 'mta' | 'mtaSpool' | 'drainBatch'> {
   const mta = opts.mta;
@@ -120,6 +120,7 @@ function readDrainFlags(
       `--mta must be exim, postfix, none or auto, not ${JSON.stringify(mta)}`,
     );
   }
+  if (opts.mtaSpool === '') throw new RestoreplanError('USAGE', '--mta-spool needs a directory');
   if (mta === 'none' && typeof opts.mtaSpool === 'string')
     throw new RestoreplanError('USAGE', '--mta-spool is not used with --mta none');
   return {

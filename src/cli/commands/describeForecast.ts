@@ -1,5 +1,5 @@
 /** The exhaustion forecast in words, for doctor's screen and its plugin line alike. */
-import type { ExhaustionForecast, ResourceForecast } from '../../types.js';
+import type { DoctorBacklog, ExhaustionForecast, ResourceForecast } from '../../types.js';
 import { formatBytes, formatCount } from '../progressBar.js';
 
 /** "3.1 h", "45 min", "12.5 days": hours as an operator reads them. */
@@ -11,7 +11,8 @@ export function formatHours(hours: number): string {
 
 function describeResource(f: ResourceForecast): string {
   if (f.hours === null) return f.reason === 'no-inode-limit' ? 'no limit' : 'not running out';
-  if (f.hours === 0) return 'none free now';
+  if (f.hours === 0)
+    return f.free > 0 && f.backlog ? "taken by Mailman's backlog" : 'none free now';
   return formatHours(f.hours);
 }
 
@@ -25,4 +26,16 @@ export function describeForecast(forecast: ExhaustionForecast): string {
     return 'Forecast: nothing runs out (no queue file arrived in the last hour)';
   }
   return `Forecast at ${formatCount(inodes.inflowPerHour)} files (${formatBytes(bytes.inflowPerHour)}) an hour: inodes ${describeResource(inodes)}, space ${describeResource(bytes)}`;
+}
+
+/**
+ * What Mailman's backlog takes in the MTA's spool once the lists run, in one sentence: "Backlog
+ * for Postfix (/var/spool/postfix): 1,206 messages once the lists run (1,200 out, 6 in, 0
+ * shunted); 2,448 inodes, 5.1 MiB; 12 queued in the MTA now".
+ */
+export function describeBacklog(backlog: DoctorBacklog): string {
+  const c = backlog.counts;
+  const queued =
+    backlog.queuedNow === null ? '' : `; ${formatCount(backlog.queuedNow)} queued in the MTA now`;
+  return `Backlog for ${backlog.mta === 'exim' ? 'Exim' : 'Postfix'} (${backlog.spool}): ${formatCount(c.messages)} messages once the lists run (${formatCount(c.out + c.virgin + c.retry)} out, ${formatCount(c.in)} in, ${formatCount(c.shunt)} shunted); ${formatCount(backlog.inodes)} inodes, ${formatBytes(backlog.bytes)}${backlog.fits ? '' : `, more than is free on ${backlog.mountPoint}`}${queued}`;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 
 import { addCommonFlags, runCommand, type CliContext } from '../command.js';
 import { formatErrorLine, writeJson, writeLine } from '../output.js';
+import { readDrainFlags } from './budgetFlags.js';
 import { judgeDoctor } from './judgeDoctor.js';
 import { readDoctorThresholds, readMonitorOutputs } from './monitorFlags.js';
 
@@ -19,6 +20,11 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
         'hours of queue inflow the growth allowance covers (default 12; 0: none)',
       )
       .option('--all', 'list every list, the healthy ones too (default: summed up in one line)')
+      .option(
+        '--mta <mta>',
+        "the MTA Mailman's backlog drains into: exim, postfix, none or auto (default)",
+      )
+      .option('--mta-spool <dir>', "the MTA's spool (default: asked of exim4 or postconf)")
       .option(
         '--nagios',
         'print one monitoring-plugin line: CRITICAL for a list down, stale qrunners or exhaustion within --crit-hours',
@@ -67,9 +73,12 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
             import('../../mailman/diagnoseMailman.js'),
             import('../../plan/reservePolicy.js'),
           ]);
+          const drainFlags = readDrainFlags(opts);
           const result = await diagnoseMailman(dir, {
             signal,
             onProgress: progress.onProgress,
+            ...(drainFlags.mta ? { mta: drainFlags.mta } : {}),
+            ...(drainFlags.mtaSpool ? { mtaSpool: drainFlags.mtaSpool } : {}),
             ...(window !== undefined ? { growthWindowHours: parseGrowthWindow(window) } : {}),
           });
           progress.done();

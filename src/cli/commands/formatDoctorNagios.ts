@@ -69,7 +69,7 @@ function formatDoctorPerfdata(
     // Thresholds on what is free, equivalent to the hours ones: free < inflow × hours.
     out.push(
       formatPerfItem('inodes_free', inodes.free, {
-        ...freeThresholds(inodes.inflowPerHour, t),
+        ...freeThresholds(inodes.inflowPerHour, t, inodes.backlog),
         min: 0,
         max: fs.inodes.total,
       }),
@@ -84,11 +84,15 @@ function formatDoctorPerfdata(
   out.push(
     formatPerfItem('bytes_avail', bytes.free, {
       uom: 'B',
-      ...freeThresholds(bytes.inflowPerHour, t),
+      ...freeThresholds(bytes.inflowPerHour, t, bytes.backlog),
       min: 0,
       max: fs.blocks.total * fs.blockSize,
     }),
   );
+  if (report.backlog) {
+    out.push(formatPerfItem('backlog_messages', report.backlog.counts.messages, { min: 0 }));
+    out.push(formatPerfItem('backlog_inodes', report.backlog.inodes, { min: 0 }));
+  }
   // Omitted when nothing arrives: "never" has no number (the guidelines' U would read as "unknown").
   if (inodes.hours !== null) {
     out.push(
@@ -115,10 +119,12 @@ function formatDoctorPerfdata(
 function freeThresholds(
   inflowPerHour: number,
   t: DoctorThresholds,
+  backlog = 0,
 ): { warn?: string; crit?: string } {
-  if (inflowPerHour <= 0) return {};
+  // Mailman's backlog, released to an MTA spool on this filesystem, goes first (judgeDoctor).
+  if (inflowPerHour <= 0 && backlog <= 0) return {};
   return {
-    warn: `${perfNumber(Math.ceil(inflowPerHour * t.warnHours))}:`,
-    crit: `${perfNumber(Math.ceil(inflowPerHour * t.critHours))}:`,
+    warn: `${perfNumber(Math.ceil(backlog + inflowPerHour * t.warnHours))}:`,
+    crit: `${perfNumber(Math.ceil(backlog + inflowPerHour * t.critHours))}:`,
   };
 }

@@ -130,6 +130,21 @@ export async function formatDoctorPrometheus(
   ] as const) {
     if (forecast.hours !== null) exhaustion.set({ ...labels, resource }, forecast.hours * 3600);
   }
+  if (report.backlog) {
+    const mta = { mta: report.backlog.mta, spool: report.backlog.spool };
+    gauge(
+      registry,
+      'restoreplan_mailman_backlog_messages',
+      "Messages Mailman's queues hand to the MTA once the lists run (the shunted posts of the lists that are down included).",
+      ['mta', 'spool'],
+    ).set(mta, report.backlog.counts.messages);
+    gauge(
+      registry,
+      'restoreplan_mailman_backlog_inodes',
+      "Inodes that backlog takes in the MTA's spool, queued at once.",
+      ['mta', 'spool'],
+    ).set(mta, report.backlog.inodes);
+  }
   gauge(
     registry,
     'restoreplan_mailman_qrunner_running',

@@ -121,12 +121,16 @@ export function judgeDoctor(
       resource === 'inodes'
         ? `${formatCount(f.inflowPerHour)} files`
         : formatBytes(f.inflowPerHour);
+    // Mailman's backlog, released to an MTA spool on this filesystem, goes first.
+    const spare = f.free - (f.backlog ?? 0);
     const when =
       f.free <= 0
         ? `no ${resource === 'inodes' ? 'inode' : 'space'} free`
-        : `${resource} exhausted in ${formatHours(f.hours ?? 0)} at ${rate}/h`;
-    if (runsOutWithin(f.free, f.inflowPerHour, t.critHours)) critical.push(when);
-    else if (runsOutWithin(f.free, f.inflowPerHour, t.warnHours)) warning.push(when);
+        : spare <= 0
+          ? `${resource} exhausted by Mailman's backlog once it reaches the MTA (${resource === 'inodes' ? `${formatCount(f.backlog ?? 0)} inodes` : formatBytes(f.backlog ?? 0)}, ${resource === 'inodes' ? formatCount(f.free) : formatBytes(f.free)} free)`
+          : `${resource} exhausted in ${formatHours(f.hours ?? 0)} at ${rate}/h${f.backlog ? ' after the backlog reaches the MTA' : ''}`;
+    if (runsOutWithin(spare, f.inflowPerHour, t.critHours)) critical.push(when);
+    else if (runsOutWithin(spare, f.inflowPerHour, t.warnHours)) warning.push(when);
   }
   const exitCode =
     critical.length > 0 ? EXIT.CRITICAL : warning.length > 0 ? EXIT.WARNING : EXIT.OK;

@@ -6,7 +6,7 @@
 import { sortListsByUrgency, type DoctorReport } from '../../mailman/diagnoseMailman.js';
 import { UNREADABLE } from '../../mailman/diagnoseList.js';
 import { makeTable } from '../makeTable.js';
-import { describeForecast } from './describeForecast.js';
+import { describeBacklog, describeForecast } from './describeForecast.js';
 import {
   printableLine,
   writeLine,
@@ -156,6 +156,7 @@ export function renderDoctor(io: Io, result: DoctorReport, screen: DoctorScreen 
         : ''),
   );
   writeWrapped(io, describeForecast(result.forecast));
+  if (result.backlog) writeWrapped(io, describeBacklog(result.backlog));
   const fs = result.filesystem;
   const inodes = fs.dynamicInodes
     ? `inodes allocated on demand (${fs.fsType})`
