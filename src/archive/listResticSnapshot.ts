@@ -313,6 +313,23 @@ export interface ListOptions {
   command?: string;
 }
 
+/**
+ * The snapshot as the operator asked for it, for an error line: `latest (host="h1")` with the
+ * source's filters (a filtered `latest` that matches nothing must not read as "no snapshot at
+ * all"); values quoted as JSON, so no control character reaches the terminal.
+ */
+export function describeSnapshot(source: Pick<ResticSource, 'snapshot' | 'filters'>): string {
+  const f = source.filters;
+  const parts = f
+    ? [
+        ...f.hosts.map((v) => `host=${JSON.stringify(v)}`),
+        ...f.paths.map((v) => `path=${JSON.stringify(v)}`),
+        ...f.tags.map((v) => `tag=${JSON.stringify(v)}`),
+      ]
+    : [];
+  return parts.length > 0 ? `${source.snapshot} (${parts.join(', ')})` : source.snapshot;
+}
+
 /** Resolves `latest` or a short id to the snapshot (restic prints [] and exits 0 for none). */
 export async function resolveResticSnapshot(
   source: Pick<ResticSource, 'snapshot' | 'filters'>,
@@ -328,7 +345,7 @@ export async function resolveResticSnapshot(
       text += chunk;
     },
   });
-  if (run.code !== 0) throw classifyResticFailure(run, snapshot);
+  if (run.code !== 0) throw classifyResticFailure(run, describeSnapshot(source));
   let found: Array<{ id?: unknown; time?: unknown }>;
   try {
     found = JSON.parse(text) as typeof found;
@@ -344,7 +361,7 @@ export async function resolveResticSnapshot(
   if (!newest) {
     throw new RestoreplanError(
       'BACKUP_SNAPSHOT_NOT_FOUND',
-      `restic: no snapshot ${snapshot} in the repository`,
+      `restic: no snapshot ${describeSnapshot(source)} in the repository`,
       { tool: 'restic', snapshot },
     );
   }
@@ -399,11 +416,11 @@ export async function listResticSnapshot(
   );
   const id = /"snapshot":"([0-9a-f]{64})"\}\]\s*$/.exec(tail)?.[1] ?? null;
   if (stopped) return { stopped, id };
-  if (run.code !== 0) throw classifyResticFailure(run, snapshot);
+  if (run.code !== 0) throw classifyResticFailure(run, describeSnapshot(source));
   if (id === null) {
     throw new RestoreplanError(
       'BACKUP_SNAPSHOT_NOT_FOUND',
-      `restic: no snapshot ${snapshot} in the repository`,
+      `restic: no snapshot ${describeSnapshot(source)} in the repository`,
       { tool: 'restic', snapshot },
     );
   }

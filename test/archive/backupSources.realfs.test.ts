@@ -488,6 +488,11 @@ test('restic:latest?host=…&path=…&tag=…: the filters of restic itself choo
     encoding: 'utf8',
   });
   assert.is(none.status, 3);
+  // The filter is named: a filtered latest that matches nothing is not "no snapshot at all".
+  assert.match(
+    (JSON.parse(none.stdout) as { error: { message: string } }).error.message,
+    'no snapshot latest (host="nope")',
+  );
   assert.is(
     (JSON.parse(none.stdout) as { error: { code: string } }).error.code,
     'BACKUP_SNAPSHOT_NOT_FOUND',
