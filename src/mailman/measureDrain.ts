@@ -51,20 +51,6 @@ function peakSizes(backlog: MailmanBacklog, batch: number | null): MailmanBacklo
   return peak;
 }
 
-/** The spool's filesystem: the spool's own, or its nearest existing parent's (not made yet). */
-async function statSpool(spool: string): Promise<FilesystemInfo> {
-  let dir = spool;
-  for (;;) {
-    try {
-      return await statFilesystem(dir);
-    } catch (error) {
-      const parent = dir.replace(/\/[^/]*\/?$/, '') || '/';
-      if (parent === dir) throw error;
-      dir = parent;
-    }
-  }
-}
-
 export async function measureDrain(
   varDir: string,
   shuntedLists: readonly string[],
@@ -97,7 +83,8 @@ export async function measureDrain(
   const [layout, queued, fs] = await Promise.all([
     readSpoolLayout(running),
     countMtaQueue(running).catch(() => null),
-    statSpool(mta.spool),
+    // A spool not made yet: statFilesystem probes its nearest existing ancestor.
+    statFilesystem(mta.spool),
   ]);
   const batch = options.drainBatch ?? null;
   const sizes = peakSizes(backlog, batch);
