@@ -27,7 +27,7 @@ import {
   repairCorruptByHand,
 } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
-import { cli } from '../helpers/runCli.js';
+import { cli, jsonOf } from '../helpers/runCli.js';
 
 const why = missingNeeds({ root: true, tools: ['tar', 'mkfs.ext4', 'losetup'] });
 const scratch = makeScratch('restoreplan-drain-realfs-');
@@ -47,11 +47,6 @@ test.after(() => {
   else process.env.COLUMNS = columns;
   scratch.cleanup();
 });
-
-function json<T>(r: { code: number | null; stdout: string; stderr: string }): T {
-  assert.ok(r.stdout.startsWith('{'), `${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 test('a repair that fits while its wave does not: plan exit 1 naming the drain, check --nagios WARNING; paced with --drain-batch it fits', async () => {
   if (why) return void console.log(`skipped: ${why}`);
@@ -106,7 +101,7 @@ test('a repair that fits while its wave does not: plan exit 1 naming the drain, 
       '5%',
       '--no-progress',
     ];
-    const first = json<PlanDocument>(cli(['plan', ...args, '--json']));
+    const first = jsonOf<PlanDocument>(cli(['plan', ...args, '--json']));
     assertMatchesSchema(first, 'plan', 'plan --json with a drain');
     const drain = first.drain!;
     assert.ok(drain, 'the plan has a drain');
@@ -131,27 +126,27 @@ test('a repair that fits while its wave does not: plan exit 1 naming the drain, 
     assert.is(plan.code, 1, plan.stdout + plan.stderr);
     assert.match(plan.stdout, 'drain-short');
     assert.match(plan.stdout, 'the repair fits, but the wave after it does not');
-    const doc = json<PlanDocument>(cli(['plan', ...args, '--json']));
+    const doc = jsonOf<PlanDocument>(cli(['plan', ...args, '--json']));
     assert.is(doc.feasible, true);
     assert.is(doc.drain?.fits, false);
     assert.ok(doc.problems.some((p) => p.kind === 'drain-short' && p.severity === 'warning'));
     const nagios = cli(['check', ...args, '--nagios']);
     assert.is(nagios.code, 1, nagios.stdout);
     assert.match(nagios.stdout, /^RESTOREPLAN WARNING - /);
-    const check = json<CheckResult>(cli(['check', ...args, '--json']));
+    const check = jsonOf<CheckResult>(cli(['check', ...args, '--json']));
     assertMatchesSchema(check, 'check', 'check --json with a drain');
     assert.is(check.drain?.fits, false);
 
     // Paced: 50 messages at a time fit.
     const paced = cli(['plan', ...args, '--drain-batch', '50', '--json']);
     assert.is(paced.code, 0, paced.stdout);
-    const pacedDoc = json<PlanDocument>(paced);
+    const pacedDoc = jsonOf<PlanDocument>(paced);
     assert.equal([pacedDoc.drain?.peakMessages, pacedDoc.drain?.fits], [50, true]);
     assert.is(cli(['check', ...args, '--drain-batch', '50', '--nagios']).code, 0);
     // doctor: the backlog in the forecast. With fewer inodes free than it takes, its release
     // exhausts the filesystem: CRITICAL, on every output.
     const spoolArgs = ['--mta', 'postfix', '--mta-spool', spool, '--no-progress'];
-    const doctorDoc = json<DoctorResult>(cli(['doctor', live, ...spoolArgs, '--json']));
+    const doctorDoc = jsonOf<DoctorResult>(cli(['doctor', live, ...spoolArgs, '--json']));
     assertMatchesSchema(doctorDoc, 'doctor', 'doctor --json with a backlog');
     assert.equal(
       [doctorDoc.backlog?.counts.messages, doctorDoc.backlog?.inodes, doctorDoc.backlog?.fits],
@@ -178,7 +173,7 @@ test('a repair that fits while its wave does not: plan exit 1 naming the drain, 
     );
     removeFiles(eaten);
     // --mta none: the restore alone.
-    const none = json<PlanDocument>(
+    const none = jsonOf<PlanDocument>(
       cli(['plan', sandbox.backup, '--target', live, '--lists', LOST, '--mta', 'none', '--json']),
     );
     assert.is(none.drain, undefined);

@@ -30,7 +30,7 @@ import {
   totalInodes,
 } from '../helpers/liveMailman.js';
 import { withMountedFs } from '../helpers/mountFs.js';
-import { cli } from '../helpers/runCli.js';
+import { cli, jsonOf } from '../helpers/runCli.js';
 
 const why = missingNeeds({ root: true, tools: ['tar', 'python3', 'mkfs.ext4', 'losetup'] });
 const scratch = makeScratch('restoreplan-reserve-realfs-');
@@ -66,11 +66,6 @@ function receiveMail(live: string, count: number): void {
     closeSync(openSync(file, 'wx'));
     utimesSync(file, when, when);
   }
-}
-
-function json<T>(r: { code: number | null; stdout: string; stderr: string }): T {
-  assert.ok(r.stdout.startsWith('{'), `${r.code} ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
 }
 
 test('a busy queue on a small ext4: the default reserve refuses a 4-inode restore (one list, whole) and says why; --reserve-inodes 0 and --growth-window 0 make it fit; apply moves df -i by exactly 4', async () => {
@@ -113,7 +108,7 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
     const nagios = cli(['check', ...args, '--nagios']);
     assert.is(nagios.code, 2);
     assert.match(nagios.stdout, `RESTOREPLAN CRITICAL - ${refusal} | `);
-    const checkDoc = json<CheckResult>(cli(['check', ...args, '--json']));
+    const checkDoc = jsonOf<CheckResult>(cli(['check', ...args, '--json']));
     assertMatchesSchema(checkDoc, 'check', 'check --json, refused by the reserve');
     const fs = checkDoc.filesystems.find((f) => f.mountPoint === mnt)!;
     assert.equal(
@@ -144,7 +139,7 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
       plan.stdout,
       `NOT feasible: no strategy fits — does not fit: ${refusal}. Or, keeping the reserve: add --staging DIR`,
     );
-    const planDoc = json<PlanDocument>(cli(['plan', ...args, '--json']));
+    const planDoc = jsonOf<PlanDocument>(cli(['plan', ...args, '--json']));
     assertMatchesSchema(planDoc, 'plan', 'plan --json, refused by the reserve');
     assert.is(planDoc.feasible, false);
     const short = (doc: { problems: Array<{ kind: string; message: string }> }) =>
@@ -160,11 +155,15 @@ test('a busy queue on a small ext4: the default reserve refuses a 4-inode restor
       given.stdout,
       `info queue-growing: --reserve-inodes is the whole inode reserve of ${mnt}: the growth allowance, 510 inodes (queue inflow 3,000/h × 12 h = 36,000, capped at the 510 free), is not kept free`,
     );
-    const givenDoc = json<CheckResult>(cli(['check', ...args, '--reserve-inodes', '0', '--json']));
+    const givenDoc = jsonOf<CheckResult>(
+      cli(['check', ...args, '--reserve-inodes', '0', '--json']),
+    );
     const givenFs = givenDoc.filesystems.find((f) => f.mountPoint === mnt)!;
     assert.is(givenFs.inodes.reserve, 0);
     assert.equal([givenFs.inodes.growth?.allowance, givenFs.inodes.growth?.counted], [free, false]);
-    const givenPlan = json<PlanDocument>(cli(['plan', ...args, '--reserve-inodes', '0', '--json']));
+    const givenPlan = jsonOf<PlanDocument>(
+      cli(['plan', ...args, '--reserve-inodes', '0', '--json']),
+    );
     assert.is(givenPlan.feasible, true, givenPlan.reason);
     assert.is(givenPlan.stages[0]?.budget[0]?.inodesReserve, 0);
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,4 +35,10 @@ export function cliAsNobody(args: string[]): {
     { encoding: 'utf8' },
   );
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The JSON document a command printed (asserting it printed one: the code and stderr say why not). */
+export function jsonOf<T>(r: { code: number | null; stdout: string; stderr: string }): T {
+  assert.ok(r.stdout.startsWith('{'), `${r.code} ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
 }
