@@ -9,7 +9,6 @@
  * (readStreamOnce). Content is further guarded by each step's sha256 when the plan carries it.
  */
 import { fingerprintArchiveFile, fingerprintAsStream } from '../archive/fingerprintArchive.js';
-import { archiveMtimeOf } from '../archive/openArchive.js';
 import { RestoreplanError } from '../errors.js';
 import type { PlanDocument } from '../types.js';
 import type { ArchiveSource } from './openArchiveSource.js';
@@ -59,9 +58,8 @@ export async function checkArchiveUnchanged(
     );
   }
   if (archive.mtime !== null) {
-    // The same whole milliseconds the plan recorded (archiveMtimeOf), compared exactly.
     const planned = Date.parse(archive.mtime);
-    if (Number.isFinite(planned) && planned !== Date.parse(archiveMtimeOf(stats.mtimeNs))) {
+    if (Number.isFinite(planned) && Math.abs(planned - Number(stats.mtimeNs) / 1e6) >= 1) {
       const mtime = stats.mtime.toISOString();
       throw new RestoreplanError(
         'PLAN_STALE',

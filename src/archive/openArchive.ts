@@ -45,15 +45,6 @@ export interface OpenedArchive {
  * first bytes only (CONTRACT.md). A path that is not a regular file (a FIFO, /dev/stdin on a
  * pipe) is read as a stream: it cannot be seeked.
  */
-/**
- * An archive's mtime as a plan records it: whole milliseconds, truncated from the exact
- * nanoseconds (apply compares the same truncation: Number(mtimeNs) / 1e6 rounds to 256 ns and
- * could land a file modified at .999 8 ms on the next millisecond — a false PLAN_STALE).
- */
-export function archiveMtimeOf(mtimeNs: bigint): string {
-  return new Date(Number(mtimeNs / 1_000_000n)).toISOString();
-}
-
 export async function openArchive(archive: string | NodeJS.ReadableStream): Promise<OpenedArchive> {
   if (archive === '-' || archive === process.stdin) {
     // `restoreplan scan - < backup.tar`: stdin is the file itself, which can be read by
@@ -112,7 +103,7 @@ async function openRegularFile(
     readAt,
     reopenable: handle !== null,
     sizeBytes: Number(stat.size),
-    mtime: archiveMtimeOf(stat.mtimeNs),
+    mtime: new Date(Number(stat.mtimeNs / 1_000_000n)).toISOString(),
     compression: detectCompression(head.subarray(0, headBytes)),
     head: head.subarray(0, headBytes),
     get inputBytes() {
