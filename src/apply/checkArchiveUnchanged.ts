@@ -59,7 +59,11 @@ export async function checkArchiveUnchanged(
   }
   if (archive.mtime !== null) {
     const planned = Date.parse(archive.mtime);
-    if (Number.isFinite(planned) && Math.abs(planned - Number(stats.mtimeNs) / 1e6) >= 1) {
+    // Within a millisecond of the plan's (a copy kept with cp -p may carry coarser times), in
+    // exact nanoseconds: Number(mtimeNs) / 1e6 rounds to 256 ns, and an untouched archive
+    // modified in a millisecond's last 256 ns read as a millisecond later (a false PLAN_STALE).
+    const offNs = Number.isFinite(planned) ? stats.mtimeNs - BigInt(planned) * 1_000_000n : 0n;
+    if (offNs >= 1_000_000n || offNs <= -1_000_000n) {
       const mtime = stats.mtime.toISOString();
       throw new RestoreplanError(
         'PLAN_STALE',
